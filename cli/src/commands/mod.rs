@@ -1,0 +1,12 @@
+//! One module per subcommand; each returns the process exit status.
+
+pub mod check;
+pub mod explain;
+pub mod fmt;
+
+/// Exit status: success, or no errors.
+pub const OK: u8 = 0;
+/// Exit status: the input has errors (or, for `fmt --check`, is not formatted).
+pub const FOUND: u8 = 1;
+/// Exit status: usage or I/O error.
+pub const FAILED: u8 = 2;

@@ -1,0 +1,1 @@
+pub static ALL: &[&conv_lang::Code] = &[];

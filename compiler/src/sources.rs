@@ -1,0 +1,75 @@
+//! The files of one program, as text, handed in by whoever read them.
+
+use conv_lang::{codes, Diagnostic, FileId, Span};
+
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub id: FileId,
+    /// How the file is shown to users: a path relative to where conv was run, or `std/gates.conv`.
+    pub name: String,
+    pub text: String,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Sources {
+    files: Vec<Source>,
+    load_diagnostics: Vec<Diagnostic>,
+    /// Files kept only to show their load diagnostics.
+    unparsable: Vec<FileId>,
+}
+
+impl Sources {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, name: impl Into<String>, text: impl Into<String>) -> FileId {
+        let id = FileId(self.files.len() as u32);
+        self.files.push(Source { id, name: name.into(), text: text.into() });
+        id
+    }
+
+    /// Adds a file read as bytes. Bytes that are not UTF-8 become an E0108 diagnostic and
+    /// the file is kept, decoded lossily, so the diagnostic can show where.
+    pub fn add_bytes(&mut self, name: impl Into<String>, bytes: Vec<u8>) -> FileId {
+        match String::from_utf8(bytes) {
+            Ok(text) => self.add(name, text),
+            Err(err) => {
+                let valid_up_to = err.utf8_error().valid_up_to();
+                let text = String::from_utf8_lossy(err.as_bytes()).into_owned();
+                // Lossy decoding keeps the valid prefix byte for byte, so the offset holds.
+                let bad = text[valid_up_to..].chars().next().map(char::len_utf8).unwrap_or(0);
+                let id = self.add(name, String::new());
+                self.load_diagnostics.push(
+                    Diagnostic::error(&codes::NOT_UTF8, id, Span::new(valid_up_to, valid_up_to + bad), "file is not valid UTF-8")
+                        .with_primary_label(format!("invalid byte at offset {valid_up_to}"))
+                        .with_help("save the file as UTF-8"),
+                );
+                // Keep the text for rendering, but nothing is parsed from it.
+                self.files[id.0 as usize].text = text;
+                self.unparsable.push(id);
+                id
+            }
+        }
+    }
+
+    pub fn get(&self, id: FileId) -> &Source {
+        &self.files[id.0 as usize]
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Source> {
+        self.files.iter().filter(|s| !self.unparsable.contains(&s.id))
+    }
+
+    pub fn all(&self) -> &[Source] {
+        &self.files
+    }
+
+    pub fn load_diagnostics(&self) -> &[Diagnostic] {
+        &self.load_diagnostics
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+}

@@ -1,0 +1,122 @@
+//! The canonical formatter: one layout for every program, no options.
+//!
+//! It prints the syntax tree and weaves the comments back in by position: a comment on a
+//! line of its own stays above the next node, a comment after code on the same line stays
+//! there. Nodes that fit within `WIDTH` columns are printed on one line unless a comment
+//! sits inside them. Blank lines between entries are kept, at most one.
+
+mod exprs;
+mod items;
+
+use crate::lexer::Comment;
+use crate::parser::Parsed;
+
+/// The widest line the formatter aims for.
+pub const WIDTH: usize = 100;
+const INDENT: &str = "  ";
+
+/// Formats a file that parsed without errors. (With errors, callers must not format.)
+pub fn format(src: &str, parsed: &Parsed) -> String {
+    let mut printer = Printer { src, comments: &parsed.comments, next_comment: 0, out: String::new(), indent: 0, last_end: 0 };
+    printer.file(&parsed.file);
+    printer.out
+}
+
+pub(crate) struct Printer<'a> {
+    src: &'a str,
+    comments: &'a [Comment],
+    next_comment: usize,
+    out: String,
+    indent: usize,
+    /// The source offset of the last thing printed, to find blank lines and trailing comments.
+    last_end: usize,
+}
+
+impl Printer<'_> {
+    fn column(&self) -> usize {
+        let line_start = self.out.rfind('\n').map(|i| i + 1).unwrap_or(0);
+        self.out[line_start..].chars().count()
+    }
+
+    fn fits(&self, flat: &str) -> bool {
+        !flat.contains('\n') && self.column() + flat.chars().count() <= WIDTH
+    }
+
+    fn newline(&mut self) {
+        while self.out.ends_with(' ') {
+            self.out.pop();
+        }
+        self.out.push('\n');
+    }
+
+    fn write_indent(&mut self) {
+        for _ in 0..self.indent {
+            self.out.push_str(INDENT);
+        }
+    }
+
+    fn blank_line_between(&self, from: usize, to: usize) -> bool {
+        from < to && self.src[from..to].chars().filter(|c| *c == '\n').count() >= 2
+    }
+
+    fn pending_comment(&self) -> Option<&Comment> {
+        self.comments.get(self.next_comment)
+    }
+
+    /// True if a comment not yet printed starts inside `start..end`.
+    fn comment_within(&self, start: usize, end: usize) -> bool {
+        self.comments[self.next_comment..].iter().take_while(|c| c.span.start < end).any(|c| c.span.start >= start)
+    }
+
+    /// Starts a new line for a node at `pos`: prints the comments above it, keeps one blank
+    /// line where the source had one (or where `force_blank` asks), then indents.
+    fn line_start(&mut self, pos: usize, first_in_block: bool, force_blank: bool) {
+        let mut first = first_in_block;
+        let mut want_blank = force_blank;
+        loop {
+            let comment = self.pending_comment().filter(|c| c.span.start < pos).cloned();
+            let next = comment.as_ref().map(|c| c.span.start).unwrap_or(pos);
+            if !first && (want_blank || self.blank_line_between(self.last_end, next)) {
+                self.newline();
+            }
+            want_blank = false;
+            first = false;
+            self.write_indent();
+            let Some(c) = comment else { return };
+            self.out.push_str(self.src[c.span.start..c.span.end].trim_end());
+            self.newline();
+            self.last_end = c.span.end;
+            self.next_comment += 1;
+        }
+    }
+
+    /// After a node ends at `end`: a comment that follows on the same source line stays there.
+    fn trailing_comment(&mut self, end: usize) {
+        self.last_end = self.last_end.max(end);
+        if let Some(c) = self.pending_comment().cloned() {
+            if c.span.start >= end && !self.src[end..c.span.start].contains('\n') {
+                self.out.push(' ');
+                self.out.push_str(self.src[c.span.start..c.span.end].trim_end());
+                self.last_end = c.span.end;
+                self.next_comment += 1;
+            }
+        }
+    }
+
+    /// Prints the comments left before `end` (the closing bracket of a block), one per line.
+    fn comments_before(&mut self, end: usize) {
+        while let Some(c) = self.pending_comment().cloned() {
+            if c.span.start >= end {
+                break;
+            }
+            if !self.out.is_empty() && self.blank_line_between(self.last_end, c.span.start) {
+                self.newline();
+            }
+            self.write_indent();
+            self.out.push_str(self.src[c.span.start..c.span.end].trim_end());
+            self.newline();
+            self.last_end = c.span.end;
+            self.next_comment += 1;
+        }
+    }
+}

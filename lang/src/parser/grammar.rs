@@ -1,0 +1,387 @@
+//! The .conv grammar as chumsky combinators over the token stream (see lang/SPEC.md).
+//!
+//! One item parser serves every top-level declaration; `parser/mod.rs` feeds it one
+//! declaration at a time, which is what keeps one mistake from spilling into the next.
+
+use super::literals::{literal, unescape};
+use crate::ast::*;
+use crate::span::Span;
+use crate::token::Token;
+use chumsky::input::ValueInput;
+use chumsky::prelude::*;
+
+pub(crate) type Extra<'t, 's> = extra::Err<Rich<'t, Token<'s>, SimpleSpan>>;
+
+fn sp(s: SimpleSpan) -> Span {
+    Span::new(s.start, s.end)
+}
+
+fn ident<'t, 's: 't, I>() -> impl Parser<'t, I, Ident, Extra<'t, 's>> + Clone
+where
+    I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+{
+    select! { Token::Ident(name) = e => Ident { name: name.to_string(), span: sp(e.span()) } }.labelled("a name")
+}
+
+/// `a.b.c`
+fn path<'t, 's: 't, I>() -> impl Parser<'t, I, Vec<Ident>, Extra<'t, 's>> + Clone
+where
+    I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+{
+    ident().separated_by(just(Token::Dot)).at_least(1).collect()
+}
+
+fn optional_comma<'t, 's: 't, I>() -> impl Parser<'t, I, (), Extra<'t, 's>> + Clone
+where
+    I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+{
+    just(Token::Comma).or_not().ignored()
+}
+
+/// Everything an item needs, built once and shared.
+pub(crate) fn item<'t, 's: 't, I>() -> impl Parser<'t, I, Item, Extra<'t, 's>> + Clone
+where
+    I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+{
+    let (expr, block) = expr_and_block();
+    let ty = type_expr(expr.clone());
+
+    let import = just(Token::Import)
+        .ignore_then(ident().separated_by(just(Token::Dot)).at_least(1).collect::<Vec<_>>())
+        .then(
+            just(Token::Dot)
+                .ignore_then(
+                    ident()
+                        .separated_by(just(Token::Comma))
+                        .allow_trailing()
+                        .collect::<Vec<_>>()
+                        .delimited_by(just(Token::LBrace), just(Token::RBrace)),
+                )
+                .or_not(),
+        )
+        .map(|(path, names)| ItemKind::Import(Import { path, names }));
+
+    let entity_kind = select! {
+        Token::Environment => EntityKind::Environment,
+        Token::Service => EntityKind::Service,
+        Token::Release => EntityKind::Release,
+    };
+    let entity = entity_kind
+        .then(ident())
+        .then(block.clone())
+        .map(|((kind, name), body)| ItemKind::Entity(Entity { kind, name, body }));
+
+    let param = ident()
+        .then_ignore(just(Token::Colon))
+        .then(ty.clone())
+        .then(just(Token::Eq).ignore_then(expr.clone()).or_not())
+        .map_with(|((name, ty), default), e| Param { doc: None, name, ty, default, span: sp(e.span()) });
+    let function = just(Token::Fn)
+        .ignore_then(ident())
+        .then(
+            param
+                .separated_by(just(Token::Comma))
+                .allow_trailing()
+                .collect::<Vec<_>>()
+                .delimited_by(just(Token::LParen), just(Token::RParen)),
+        )
+        .then_ignore(just(Token::Arrow))
+        .then(ty.clone())
+        .then_ignore(just(Token::Eq))
+        .then(expr.clone())
+        .map(|(((name, params), ret), body)| ItemKind::Fn(FnDecl { name, params, ret, body }));
+
+    let type_decl = just(Token::Type)
+        .ignore_then(ident())
+        .then_ignore(just(Token::Eq))
+        .then(ty.clone())
+        .map(|(name, ty)| ItemKind::Type(TypeDecl { name, ty }));
+
+    let variant = ident()
+        .then(record_fields(ty.clone(), expr.clone()).or_not())
+        .map_with(|(name, fields), e| Variant { doc: None, name, fields, span: sp(e.span()) });
+    let enum_decl = just(Token::Enum)
+        .ignore_then(ident())
+        .then(
+            variant
+                .then_ignore(optional_comma())
+                .repeated()
+                .collect::<Vec<_>>()
+                .delimited_by(just(Token::LBrace), just(Token::RBrace)),
+        )
+        .map(|(name, variants)| ItemKind::Enum(EnumDecl { name, variants }));
+
+    let let_decl = just(Token::Let)
+        .ignore_then(ident())
+        .then(just(Token::Colon).ignore_then(ty.clone()).or_not())
+        .then_ignore(just(Token::Eq))
+        .then(expr.clone())
+        .map(|((name, ty), value)| ItemKind::Let(LetDecl { name, ty, value }));
+
+    choice((import, entity, function, type_decl, enum_decl, let_decl))
+        .labelled("a declaration")
+        .map_with(|kind, e| Item { doc: None, kind, span: sp(e.span()) })
+}
+
+/// `{ name: Type = default, ... }`
+fn record_fields<'t, 's: 't, I>(
+    ty: impl Parser<'t, I, TypeExpr, Extra<'t, 's>> + Clone + 't,
+    expr: impl Parser<'t, I, Expr, Extra<'t, 's>> + Clone + 't,
+) -> impl Parser<'t, I, Vec<FieldDecl>, Extra<'t, 's>> + Clone
+where
+    I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+{
+    let field = ident()
+        .then_ignore(just(Token::Colon))
+        .then(ty)
+        .then(just(Token::Eq).ignore_then(expr).or_not())
+        .map_with(|((name, ty), default), e| FieldDecl { doc: None, name, ty, default, span: sp(e.span()) })
+        .labelled("a field declaration (`name: Type`)");
+    field
+        .then_ignore(optional_comma())
+        .repeated()
+        .collect::<Vec<_>>()
+        .delimited_by(just(Token::LBrace), just(Token::RBrace))
+}
+
+fn type_expr<'t, 's: 't, I>(
+    expr: impl Parser<'t, I, Expr, Extra<'t, 's>> + Clone + 't,
+) -> impl Parser<'t, I, TypeExpr, Extra<'t, 's>> + Clone
+where
+    I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+{
+    recursive(|ty| {
+        let named = path()
+            .then(
+                ty.clone()
+                    .separated_by(just(Token::Comma))
+                    .at_least(1)
+                    .allow_trailing()
+                    .collect::<Vec<_>>()
+                    .delimited_by(just(Token::LBracket), just(Token::RBracket))
+                    .or_not(),
+            )
+            .map(|(path, args)| TypeExprKind::Named { path, args: args.unwrap_or_default() });
+        let record = record_fields(ty, expr).map(TypeExprKind::Record);
+        let atom = choice((named, record)).map_with(|kind, e| TypeExpr { kind, span: sp(e.span()) });
+        atom.then(just(Token::Question).map_with(|_, e| sp(e.span())).or_not())
+            .map(|(inner, q)| match q {
+                Some(q) => TypeExpr { span: inner.span.to(q), kind: TypeExprKind::Optional(Box::new(inner)) },
+                None => inner,
+            })
+            .labelled("a type")
+            .boxed()
+    })
+}
+
+fn bin(op: BinOp, op_span: Span, lhs: Expr, rhs: Expr) -> Expr {
+    Expr { span: lhs.span.to(rhs.span), kind: ExprKind::Binary { op, op_span, lhs: Box::new(lhs), rhs: Box::new(rhs) } }
+}
+
+type Boxed<'t, I, O, E> = chumsky::Boxed<'t, 't, I, O, E>;
+
+/// The expression parser and the block parser, which need each other.
+#[allow(clippy::type_complexity)]
+fn expr_and_block<'t, 's: 't, I>() -> (Boxed<'t, I, Expr, Extra<'t, 's>>, Boxed<'t, I, Block, Extra<'t, 's>>)
+where
+    I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+{
+    let mut block_slot = Recursive::declare();
+    let expr = recursive(|expr| {
+        let lit = literal().map_with(|lit, e| Expr { kind: lit, span: sp(e.span()) });
+
+        let string = string(expr.clone()).map_with(|parts, e| Expr { kind: ExprKind::Str(parts), span: sp(e.span()) });
+
+        let name_or_record = ident()
+            .then(block_slot.clone().or_not())
+            .map_with(|(name, body), e| Expr {
+                kind: match body {
+                    Some(body) => ExprKind::Record { tag: Some(name), body },
+                    None => ExprKind::Name(name),
+                },
+                span: sp(e.span()),
+            });
+
+        let record = block_slot
+            .clone()
+            .map_with(|body, e| Expr { kind: ExprKind::Record { tag: None, body }, span: sp(e.span()) });
+
+        let comprehension = just(Token::For)
+            .ignore_then(ident())
+            .then_ignore(just(Token::In))
+            .then(expr.clone())
+            .then(just(Token::If).ignore_then(expr.clone()).or_not())
+            .then_ignore(just(Token::Colon))
+            .then(expr.clone())
+            .map(|(((var, iter), filter), body)| ExprKind::For {
+                var,
+                iter: Box::new(iter),
+                filter: filter.map(Box::new),
+                body: Box::new(body),
+            });
+        let elements = expr
+            .clone()
+            .separated_by(just(Token::Comma))
+            .allow_trailing()
+            .collect::<Vec<_>>()
+            .map(ExprKind::List);
+        let list = comprehension
+            .or(elements)
+            .delimited_by(just(Token::LBracket), just(Token::RBracket))
+            .map_with(|kind, e| Expr { kind, span: sp(e.span()) })
+            .recover_with(via_parser(nested_delimiters(
+                Token::LBracket,
+                Token::RBracket,
+                [(Token::LParen, Token::RParen), (Token::LBrace, Token::RBrace)],
+                |s| Expr { kind: ExprKind::Error, span: sp(s) },
+            )));
+
+        let paren = expr
+            .clone()
+            .delimited_by(just(Token::LParen), just(Token::RParen))
+            .map_with(|inner, e| Expr { kind: ExprKind::Paren(Box::new(inner)), span: sp(e.span()) });
+
+        let conditional = just(Token::If)
+            .ignore_then(expr.clone())
+            .then_ignore(just(Token::Then))
+            .then(expr.clone())
+            .then_ignore(just(Token::Else))
+            .then(expr.clone())
+            .map_with(|((cond, then), otherwise), e| Expr {
+                kind: ExprKind::If { cond: Box::new(cond), then: Box::new(then), otherwise: Box::new(otherwise) },
+                span: sp(e.span()),
+            });
+
+        let primary = choice((lit, string, name_or_record, record, list, paren, conditional)).labelled("an expression");
+
+        let arg = ident()
+            .then_ignore(just(Token::Colon))
+            .or_not()
+            .then(expr.clone())
+            .map(|(name, value)| Arg { name, value });
+        let args = arg
+            .separated_by(just(Token::Comma))
+            .allow_trailing()
+            .collect::<Vec<_>>()
+            .delimited_by(just(Token::LParen), just(Token::RParen))
+            .map_with(|args, e| (args, sp(e.span())));
+        enum Postfix {
+            Field(Ident),
+            Call(Vec<Arg>, Span),
+        }
+        let postfix_op = choice((
+            just(Token::Dot).ignore_then(ident()).map(Postfix::Field),
+            args.map(|(args, span)| Postfix::Call(args, span)),
+        ));
+        let postfix = primary.foldl(postfix_op.repeated(), |base, op| match op {
+            Postfix::Field(name) => Expr {
+                span: base.span.to(name.span),
+                kind: ExprKind::Field { base: Box::new(base), name },
+            },
+            Postfix::Call(args, span) => Expr {
+                span: base.span.to(span),
+                kind: ExprKind::Call { callee: Box::new(base), args },
+            },
+        });
+
+        let unary_op = select! { Token::Minus => UnOp::Neg, Token::Not => UnOp::Not }.map_with(|op, e| (op, sp(e.span())));
+        let unary = unary_op.repeated().foldr(postfix, |(op, span), operand| Expr {
+            span: span.to(operand.span),
+            kind: ExprKind::Unary { op, operand: Box::new(operand) },
+        });
+
+        let op = |table: &'static [(Token<'static>, BinOp)]| {
+            any().filter(move |t: &Token<'s>| table.iter().any(|(tok, _)| tok == t)).map_with(move |t, e| {
+                let op = table.iter().find(|(tok, _)| *tok == t).map(|(_, op)| *op).unwrap_or(BinOp::Add);
+                (op, sp(e.span()))
+            })
+        };
+        static MUL: &[(Token<'static>, BinOp)] = &[(Token::Star, BinOp::Mul), (Token::Slash, BinOp::Div)];
+        static ADD: &[(Token<'static>, BinOp)] = &[(Token::Plus, BinOp::Add), (Token::Minus, BinOp::Sub)];
+        static CMP: &[(Token<'static>, BinOp)] = &[
+            (Token::EqEq, BinOp::Eq),
+            (Token::NotEq, BinOp::Ne),
+            (Token::Lt, BinOp::Lt),
+            (Token::Le, BinOp::Le),
+            (Token::Gt, BinOp::Gt),
+            (Token::Ge, BinOp::Ge),
+        ];
+        static AND: &[(Token<'static>, BinOp)] = &[(Token::And, BinOp::And)];
+        static OR: &[(Token<'static>, BinOp)] = &[(Token::Or, BinOp::Or)];
+
+        let product = unary
+            .clone()
+            .foldl(op(MUL).then(unary).repeated(), |l, ((op, s), r)| bin(op, s, l, r))
+            .boxed();
+        let sum = product
+            .clone()
+            .foldl(op(ADD).then(product).repeated(), |l, ((op, s), r)| bin(op, s, l, r))
+            .boxed();
+        let comparison = sum.clone().then(op(CMP).then(sum).or_not()).map(|(l, rest)| match rest {
+            Some(((op, s), r)) => bin(op, s, l, r),
+            None => l,
+        });
+        let conjunction = comparison
+            .clone()
+            .foldl(op(AND).then(comparison).repeated(), |l, ((op, s), r)| bin(op, s, l, r))
+            .boxed();
+        conjunction
+            .clone()
+            .foldl(op(OR).then(conjunction).repeated(), |l, ((op, s), r)| bin(op, s, l, r))
+            .labelled("an expression")
+            .boxed()
+    })
+    .boxed();
+
+    let key = ident().map(Key::Name).or(string(expr.clone()).try_map(|parts, span| {
+        let mut value = String::new();
+        for part in parts {
+            match part {
+                StrPart::Text(t) => value.push_str(&t),
+                StrPart::Interp(_) => return Err(Rich::custom(span, "a key cannot use `${...}`")),
+            }
+        }
+        Ok(Key::Str { value, span: sp(span) })
+    }));
+    let field = key
+        .then_ignore(just(Token::Eq))
+        .then(expr.clone())
+        .map(|(key, value)| EntryKind::Field { key, value });
+    let nested = ident()
+        .then(ident())
+        .then(block_slot.clone())
+        .map(|((kind, name), body)| EntryKind::Nested { kind, name, body });
+    let entry = choice((nested, field))
+        .labelled("a field (`name = value`)")
+        .map_with(|kind, e| Some(Entry { doc: None, kind, span: sp(e.span()) }))
+        .recover_with(skip_then_retry_until(
+            any().ignored(),
+            choice((just(Token::RBrace).ignored(), end())),
+        ));
+    block_slot.define(
+        entry
+            .then_ignore(optional_comma())
+            .repeated()
+            .collect::<Vec<_>>()
+            .delimited_by(just(Token::LBrace), just(Token::RBrace))
+            .map_with(|entries, e| Block { entries: entries.into_iter().flatten().collect(), span: sp(e.span()) }),
+    );
+    (expr, block_slot.boxed())
+}
+
+/// `"text ${expr} text"` as parts; escapes are already checked by the lexer.
+fn string<'t, 's: 't, I>(
+    expr: impl Parser<'t, I, Expr, Extra<'t, 's>> + Clone + 't,
+) -> impl Parser<'t, I, Vec<StrPart>, Extra<'t, 's>> + Clone
+where
+    I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+{
+    let text = select! { Token::StrText(raw) => StrPart::Text(unescape(raw)) };
+    let interp = expr
+        .delimited_by(just(Token::InterpOpen), just(Token::InterpClose))
+        .map(StrPart::Interp);
+    just(Token::StrStart)
+        .ignore_then(text.or(interp).repeated().collect::<Vec<_>>())
+        .then_ignore(just(Token::StrEnd))
+        .labelled("a string")
+}

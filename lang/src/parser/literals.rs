@@ -1,0 +1,165 @@
+//! Literal values: numbers with units, and string escapes.
+
+use crate::ast::{ExprKind, LitValue, Literal};
+use crate::token::Token;
+use chumsky::input::ValueInput;
+use chumsky::prelude::*;
+
+use super::grammar::Extra;
+
+/// Custom errors with this prefix become E0104 (invalid number) rather than syntax errors.
+pub(crate) const INVALID_NUMBER_PREFIX: &str = "invalid number: ";
+
+pub(crate) fn literal<'t, 's: 't, I>() -> impl Parser<'t, I, ExprKind, Extra<'t, 's>> + Clone
+where
+    I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+{
+    any()
+        .filter(|tok: &Token<'s>| {
+            matches!(
+                tok,
+                Token::True
+                    | Token::False
+                    | Token::None
+                    | Token::Int(_)
+                    | Token::Float(_)
+                    | Token::Duration(_)
+                    | Token::Bytes(_)
+                    | Token::Percent(_)
+                    | Token::BadNumber(_)
+            )
+        })
+        .try_map(|tok: Token<'s>, span| {
+            let (value, text) = match tok {
+                Token::True => (Ok(LitValue::Bool(true)), "true"),
+                Token::False => (Ok(LitValue::Bool(false)), "false"),
+                Token::None => (Ok(LitValue::None), "none"),
+                Token::Int(t) => (int(t), t),
+                Token::Float(t) => (float(t), t),
+                Token::Duration(t) => (duration(t), t),
+                Token::Bytes(t) => (bytes(t), t),
+                Token::Percent(t) => (percent(t), t),
+                // Already reported by the lexer: stand in as an error node.
+                Token::BadNumber(_) => return Ok(ExprKind::Error),
+                _ => return Ok(ExprKind::Error),
+            };
+            match value {
+                Ok(value) => Ok(ExprKind::Literal(Literal { value, text: text.to_string() })),
+                Err(why) => Err(Rich::custom(span, format!("{INVALID_NUMBER_PREFIX}`{text}` {why}"))),
+            }
+        })
+        .labelled("a literal")
+}
+
+fn digits(t: &str) -> String {
+    t.chars().filter(|c| *c != '_').collect()
+}
+
+fn int(t: &str) -> Result<LitValue, String> {
+    digits(t).parse::<i64>().map(LitValue::Int).map_err(|_| "is too large (the largest Int is 9223372036854775807)".into())
+}
+
+fn float(t: &str) -> Result<LitValue, String> {
+    digits(t).parse::<f64>().map(LitValue::Float).map_err(|_| "is not a number".into())
+}
+
+/// Splits `1.5s` into 1.5 and `s`.
+fn number_and_unit(t: &str) -> (String, &str) {
+    let cut = t.find(|c: char| !(c.is_ascii_digit() || c == '_' || c == '.')).unwrap_or(t.len());
+    (digits(&t[..cut]), &t[cut..])
+}
+
+/// Scales `number` by `factor` and insists on a whole result, in exact decimal arithmetic.
+fn whole(number: &str, factor: u64, unit_name: &str) -> Result<u64, String> {
+    let (int_part, frac_part) = number.split_once('.').unwrap_or((number, ""));
+    let too_large = || format!("is too large for a {unit_name}");
+    let whole_part: u64 = int_part.parse().map_err(|_| too_large())?;
+    let mut total = whole_part.checked_mul(factor).ok_or_else(too_large)?;
+    let mut scale = factor as u128;
+    let mut frac_value: u128 = 0;
+    let mut denominator: u128 = 1;
+    for c in frac_part.chars() {
+        frac_value = frac_value * 10 + c.to_digit(10).unwrap_or(0) as u128;
+        denominator *= 10;
+        if denominator > 1_000_000_000_000_000_000 {
+            return Err(format!("has more digits than a {unit_name} can hold"));
+        }
+    }
+    scale *= frac_value;
+    if scale % denominator != 0 {
+        return Err(format!("is not a whole number of {unit_name} units"));
+    }
+    total = total.checked_add((scale / denominator) as u64).ok_or_else(too_large)?;
+    Ok(total)
+}
+
+fn duration(t: &str) -> Result<LitValue, String> {
+    let (number, unit) = number_and_unit(t);
+    let factor = match unit {
+        "ms" => 1,
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        _ => 86_400_000,
+    };
+    whole(&number, factor, "millisecond").map(LitValue::Duration)
+}
+
+fn bytes(t: &str) -> Result<LitValue, String> {
+    let (number, unit) = number_and_unit(t);
+    let factor = match unit {
+        "B" => 1,
+        "Ki" => 1 << 10,
+        "Mi" => 1 << 20,
+        "Gi" => 1 << 30,
+        _ => 1 << 40,
+    };
+    whole(&number, factor, "byte").map(LitValue::Bytes)
+}
+
+fn percent(t: &str) -> Result<LitValue, String> {
+    let (number, _) = number_and_unit(t);
+    number.parse::<f64>().map(LitValue::Percent).map_err(|_| "is not a number".into())
+}
+
+/// Decodes the escapes the lexer accepted; an invalid one was reported there and is kept as written.
+pub fn unescape(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some(other @ ('\\' | '"' | '$')) => out.push(other),
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+/// The inverse of `unescape`, for the formatter.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '$' if chars.peek() == Some(&'{') => out.push_str("\\$"),
+            c => out.push(c),
+        }
+    }
+    out
+}

@@ -1,0 +1,155 @@
+//! Parsing never fails: it returns the tree it could build and every diagnostic.
+//!
+//! The token stream is cut into declarations at the keywords that can only start one
+//! (`service`, `fn`, `import`...), and each declaration is parsed on its own. A missing
+//! brace or a stray token therefore costs one declaration, never the rest of the file.
+
+mod docs;
+mod errors;
+mod grammar;
+pub(crate) mod literals;
+
+use crate::ast::{Item, SourceFile};
+use crate::codes;
+use crate::diagnostic::Diagnostic;
+use crate::lexer::{lex, Comment};
+use crate::span::{FileId, Span};
+use crate::token::Token;
+use chumsky::input::Input as _;
+use chumsky::prelude::*;
+
+/// Brackets nested deeper than this are refused rather than risking the stack.
+pub const MAX_NESTING: usize = 256;
+
+#[derive(Debug)]
+pub struct Parsed {
+    pub file: SourceFile,
+    pub comments: Vec<Comment>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Parsed {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+pub fn parse(file: FileId, src: &str) -> Parsed {
+    let lexed = lex(file, src);
+    let mut diagnostics = lexed.diagnostics;
+    let tokens: Vec<(Token<'_>, SimpleSpan)> = lexed.tokens.iter().map(|(t, s)| (*t, SimpleSpan::from(s.start..s.end))).collect();
+
+    let parser = grammar::item();
+    let mut items = Vec::new();
+    for chunk in declarations(&tokens) {
+        let chunk_start = chunk[0].1.start;
+        let chunk_end = chunk[chunk.len() - 1].1.end;
+        if let Some(problem) = check_delimiters(file, chunk) {
+            let fatal = problem.code.id == codes::TOO_DEEPLY_NESTED.id;
+            diagnostics.push(problem);
+            if fatal {
+                continue;
+            }
+            // The bracket error is the root cause: keep whatever tree recovery builds,
+            // but not the parser's own complaints about the same brackets.
+            let (item, _) = parse_chunk(&parser, chunk, chunk_end);
+            items.extend(item);
+            continue;
+        }
+        let (item, errs) = parse_chunk(&parser, chunk, chunk_end);
+        let errs = errors::first_independent(errs);
+        diagnostics.extend(errs.into_iter().map(|e| errors::to_diagnostic(file, e, Span::new(chunk_start, chunk_end))));
+        items.extend(item);
+    }
+    let mut file_ast = SourceFile { items };
+    docs::attach(src, &lexed.comments, &mut file_ast);
+    Parsed { file: file_ast, comments: lexed.comments, diagnostics }
+}
+
+fn parse_chunk<'t, 's: 't, P>(parser: &P, chunk: &'t [(Token<'s>, SimpleSpan)], end: usize) -> (Option<Item>, Vec<Rich<'t, Token<'s>>>)
+where
+    P: Parser<'t, chumsky::input::MappedInput<'t, Token<'s>, SimpleSpan, &'t [(Token<'s>, SimpleSpan)], fn(&'t (Token<'s>, SimpleSpan)) -> (&'t Token<'s>, &'t SimpleSpan)>, Item, grammar::Extra<'t, 's>>,
+{
+    let eoi = SimpleSpan::from(end..end);
+    let input = chunk.map(eoi, (|(t, s)| (t, s)) as fn(&'t (Token<'s>, SimpleSpan)) -> (&'t Token<'s>, &'t SimpleSpan));
+    parser.parse(input).into_output_errors()
+}
+
+/// Splits tokens into runs that each start at a declaration keyword. Tokens before the first
+/// keyword form a run of their own, so they are reported rather than dropped.
+fn declarations<'a, 's>(tokens: &'a [(Token<'s>, SimpleSpan)]) -> Vec<&'a [(Token<'s>, SimpleSpan)]> {
+    let mut chunks = Vec::new();
+    let mut start = 0;
+    for (i, (tok, _)) in tokens.iter().enumerate() {
+        if i > start && tok.starts_declaration() {
+            chunks.push(&tokens[start..i]);
+            start = i;
+        }
+    }
+    if start < tokens.len() {
+        chunks.push(&tokens[start..]);
+    }
+    chunks
+}
+
+/// Reports the first unbalanced or too deeply nested bracket of a declaration.
+fn check_delimiters(file: FileId, chunk: &[(Token<'_>, SimpleSpan)]) -> Option<Diagnostic> {
+    let mut open: Vec<(Token<'_>, SimpleSpan)> = Vec::new();
+    for (tok, span) in chunk {
+        let closer = match tok {
+            Token::LBrace | Token::LBracket | Token::LParen | Token::InterpOpen => {
+                open.push((*tok, *span));
+                if open.len() > MAX_NESTING {
+                    return Some(
+                        Diagnostic::error(&codes::TOO_DEEPLY_NESTED, file, Span::from(*span), format!("brackets nested more than {MAX_NESTING} deep"))
+                            .with_primary_label("this bracket is too deep")
+                            .with_help("flatten the value, for example with `let` declarations for the inner parts"),
+                    );
+                }
+                continue;
+            }
+            Token::RBrace | Token::RBracket | Token::RParen | Token::InterpClose => *tok,
+            _ => continue,
+        };
+        match open.pop() {
+            Some((opener, _)) if matches_delimiter(opener, closer) => {}
+            Some((opener, open_span)) => {
+                return Some(
+                    Diagnostic::error(&codes::UNCLOSED_DELIMITER, file, Span::from(open_span), format!("unclosed {opener}"))
+                        .with_primary_label(format!("this {opener} is never closed"))
+                        .with_label(file, Span::from(*span), format!("expected {} before this {closer}", closing(opener)))
+                        .with_help(format!("add the missing {}", closing(opener))),
+                );
+            }
+            None => {
+                return Some(
+                    Diagnostic::error(&codes::UNCLOSED_DELIMITER, file, Span::from(*span), format!("unmatched {closer}"))
+                        .with_primary_label("nothing to close here"),
+                );
+            }
+        }
+    }
+    let (opener, open_span) = open.pop()?;
+    let end = chunk.last().map(|(_, s)| s.end).unwrap_or(open_span.end);
+    Some(
+        Diagnostic::error(&codes::UNCLOSED_DELIMITER, file, Span::from(open_span), format!("unclosed {opener}"))
+            .with_primary_label(format!("this {opener} is never closed"))
+            .with_label(file, Span::new(end, end), format!("expected {} before here", closing(opener)))
+            .with_help(format!("add the missing {}", closing(opener))),
+    )
+}
+
+fn matches_delimiter(open: Token<'_>, close: Token<'_>) -> bool {
+    matches!(
+        (open, close),
+        (Token::LBrace, Token::RBrace) | (Token::LBracket, Token::RBracket) | (Token::LParen, Token::RParen) | (Token::InterpOpen, Token::InterpClose)
+    )
+}
+
+fn closing(open: Token<'_>) -> &'static str {
+    match open {
+        Token::LBrace | Token::InterpOpen => "`}`",
+        Token::LBracket => "`]`",
+        _ => "`)`",
+    }
+}
