@@ -12,7 +12,12 @@ use std::process::ExitCode;
 /// Declare environments, services, health gates and releases in .conv files; conv checks the
 /// whole rollout before anything runs.
 #[derive(Parser)]
-#[command(name = "conv", version, propagate_version = true, arg_required_else_help = true)]
+#[command(
+    name = "conv",
+    version,
+    propagate_version = true,
+    arg_required_else_help = true
+)]
 struct Cli {
     /// When to color output: auto colors a terminal unless NO_COLOR is set.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
@@ -90,7 +95,10 @@ fn main() -> ExitCode {
     let color = match cli.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal(),
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stderr().is_terminal()
+        }
     };
     let code = match cli.command {
         Command::Check { paths, format } => commands::check::run(&paths, format, color),

@@ -30,10 +30,16 @@ impl Checked {
 /// Runs every phase that exists over the program and gathers the diagnostics.
 pub fn check(sources: &Sources) -> Checked {
     let mut diagnostics: Vec<Diagnostic> = sources.load_diagnostics().to_vec();
-    let parsed: Vec<Parsed> = sources.iter().map(|s| conv_lang::parse(s.id, &s.text)).collect();
+    let parsed: Vec<Parsed> = sources
+        .iter()
+        .map(|s| conv_lang::parse(s.id, &s.text))
+        .collect();
     for p in &parsed {
         diagnostics.extend(p.diagnostics.iter().cloned());
     }
     conv_lang::diagnostic::sort_diagnostics(&mut diagnostics);
-    Checked { parsed, diagnostics }
+    Checked {
+        parsed,
+        diagnostics,
+    }
 }

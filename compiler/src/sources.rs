@@ -25,7 +25,11 @@ impl Sources {
 
     pub fn add(&mut self, name: impl Into<String>, text: impl Into<String>) -> FileId {
         let id = FileId(self.files.len() as u32);
-        self.files.push(Source { id, name: name.into(), text: text.into() });
+        self.files.push(Source {
+            id,
+            name: name.into(),
+            text: text.into(),
+        });
         id
     }
 
@@ -38,12 +42,21 @@ impl Sources {
                 let valid_up_to = err.utf8_error().valid_up_to();
                 let text = String::from_utf8_lossy(err.as_bytes()).into_owned();
                 // Lossy decoding keeps the valid prefix byte for byte, so the offset holds.
-                let bad = text[valid_up_to..].chars().next().map(char::len_utf8).unwrap_or(0);
+                let bad = text[valid_up_to..]
+                    .chars()
+                    .next()
+                    .map(char::len_utf8)
+                    .unwrap_or(0);
                 let id = self.add(name, String::new());
                 self.load_diagnostics.push(
-                    Diagnostic::error(&codes::NOT_UTF8, id, Span::new(valid_up_to, valid_up_to + bad), "file is not valid UTF-8")
-                        .with_primary_label(format!("invalid byte at offset {valid_up_to}"))
-                        .with_help("save the file as UTF-8"),
+                    Diagnostic::error(
+                        &codes::NOT_UTF8,
+                        id,
+                        Span::new(valid_up_to, valid_up_to + bad),
+                        "file is not valid UTF-8",
+                    )
+                    .with_primary_label(format!("invalid byte at offset {valid_up_to}"))
+                    .with_help("save the file as UTF-8"),
                 );
                 // Keep the text for rendering, but nothing is parsed from it.
                 self.files[id.0 as usize].text = text;
@@ -58,7 +71,9 @@ impl Sources {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Source> {
-        self.files.iter().filter(|s| !self.unparsable.contains(&s.id))
+        self.files
+            .iter()
+            .filter(|s| !self.unparsable.contains(&s.id))
     }
 
     pub fn all(&self) -> &[Source] {

@@ -88,7 +88,11 @@ pub enum EntryKind {
     /// `name = value`, or `"key" = value` in a map literal.
     Field { key: Key, value: Expr },
     /// `stage canary { ... }`
-    Nested { kind: Ident, name: Ident, body: Block },
+    Nested {
+        kind: Ident,
+        name: Ident,
+        body: Block,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -170,7 +174,10 @@ pub struct TypeExpr {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum TypeExprKind {
     /// `Int`, `List[String]`, `std.gates.Gate`
-    Named { path: Vec<Ident>, args: Vec<TypeExpr> },
+    Named {
+        path: Vec<Ident>,
+        args: Vec<TypeExpr>,
+    },
     Record(Vec<FieldDecl>),
     Optional(Box<TypeExpr>),
     Error,
@@ -197,15 +204,41 @@ pub enum ExprKind {
     Literal(Literal),
     Str(Vec<StrPart>),
     Name(Ident),
-    Field { base: Box<Expr>, name: Ident },
-    Call { callee: Box<Expr>, args: Vec<Arg> },
+    Field {
+        base: Box<Expr>,
+        name: Ident,
+    },
+    Call {
+        callee: Box<Expr>,
+        args: Vec<Arg>,
+    },
     List(Vec<Expr>),
     /// `{ a = 1 }` or, with a tag, `local { instances_per_site = 2 }`.
-    Record { tag: Option<Ident>, body: Block },
-    For { var: Ident, iter: Box<Expr>, filter: Option<Box<Expr>>, body: Box<Expr> },
-    If { cond: Box<Expr>, then: Box<Expr>, otherwise: Box<Expr> },
-    Binary { op: BinOp, op_span: Span, lhs: Box<Expr>, rhs: Box<Expr> },
-    Unary { op: UnOp, operand: Box<Expr> },
+    Record {
+        tag: Option<Ident>,
+        body: Block,
+    },
+    For {
+        var: Ident,
+        iter: Box<Expr>,
+        filter: Option<Box<Expr>>,
+        body: Box<Expr>,
+    },
+    If {
+        cond: Box<Expr>,
+        then: Box<Expr>,
+        otherwise: Box<Expr>,
+    },
+    Binary {
+        op: BinOp,
+        op_span: Span,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    Unary {
+        op: UnOp,
+        operand: Box<Expr>,
+    },
     Paren(Box<Expr>),
     /// Already reported; later phases stay silent about it.
     Error,

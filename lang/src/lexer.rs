@@ -25,7 +25,11 @@ pub struct Lexed<'src> {
 }
 
 pub fn lex(file: FileId, src: &str) -> Lexed<'_> {
-    let mut driver = Driver { src, file, out: Lexed::default() };
+    let mut driver = Driver {
+        src,
+        file,
+        out: Lexed::default(),
+    };
     driver.run(0, false);
     driver.out
 }
@@ -82,6 +86,27 @@ impl<'src> Driver<'src> {
                     depth -= 1;
                     self.push(Token::RBrace, span);
                 }
+                Ok(
+                    token @ (Token::Int(text)
+                    | Token::Float(text)
+                    | Token::Duration(text)
+                    | Token::Bytes(text)
+                    | Token::Percent(text)),
+                ) => match crate::parser::literals::number_problem(&token) {
+                    Some(why) => {
+                        self.out.diagnostics.push(
+                            Diagnostic::error(
+                                &codes::INVALID_NUMBER,
+                                self.file,
+                                span,
+                                format!("`{text}` {why}"),
+                            )
+                            .with_primary_label("cannot be read"),
+                        );
+                        self.push(Token::BadNumber(text), span);
+                    }
+                    None => self.push(token, span),
+                },
                 Ok(token) => self.push(token, span),
                 Err(()) => self.unexpected_character(span),
             }
@@ -99,9 +124,18 @@ impl<'src> Driver<'src> {
 
     fn unexpected_character(&mut self, span: Span) {
         let text = &self.src[span.start..span.end];
-        let shown = text.chars().next().map(|c| c.escape_debug().to_string()).unwrap_or_default();
-        let mut diag = Diagnostic::error(&codes::UNEXPECTED_CHARACTER, self.file, span, format!("unexpected character `{shown}`"))
-            .with_primary_label("not part of the .conv language");
+        let shown = text
+            .chars()
+            .next()
+            .map(|c| c.escape_debug().to_string())
+            .unwrap_or_default();
+        let mut diag = Diagnostic::error(
+            &codes::UNEXPECTED_CHARACTER,
+            self.file,
+            span,
+            format!("unexpected character `{shown}`"),
+        )
+        .with_primary_label("not part of the .conv language");
         if text.starts_with('\'') {
             diag = diag.with_help("strings use double quotes: \"...\"");
         } else if text.starts_with('&') || text.starts_with('|') || text.starts_with('!') {
@@ -121,9 +155,16 @@ impl<'src> Driver<'src> {
                 None | Some(b'\n') | Some(b'\r') => {
                     self.flush_text(text_start, pos);
                     self.out.diagnostics.push(
-                        Diagnostic::error(&codes::UNTERMINATED_STRING, self.file, Span::new(quote, pos), "unterminated string")
-                            .with_primary_label("this string has no closing quote")
-                            .with_help("close it with `\"` on the same line; strings cannot span lines"),
+                        Diagnostic::error(
+                            &codes::UNTERMINATED_STRING,
+                            self.file,
+                            Span::new(quote, pos),
+                            "unterminated string",
+                        )
+                        .with_primary_label("this string has no closing quote")
+                        .with_help(
+                            "close it with `\"` on the same line; strings cannot span lines",
+                        ),
                     );
                     self.push(Token::StrEnd, Span::new(pos, pos));
                     return pos;
@@ -169,9 +210,14 @@ impl<'src> Driver<'src> {
 
 fn bad_number(file: FileId, span: Span, text: &str) -> Diagnostic {
     let digits = text.trim_start_matches(|c: char| c.is_ascii_digit() || c == '_' || c == '.');
-    Diagnostic::error(&codes::INVALID_NUMBER, file, span, format!("unknown unit `{digits}` in `{text}`"))
-        .with_primary_label("not a unit conv knows")
-        .with_help(unit_hint(digits))
+    Diagnostic::error(
+        &codes::INVALID_NUMBER,
+        file,
+        span,
+        format!("unknown unit `{digits}` in `{text}`"),
+    )
+    .with_primary_label("not a unit conv knows")
+    .with_help(unit_hint(digits))
 }
 
 fn unit_hint(unit: &str) -> String {

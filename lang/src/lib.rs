@@ -6,6 +6,7 @@
 pub mod ast;
 pub mod codes;
 pub mod diagnostic;
+pub mod dump;
 pub mod fmt;
 pub mod lexer;
 pub mod line_index;

@@ -191,7 +191,7 @@ impl fmt::Display for Token<'_> {
             | Token::Bytes(t)
             | Token::Percent(t)
             | Token::BadNumber(t) => return write!(f, "`{t}`"),
-            Token::Quote | Token::StrStart => "a string",
+            Token::Quote | Token::StrStart => "string",
             Token::StrText(_) => "string text",
             Token::InterpOpen => "`${`",
             Token::InterpClose => "`}`",

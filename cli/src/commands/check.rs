@@ -29,7 +29,10 @@ pub fn run(paths: &[PathBuf], format: Format, color: bool) -> u8 {
                 if checked.diagnostics.is_empty() {
                     eprintln!("{name}: ok");
                 } else {
-                    eprintln!("{name}: {}", render::summary(checked.error_count(), checked.warning_count()));
+                    eprintln!(
+                        "{name}: {}",
+                        render::summary(checked.error_count(), checked.warning_count())
+                    );
                 }
             }
         }

@@ -29,10 +29,28 @@ impl Printer<'_> {
             ExprKind::Call { callee, args } => {
                 self.expr(callee);
                 self.out.push('(');
-                self.broken_items(args.iter().map(|a| (a.name.as_ref().map(|n| n.span).unwrap_or(a.value.span).to(a.value.span), a.name.as_ref(), &a.value)), e.span.end);
+                self.broken_items(
+                    args.iter().map(|a| {
+                        (
+                            a.name
+                                .as_ref()
+                                .map(|n| n.span)
+                                .unwrap_or(a.value.span)
+                                .to(a.value.span),
+                            a.name.as_ref(),
+                            &a.value,
+                        )
+                    }),
+                    e.span.end,
+                );
                 self.out.push(')');
             }
-            ExprKind::For { var, iter, filter, body } => {
+            ExprKind::For {
+                var,
+                iter,
+                filter,
+                body,
+            } => {
                 self.out.push_str("[for ");
                 self.out.push_str(&var.name);
                 self.out.push_str(" in ");
@@ -45,7 +63,11 @@ impl Printer<'_> {
                 self.expr(body);
                 self.out.push(']');
             }
-            ExprKind::If { cond, then, otherwise } => {
+            ExprKind::If {
+                cond,
+                then,
+                otherwise,
+            } => {
                 self.out.push_str("if ");
                 self.expr(cond);
                 self.out.push_str(" then ");
@@ -82,7 +104,11 @@ impl Printer<'_> {
     }
 
     /// One element per line, each followed by a comma, then the comments before `end`.
-    fn broken_items<'e>(&mut self, items: impl Iterator<Item = (crate::span::Span, Option<&'e Ident>, &'e Expr)>, end: usize) {
+    fn broken_items<'e>(
+        &mut self,
+        items: impl Iterator<Item = (crate::span::Span, Option<&'e Ident>, &'e Expr)>,
+        end: usize,
+    ) {
         self.newline();
         self.indent += 1;
         for (i, (span, name, value)) in items.enumerate() {
@@ -153,7 +179,9 @@ impl Printer<'_> {
                 let mut fields = Vec::new();
                 for entry in &body.entries {
                     match &entry.kind {
-                        EntryKind::Field { key, value } => fields.push(format!("{} = {}", key_text(key), r(value)?)),
+                        EntryKind::Field { key, value } => {
+                            fields.push(format!("{} = {}", key_text(key), r(value)?))
+                        }
                         EntryKind::Nested { .. } if strict => return None,
                         EntryKind::Nested { .. } => fields.push("...".into()),
                     }
@@ -161,21 +189,36 @@ impl Printer<'_> {
                         return None;
                     }
                 }
-                let inner = if fields.is_empty() { "{}".to_string() } else { format!("{{ {} }}", fields.join(", ")) };
+                let inner = if fields.is_empty() {
+                    "{}".to_string()
+                } else {
+                    format!("{{ {} }}", fields.join(", "))
+                };
                 match tag {
                     Some(t) => format!("{} {inner}", t.name),
                     None => inner,
                 }
             }
-            ExprKind::For { var, iter, filter, body } => {
+            ExprKind::For {
+                var,
+                iter,
+                filter,
+                body,
+            } => {
                 let filter = match filter {
                     Some(f) => format!(" if {}", r(f)?),
                     None => String::new(),
                 };
                 format!("[for {} in {}{filter}: {}]", var.name, r(iter)?, r(body)?)
             }
-            ExprKind::If { cond, then, otherwise } => format!("if {} then {} else {}", r(cond)?, r(then)?, r(otherwise)?),
-            ExprKind::Binary { op, lhs, rhs, .. } => format!("{} {} {}", r(lhs)?, op.symbol(), r(rhs)?),
+            ExprKind::If {
+                cond,
+                then,
+                otherwise,
+            } => format!("if {} then {} else {}", r(cond)?, r(then)?, r(otherwise)?),
+            ExprKind::Binary { op, lhs, rhs, .. } => {
+                format!("{} {} {}", r(lhs)?, op.symbol(), r(rhs)?)
+            }
             ExprKind::Unary { op, operand } => format!("{}{}", unary_symbol(*op), r(operand)?),
             ExprKind::Paren(inner) => format!("({})", r(inner)?),
             ExprKind::Error => String::new(),

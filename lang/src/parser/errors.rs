@@ -9,7 +9,9 @@ use chumsky::error::{Rich, RichPattern, RichReason};
 
 /// Recovery may report a consequence of the first mistake further on; in one declaration
 /// only the first syntax error is the root cause, but number errors are independent.
-pub(crate) fn first_independent<'t, 's>(errs: Vec<Rich<'t, Token<'s>>>) -> Vec<Rich<'t, Token<'s>>> {
+pub(crate) fn first_independent<'t, 's>(
+    errs: Vec<Rich<'t, Token<'s>>>,
+) -> Vec<Rich<'t, Token<'s>>> {
     let mut out = Vec::new();
     let mut seen_syntax = false;
     for err in errs {
@@ -28,9 +30,11 @@ pub(crate) fn to_diagnostic(file: FileId, err: Rich<'_, Token<'_>>, chunk: Span)
     let span = Span::new(err.span().start, err.span().end);
     if let RichReason::Custom(msg) = err.reason() {
         if let Some(rest) = msg.strip_prefix(INVALID_NUMBER_PREFIX) {
-            return Diagnostic::error(&codes::INVALID_NUMBER, file, span, format!("number {rest}")).with_primary_label("cannot be read");
+            return Diagnostic::error(&codes::INVALID_NUMBER, file, span, format!("number {rest}"))
+                .with_primary_label("cannot be read");
         }
-        return Diagnostic::error(&codes::SYNTAX_ERROR, file, span, msg.to_string()).with_primary_label("here");
+        return Diagnostic::error(&codes::SYNTAX_ERROR, file, span, msg.to_string())
+            .with_primary_label("here");
     }
     let found = match err.found() {
         Some(tok) => tok.to_string(),
@@ -41,7 +45,13 @@ pub(crate) fn to_diagnostic(file: FileId, err: Rich<'_, Token<'_>>, chunk: Span)
         Some(list) => format!("expected {list}"),
         None => "not expected here".to_string(),
     };
-    let mut diag = Diagnostic::error(&codes::SYNTAX_ERROR, file, span, format!("unexpected {found}")).with_primary_label(label);
+    let mut diag = Diagnostic::error(
+        &codes::SYNTAX_ERROR,
+        file,
+        span,
+        format!("unexpected {found}"),
+    )
+    .with_primary_label(label);
     if let Some(help) = hint(err.found(), expected.as_deref()) {
         diag = diag.with_help(help);
     }
@@ -51,7 +61,9 @@ pub(crate) fn to_diagnostic(file: FileId, err: Rich<'_, Token<'_>>, chunk: Span)
     diag
 }
 
-fn expected_list<'a, 's: 'a>(patterns: impl Iterator<Item = &'a RichPattern<'a, Token<'s>>>) -> Option<String> {
+fn expected_list<'a, 's: 'a>(
+    patterns: impl Iterator<Item = &'a RichPattern<'a, Token<'s>>>,
+) -> Option<String> {
     let mut names: Vec<String> = Vec::new();
     for pattern in patterns {
         let name = match pattern {
@@ -67,7 +79,10 @@ fn expected_list<'a, 's: 'a>(patterns: impl Iterator<Item = &'a RichPattern<'a, 
     }
     // Postfix and operator tokens only say the previous expression could go on; when a
     // separator or closing bracket is also possible, they are noise.
-    const CONTINUATIONS: &[&str] = &["`(`", "`.`", "`+`", "`-`", "`*`", "`/`", "`==`", "`!=`", "`<`", "`<=`", "`>`", "`>=`", "`and`", "`or`"];
+    const CONTINUATIONS: &[&str] = &[
+        "`(`", "`.`", "`+`", "`-`", "`*`", "`/`", "`==`", "`!=`", "`<`", "`<=`", "`>`", "`>=`",
+        "`and`", "`or`",
+    ];
     if names.iter().any(|n| !CONTINUATIONS.contains(&n.as_str())) {
         names.retain(|n| !CONTINUATIONS.contains(&n.as_str()));
     }
@@ -85,13 +100,22 @@ fn expected_list<'a, 's: 'a>(patterns: impl Iterator<Item = &'a RichPattern<'a, 
 fn hint(found: Option<&Token<'_>>, expected: Option<&str>) -> Option<String> {
     let expected = expected.unwrap_or("");
     match found {
-        Some(Token::Colon) if expected.contains("`=`") => Some("fields are written `name = value`; `name: value` is for call arguments".into()),
+        Some(Token::Colon) if expected.contains("`=`") => {
+            Some("fields are written `name = value`; `name: value` is for call arguments".into())
+        }
         Some(Token::Eq) if expected.contains("`:`") || expected.contains("`)`") => {
             Some("call arguments are written `name: value`; `name = value` is for fields".into())
         }
-        Some(tok) if tok.is_keyword() && expected.contains("a name") => Some(format!("{tok} is a keyword and cannot be used as a name")),
-        Some(Token::StrStart) if expected.contains("`=`") => Some("add `=` between the field and its value".into()),
-        Some(_) if expected.contains("`,`") && (expected.contains("`]`") || expected.contains("`)`")) => {
+        Some(tok) if tok.is_keyword() && expected.contains("a name") => {
+            Some(format!("{tok} is a keyword and cannot be used as a name"))
+        }
+        Some(Token::StrStart) if expected.contains("`=`") => {
+            Some("add `=` between the field and its value".into())
+        }
+        Some(_)
+            if expected.contains("`,`")
+                && (expected.contains("`]`") || expected.contains("`)`")) =>
+        {
             Some("separate elements with commas".into())
         }
         _ => None,

@@ -10,6 +10,19 @@ use super::grammar::Extra;
 /// Custom errors with this prefix become E0104 (invalid number) rather than syntax errors.
 pub(crate) const INVALID_NUMBER_PREFIX: &str = "invalid number: ";
 
+/// Why a number token cannot be read, if it cannot: checked by the lexer, which reports it.
+pub(crate) fn number_problem(tok: &Token<'_>) -> Option<String> {
+    let result = match tok {
+        Token::Int(t) => int(t),
+        Token::Float(t) => float(t),
+        Token::Duration(t) => duration(t),
+        Token::Bytes(t) => bytes(t),
+        Token::Percent(t) => percent(t),
+        _ => return None,
+    };
+    result.err()
+}
+
 pub(crate) fn literal<'t, 's: 't, I>() -> impl Parser<'t, I, ExprKind, Extra<'t, 's>> + Clone
 where
     I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
@@ -29,7 +42,7 @@ where
                     | Token::BadNumber(_)
             )
         })
-        .try_map(|tok: Token<'s>, span| {
+        .try_map(|tok: Token<'s>, _span| {
             let (value, text) = match tok {
                 Token::True => (Ok(LitValue::Bool(true)), "true"),
                 Token::False => (Ok(LitValue::Bool(false)), "false"),
@@ -43,9 +56,13 @@ where
                 Token::BadNumber(_) => return Ok(ExprKind::Error),
                 _ => return Ok(ExprKind::Error),
             };
+            // The lexer has already turned unreadable numbers into `BadNumber`.
             match value {
-                Ok(value) => Ok(ExprKind::Literal(Literal { value, text: text.to_string() })),
-                Err(why) => Err(Rich::custom(span, format!("{INVALID_NUMBER_PREFIX}`{text}` {why}"))),
+                Ok(value) => Ok(ExprKind::Literal(Literal {
+                    value,
+                    text: text.to_string(),
+                })),
+                Err(_) => Ok::<_, Rich<'t, Token<'s>>>(ExprKind::Error),
             }
         })
         .labelled("a literal")
@@ -56,16 +73,24 @@ fn digits(t: &str) -> String {
 }
 
 fn int(t: &str) -> Result<LitValue, String> {
-    digits(t).parse::<i64>().map(LitValue::Int).map_err(|_| "is too large (the largest Int is 9223372036854775807)".into())
+    digits(t)
+        .parse::<i64>()
+        .map(LitValue::Int)
+        .map_err(|_| "is too large (the largest Int is 9223372036854775807)".into())
 }
 
 fn float(t: &str) -> Result<LitValue, String> {
-    digits(t).parse::<f64>().map(LitValue::Float).map_err(|_| "is not a number".into())
+    digits(t)
+        .parse::<f64>()
+        .map(LitValue::Float)
+        .map_err(|_| "is not a number".into())
 }
 
 /// Splits `1.5s` into 1.5 and `s`.
 fn number_and_unit(t: &str) -> (String, &str) {
-    let cut = t.find(|c: char| !(c.is_ascii_digit() || c == '_' || c == '.')).unwrap_or(t.len());
+    let cut = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '_' || c == '.'))
+        .unwrap_or(t.len());
     (digits(&t[..cut]), &t[cut..])
 }
 
@@ -89,7 +114,9 @@ fn whole(number: &str, factor: u64, unit_name: &str) -> Result<u64, String> {
     if scale % denominator != 0 {
         return Err(format!("is not a whole number of {unit_name} units"));
     }
-    total = total.checked_add((scale / denominator) as u64).ok_or_else(too_large)?;
+    total = total
+        .checked_add((scale / denominator) as u64)
+        .ok_or_else(too_large)?;
     Ok(total)
 }
 
@@ -119,7 +146,10 @@ fn bytes(t: &str) -> Result<LitValue, String> {
 
 fn percent(t: &str) -> Result<LitValue, String> {
     let (number, _) = number_and_unit(t);
-    number.parse::<f64>().map(LitValue::Percent).map_err(|_| "is not a number".into())
+    number
+        .parse::<f64>()
+        .map(LitValue::Percent)
+        .map_err(|_| "is not a number".into())
 }
 
 /// Decodes the escapes the lexer accepted; an invalid one was reported there and is kept as written.

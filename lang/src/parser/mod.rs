@@ -37,13 +37,22 @@ impl Parsed {
 pub fn parse(file: FileId, src: &str) -> Parsed {
     let lexed = lex(file, src);
     let mut diagnostics = lexed.diagnostics;
-    let tokens: Vec<(Token<'_>, SimpleSpan)> = lexed.tokens.iter().map(|(t, s)| (*t, SimpleSpan::from(s.start..s.end))).collect();
+    let tokens: Vec<(Token<'_>, SimpleSpan)> = lexed
+        .tokens
+        .iter()
+        .map(|(t, s)| (*t, SimpleSpan::from(s.start..s.end)))
+        .collect();
 
     let parser = grammar::item();
     let mut items = Vec::new();
-    for chunk in declarations(&tokens) {
+    for chunk in declarations(src, &tokens) {
         let chunk_start = chunk[0].1.start;
         let chunk_end = chunk[chunk.len() - 1].1.end;
+        // A lexical error is the root cause of whatever the parser would say about the same
+        // declaration, so the parser's complaints are dropped there.
+        let lexical_error = diagnostics
+            .iter()
+            .any(|d| d.primary.span.start >= chunk_start && d.primary.span.start < chunk_end);
         if let Some(problem) = check_delimiters(file, chunk) {
             let fatal = problem.code.id == codes::TOO_DEEPLY_NESTED.id;
             diagnostics.push(problem);
@@ -57,31 +66,68 @@ pub fn parse(file: FileId, src: &str) -> Parsed {
             continue;
         }
         let (item, errs) = parse_chunk(&parser, chunk, chunk_end);
-        let errs = errors::first_independent(errs);
-        diagnostics.extend(errs.into_iter().map(|e| errors::to_diagnostic(file, e, Span::new(chunk_start, chunk_end))));
+        let errs = if lexical_error {
+            Vec::new()
+        } else {
+            errors::first_independent(errs)
+        };
+        diagnostics.extend(
+            errs.into_iter()
+                .map(|e| errors::to_diagnostic(file, e, Span::new(chunk_start, chunk_end))),
+        );
         items.extend(item);
     }
     let mut file_ast = SourceFile { items };
     docs::attach(src, &lexed.comments, &mut file_ast);
-    Parsed { file: file_ast, comments: lexed.comments, diagnostics }
+    Parsed {
+        file: file_ast,
+        comments: lexed.comments,
+        diagnostics,
+    }
 }
 
-fn parse_chunk<'t, 's: 't, P>(parser: &P, chunk: &'t [(Token<'s>, SimpleSpan)], end: usize) -> (Option<Item>, Vec<Rich<'t, Token<'s>>>)
+fn parse_chunk<'t, 's: 't, P>(
+    parser: &P,
+    chunk: &'t [(Token<'s>, SimpleSpan)],
+    end: usize,
+) -> (Option<Item>, Vec<Rich<'t, Token<'s>>>)
 where
-    P: Parser<'t, chumsky::input::MappedInput<'t, Token<'s>, SimpleSpan, &'t [(Token<'s>, SimpleSpan)], fn(&'t (Token<'s>, SimpleSpan)) -> (&'t Token<'s>, &'t SimpleSpan)>, Item, grammar::Extra<'t, 's>>,
+    P: Parser<
+        't,
+        chumsky::input::MappedInput<
+            't,
+            Token<'s>,
+            SimpleSpan,
+            &'t [(Token<'s>, SimpleSpan)],
+            fn(&'t (Token<'s>, SimpleSpan)) -> (&'t Token<'s>, &'t SimpleSpan),
+        >,
+        Item,
+        grammar::Extra<'t, 's>,
+    >,
 {
     let eoi = SimpleSpan::from(end..end);
-    let input = chunk.map(eoi, (|(t, s)| (t, s)) as fn(&'t (Token<'s>, SimpleSpan)) -> (&'t Token<'s>, &'t SimpleSpan));
+    let input = chunk.map(
+        eoi,
+        (|(t, s)| (t, s)) as fn(&'t (Token<'s>, SimpleSpan)) -> (&'t Token<'s>, &'t SimpleSpan),
+    );
     parser.parse(input).into_output_errors()
 }
 
-/// Splits tokens into runs that each start at a declaration keyword. Tokens before the first
-/// keyword form a run of their own, so they are reported rather than dropped.
-fn declarations<'a, 's>(tokens: &'a [(Token<'s>, SimpleSpan)]) -> Vec<&'a [(Token<'s>, SimpleSpan)]> {
+/// Splits tokens into runs that each start at a declaration keyword at the start of a line.
+/// Tokens before the first keyword form a run of their own, so they are reported rather
+/// than dropped. (A keyword inside a line, as in `let type = 3`, is a mistake in that
+/// declaration, not the start of another.)
+fn declarations<'a, 's>(
+    src: &str,
+    tokens: &'a [(Token<'s>, SimpleSpan)],
+) -> Vec<&'a [(Token<'s>, SimpleSpan)]> {
     let mut chunks = Vec::new();
     let mut start = 0;
-    for (i, (tok, _)) in tokens.iter().enumerate() {
-        if i > start && tok.starts_declaration() {
+    for (i, (tok, span)) in tokens.iter().enumerate() {
+        if i > start
+            && tok.starts_declaration()
+            && src[tokens[i - 1].1.end..span.start].contains('\n')
+        {
             chunks.push(&tokens[start..i]);
             start = i;
         }
@@ -115,16 +161,30 @@ fn check_delimiters(file: FileId, chunk: &[(Token<'_>, SimpleSpan)]) -> Option<D
             Some((opener, _)) if matches_delimiter(opener, closer) => {}
             Some((opener, open_span)) => {
                 return Some(
-                    Diagnostic::error(&codes::UNCLOSED_DELIMITER, file, Span::from(open_span), format!("unclosed {opener}"))
-                        .with_primary_label(format!("this {opener} is never closed"))
-                        .with_label(file, Span::from(*span), format!("expected {} before this {closer}", closing(opener)))
-                        .with_help(format!("add the missing {}", closing(opener))),
+                    Diagnostic::error(
+                        &codes::UNCLOSED_DELIMITER,
+                        file,
+                        Span::from(open_span),
+                        format!("unclosed {opener}"),
+                    )
+                    .with_primary_label(format!("this {opener} is never closed"))
+                    .with_label(
+                        file,
+                        Span::from(*span),
+                        format!("expected {} before this {closer}", closing(opener)),
+                    )
+                    .with_help(format!("add the missing {}", closing(opener))),
                 );
             }
             None => {
                 return Some(
-                    Diagnostic::error(&codes::UNCLOSED_DELIMITER, file, Span::from(*span), format!("unmatched {closer}"))
-                        .with_primary_label("nothing to close here"),
+                    Diagnostic::error(
+                        &codes::UNCLOSED_DELIMITER,
+                        file,
+                        Span::from(*span),
+                        format!("unmatched {closer}"),
+                    )
+                    .with_primary_label("nothing to close here"),
                 );
             }
         }
@@ -132,17 +192,29 @@ fn check_delimiters(file: FileId, chunk: &[(Token<'_>, SimpleSpan)]) -> Option<D
     let (opener, open_span) = open.pop()?;
     let end = chunk.last().map(|(_, s)| s.end).unwrap_or(open_span.end);
     Some(
-        Diagnostic::error(&codes::UNCLOSED_DELIMITER, file, Span::from(open_span), format!("unclosed {opener}"))
-            .with_primary_label(format!("this {opener} is never closed"))
-            .with_label(file, Span::new(end, end), format!("expected {} before here", closing(opener)))
-            .with_help(format!("add the missing {}", closing(opener))),
+        Diagnostic::error(
+            &codes::UNCLOSED_DELIMITER,
+            file,
+            Span::from(open_span),
+            format!("unclosed {opener}"),
+        )
+        .with_primary_label(format!("this {opener} is never closed"))
+        .with_label(
+            file,
+            Span::new(end, end),
+            format!("expected {} before here", closing(opener)),
+        )
+        .with_help(format!("add the missing {}", closing(opener))),
     )
 }
 
 fn matches_delimiter(open: Token<'_>, close: Token<'_>) -> bool {
     matches!(
         (open, close),
-        (Token::LBrace, Token::RBrace) | (Token::LBracket, Token::RBracket) | (Token::LParen, Token::RParen) | (Token::InterpOpen, Token::InterpClose)
+        (Token::LBrace, Token::RBrace)
+            | (Token::LBracket, Token::RBracket)
+            | (Token::LParen, Token::RParen)
+            | (Token::InterpOpen, Token::InterpClose)
     )
 }
 

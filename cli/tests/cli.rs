@@ -1,0 +1,234 @@
+//! Runs the real `conv` binary as a user would: exit codes, output channels, bad input.
+
+mod common;
+
+use common::repo_root;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn conv(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_conv"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("conv runs")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn examples_check_clean() {
+    let out = conv(
+        &[
+            "check",
+            "examples/quickstart",
+            "examples/storage-team",
+            "stdlib",
+        ],
+        &repo_root(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("examples/quickstart: ok"));
+}
+
+#[test]
+fn errors_exit_one_and_json_follows_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.conv"),
+        "service api {\n  version \"1\"\n}\n",
+    )
+    .unwrap();
+    let out = conv(&["check", "--format", "json", "bad.conv"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("stdout is JSON");
+    let first = &json.as_array().unwrap()[0];
+    assert_eq!(first["code"], "E0105");
+    assert_eq!(first["severity"], "error");
+    assert_eq!(first["file"], "bad.conv");
+    assert_eq!(first["range"]["start"]["line"], 2);
+    assert_eq!(first["range"]["start"]["column"], 11);
+    assert_eq!(first["range"]["start"]["offset"], 24);
+    assert_eq!(first["labels"][0]["primary"], true);
+    assert!(first["help"].is_string());
+}
+
+#[test]
+fn human_output_is_uncolored_in_a_pipe_and_colored_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bad.conv"), "let x = 5min\n").unwrap();
+    let plain = conv(&["check", "bad.conv"], dir.path());
+    assert!(
+        !stderr(&plain).contains('\u{1b}'),
+        "no escape codes in a pipe"
+    );
+    assert!(stderr(&plain).contains("[E0104]"));
+    let colored = conv(&["check", "--color", "always", "bad.conv"], dir.path());
+    assert!(stderr(&colored).contains('\u{1b}'));
+    let never = conv(&["--color", "never", "check", "bad.conv"], dir.path());
+    assert!(!stderr(&never).contains('\u{1b}'));
+}
+
+#[test]
+fn missing_file_is_an_io_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = conv(&["check", "nope.conv"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("cannot read nope.conv: no such file or directory"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn directory_without_conv_files_is_an_io_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("README.md"), "hi").unwrap();
+    let out = conv(&["check", "."], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("no .conv files under ."),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn non_utf8_file_gets_a_diagnostic() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("latin1.conv"), b"let name = \"caf\xe9\"\n").unwrap();
+    let out = conv(&["check", "latin1.conv"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("[E0108] Error: file is not valid UTF-8"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("invalid byte at offset 15"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn empty_file_is_a_valid_program() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("empty.conv"), "").unwrap();
+    let out = conv(&["check", "empty.conv"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn twenty_thousand_nested_brackets_are_refused_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!("let x = {}{}\n", "[".repeat(20_000), "]".repeat(20_000));
+    std::fs::write(dir.path().join("deep.conv"), text).unwrap();
+    let out = conv(&["check", "deep.conv"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("E0107"), "{}", stderr(&out));
+}
+
+#[test]
+fn fifty_megabyte_file_is_checked_without_failing() {
+    let dir = tempfile::tempdir().unwrap();
+    let decl = "service api_0 {\n  version = \"1.0.0\"\n  replicas = 2\n  gates = [http_ok(path: \"/healthz\")]\n}\n\n";
+    let mut text = String::with_capacity(50 << 20);
+    let mut i = 0;
+    while text.len() < 50 << 20 {
+        text.push_str(&decl.replace("api_0", &format!("api_{i}")));
+        i += 1;
+    }
+    std::fs::write(dir.path().join("big.conv"), &text).unwrap();
+    let out = conv(&["check", "big.conv"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("big.conv: ok"));
+}
+
+#[test]
+fn fmt_rewrites_in_place_and_check_mode_lists_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a.conv");
+    std::fs::write(&file, "let   x=1 // keep me\n").unwrap();
+    let check = conv(&["fmt", "--check", "."], dir.path());
+    assert_eq!(check.status.code(), Some(1));
+    assert!(stdout(&check).contains("a.conv"));
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "let   x=1 // keep me\n",
+        "--check never writes"
+    );
+    let fmt = conv(&["fmt", "a.conv"], dir.path());
+    assert_eq!(fmt.status.code(), Some(0), "{}", stderr(&fmt));
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "let x = 1 // keep me\n"
+    );
+    let again = conv(&["fmt", "--check", "a.conv"], dir.path());
+    assert_eq!(again.status.code(), Some(0));
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers.len(), 1, "no temporary files left: {leftovers:?}");
+}
+
+#[test]
+fn fmt_refuses_a_file_with_syntax_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.conv");
+    std::fs::write(&file, "service api {\n  version =\n").unwrap();
+    let out = conv(&["fmt", "bad.conv"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("not formatted, it has syntax errors"));
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "service api {\n  version =\n"
+    );
+}
+
+#[test]
+fn explain_prints_the_long_story() {
+    let out = conv(&["explain", "E0105"], &repo_root());
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains("## E0105: syntax error"));
+    let by_name = conv(
+        &["explain", "unknown-unit-that-does-not-exist"],
+        &repo_root(),
+    );
+    assert_eq!(by_name.status.code(), Some(2));
+    let list = conv(&["explain", "--list"], &repo_root());
+    assert!(stdout(&list).contains("E0107  too-deeply-nested"));
+}
+
+#[test]
+fn every_code_has_an_explanation_with_an_example() {
+    for code in conv_cli::explain::all_codes() {
+        assert!(
+            code.explanation.starts_with(&format!("## {}:", code.id)),
+            "{} explanation header",
+            code.id
+        );
+        assert!(
+            code.explanation.contains("Fix") || code.explanation.contains("fix"),
+            "{} explains the fix",
+            code.id
+        );
+    }
+}
+
+#[test]
+fn usage_errors_exit_two() {
+    let out = conv(&["check"], &repo_root());
+    assert_eq!(out.status.code(), Some(2));
+    let out = conv(&["frobnicate"], &repo_root());
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -1,0 +1,160 @@
+//! Parsing never fails and never panics, whatever it is fed; formatting what parsed is
+//! stable. Random bytes, random token soups, and pathological shapes.
+
+use conv_lang::{fmt, parse, FileId};
+use proptest::prelude::*;
+
+fn parse_and_maybe_format(text: &str) {
+    let parsed = parse(FileId(0), text);
+    for d in &parsed.diagnostics {
+        assert!(
+            d.primary.span.start <= d.primary.span.end && d.primary.span.end <= text.len(),
+            "span out of range: {d:?}"
+        );
+    }
+    if !parsed.has_errors() {
+        let once = fmt::format(text, &parsed);
+        let reparsed = parse(FileId(0), &once);
+        assert!(
+            !reparsed.has_errors(),
+            "formatting produced errors for {text:?}:\n{once}\n{:?}",
+            reparsed.diagnostics
+        );
+        assert_eq!(
+            fmt::format(&once, &reparsed),
+            once,
+            "not idempotent for {text:?}"
+        );
+    }
+}
+
+const SOUP: &[&str] = &[
+    "service",
+    "environment",
+    "release",
+    "fn",
+    "let",
+    "type",
+    "enum",
+    "import",
+    "if",
+    "then",
+    "else",
+    "for",
+    "in",
+    "and",
+    "or",
+    "not",
+    "true",
+    "false",
+    "none",
+    "api",
+    "x",
+    "stage",
+    "{",
+    "}",
+    "[",
+    "]",
+    "(",
+    ")",
+    ",",
+    ":",
+    "=",
+    ".",
+    "->",
+    "?",
+    "+",
+    "-",
+    "*",
+    "/",
+    "==",
+    "<",
+    ">=",
+    "5m",
+    "1%",
+    "2Gi",
+    "3",
+    "1.5",
+    "\"s\"",
+    "\"a${x}b\"",
+    "\"${",
+    "\"",
+    "//c\n",
+    "///d\n",
+    "\n",
+    " ",
+    "'",
+    "@",
+    "5min",
+    "\\",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+        let text = String::from_utf8_lossy(&bytes);
+        parse_and_maybe_format(&text);
+    }
+
+    #[test]
+    fn token_soup_never_panics(picks in proptest::collection::vec(0..SOUP.len(), 0..120)) {
+        let text: String = picks.iter().map(|i| SOUP[*i]).collect::<Vec<_>>().join(" ");
+        parse_and_maybe_format(&text);
+    }
+}
+
+#[test]
+fn deep_nesting_is_refused_not_overflowed() {
+    for (open, close) in [("[", "]"), ("(", ")"), ("{", "}")] {
+        let text = format!("let x = {}{}", open.repeat(20_000), close.repeat(20_000));
+        let parsed = parse(FileId(0), &text);
+        assert!(
+            parsed.diagnostics.iter().any(|d| d.code.id == "E0107"),
+            "{open}: {:?}",
+            parsed.diagnostics.first()
+        );
+    }
+    let unclosed = format!("let x = {}", "[".repeat(20_000));
+    let parsed = parse(FileId(0), &unclosed);
+    assert!(parsed.has_errors());
+}
+
+#[test]
+fn nesting_within_the_limit_parses() {
+    let text = format!("let x = {}1{}", "[".repeat(200), "]".repeat(200));
+    let parsed = parse(FileId(0), &text);
+    assert!(!parsed.has_errors(), "{:?}", parsed.diagnostics);
+}
+
+#[test]
+fn empty_and_comment_only_files_are_fine() {
+    for text in [
+        "",
+        "\n\n",
+        "// only a comment\n",
+        "/// a doc comment with nothing below",
+    ] {
+        let parsed = parse(FileId(0), text);
+        assert!(
+            parsed.diagnostics.is_empty(),
+            "{text:?}: {:?}",
+            parsed.diagnostics
+        );
+        assert!(parsed.file.items.is_empty());
+        assert_eq!(fmt::format(text, &parsed).trim(), text.trim());
+    }
+}
+
+#[test]
+fn interpolation_cut_by_a_newline_reports_one_error() {
+    let parsed = parse(FileId(0), "let s = \"a ${x\nlet t = 1\n");
+    let codes: Vec<_> = parsed.diagnostics.iter().map(|d| d.code.id).collect();
+    assert_eq!(codes, ["E0102"]);
+    assert_eq!(
+        parsed.file.items.len(),
+        2,
+        "the next declaration still parses"
+    );
+}
