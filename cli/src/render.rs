@@ -9,6 +9,9 @@ use std::collections::HashMap;
 
 /// Renders diagnostics as ariadne reports, one after another.
 pub fn human(diagnostics: &[Diagnostic], sources: &Sources, color: bool) -> String {
+    if diagnostics.is_empty() {
+        return String::new();
+    }
     let mut cache = ariadne::sources(
         sources
             .all()

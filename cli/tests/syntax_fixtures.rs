@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{fixtures, snapshot_settings, Expectation};
+use common::{Expectation, fixtures, snapshot_settings};
 use conv_compiler::Sources;
 
 #[test]

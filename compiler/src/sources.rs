@@ -1,6 +1,6 @@
 //! The files of one program, as text, handed in by whoever read them.
 
-use conv_lang::{codes, Diagnostic, FileId, Span};
+use conv_lang::{Diagnostic, FileId, Span, codes};
 
 #[derive(Debug, Clone)]
 pub struct Source {

@@ -8,6 +8,7 @@ use crate::codes;
 use crate::diagnostic::Diagnostic;
 use crate::span::{FileId, Span};
 use crate::token::Token;
+use chumsky::span::SimpleSpan;
 use logos::Logos;
 
 /// A `//` or `///` comment, kept aside for the formatter and for doc comments.
@@ -19,7 +20,8 @@ pub struct Comment {
 
 #[derive(Debug, Default)]
 pub struct Lexed<'src> {
-    pub tokens: Vec<(Token<'src>, Span)>,
+    /// Spans are chumsky's, so the parser reads this vector in place.
+    pub tokens: Vec<(Token<'src>, SimpleSpan)>,
     pub comments: Vec<Comment>,
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -119,7 +121,9 @@ impl<'src> Driver<'src> {
     }
 
     fn push(&mut self, token: Token<'src>, span: Span) {
-        self.out.tokens.push((token, span));
+        self.out
+            .tokens
+            .push((token, SimpleSpan::from(span.start..span.end)));
     }
 
     fn unexpected_character(&mut self, span: Span) {

@@ -15,5 +15,5 @@ pub mod span;
 pub mod token;
 
 pub use diagnostic::{Code, Diagnostic, Label, Severity};
-pub use parser::{parse, Parsed};
+pub use parser::{Parsed, parse};
 pub use span::{FileId, Span};

@@ -1,7 +1,7 @@
 //! Parsing never fails and never panics, whatever it is fed; formatting what parsed is
 //! stable. Random bytes, random token soups, and pathological shapes.
 
-use conv_lang::{fmt, parse, FileId};
+use conv_lang::{FileId, fmt, parse};
 use proptest::prelude::*;
 
 fn parse_and_maybe_format(text: &str) {

@@ -1,7 +1,7 @@
 //! Layout of expressions: one line when they fit and hold no comment, else broken.
 
-use super::items::key_text;
 use super::Printer;
+use super::items::key_text;
 use crate::ast::*;
 use crate::parser::literals::escape;
 

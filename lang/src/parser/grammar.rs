@@ -12,37 +12,48 @@ use chumsky::prelude::*;
 
 pub(crate) type Extra<'t, 's> = extra::Err<Rich<'t, Token<'s>, SimpleSpan>>;
 
+pub(crate) use chumsky::extra::ParserExtra;
+pub(crate) use chumsky::label::LabelError;
+
 fn sp(s: SimpleSpan) -> Span {
     Span::new(s.start, s.end)
 }
 
-fn ident<'t, 's: 't, I>() -> impl Parser<'t, I, Ident, Extra<'t, 's>> + Clone
+fn ident<'t, 's: 't, I, E>() -> impl Parser<'t, I, Ident, E> + Clone
 where
     I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+    E: ParserExtra<'t, I> + 't,
+    E::Error: LabelError<'t, I, &'static str>,
 {
     select! { Token::Ident(name) = e => Ident { name: name.to_string(), span: sp(e.span()) } }
         .labelled("a name")
 }
 
 /// `a.b.c`
-fn path<'t, 's: 't, I>() -> impl Parser<'t, I, Vec<Ident>, Extra<'t, 's>> + Clone
+fn path<'t, 's: 't, I, E>() -> impl Parser<'t, I, Vec<Ident>, E> + Clone
 where
     I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+    E: ParserExtra<'t, I> + 't,
+    E::Error: LabelError<'t, I, &'static str>,
 {
     ident().separated_by(just(Token::Dot)).at_least(1).collect()
 }
 
-fn optional_comma<'t, 's: 't, I>() -> impl Parser<'t, I, (), Extra<'t, 's>> + Clone
+fn optional_comma<'t, 's: 't, I, E>() -> impl Parser<'t, I, (), E> + Clone
 where
     I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+    E: ParserExtra<'t, I> + 't,
+    E::Error: LabelError<'t, I, &'static str>,
 {
     just(Token::Comma).or_not().ignored()
 }
 
 /// Everything an item needs, built once and shared.
-pub(crate) fn item<'t, 's: 't, I>() -> impl Parser<'t, I, Item, Extra<'t, 's>> + Clone
+pub(crate) fn item<'t, 's: 't, I, E>() -> impl Parser<'t, I, Item, E> + Clone
 where
     I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+    E: ParserExtra<'t, I> + 't,
+    E::Error: LabelError<'t, I, &'static str>,
 {
     let (expr, block) = expr_and_block();
     let ty = type_expr(expr.clone());
@@ -152,12 +163,14 @@ where
 }
 
 /// `{ name: Type = default, ... }`
-fn record_fields<'t, 's: 't, I>(
-    ty: impl Parser<'t, I, TypeExpr, Extra<'t, 's>> + Clone + 't,
-    expr: impl Parser<'t, I, Expr, Extra<'t, 's>> + Clone + 't,
-) -> impl Parser<'t, I, Vec<FieldDecl>, Extra<'t, 's>> + Clone
+fn record_fields<'t, 's: 't, I, E>(
+    ty: impl Parser<'t, I, TypeExpr, E> + Clone + 't,
+    expr: impl Parser<'t, I, Expr, E> + Clone + 't,
+) -> impl Parser<'t, I, Vec<FieldDecl>, E> + Clone
 where
     I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+    E: ParserExtra<'t, I> + 't,
+    E::Error: LabelError<'t, I, &'static str>,
 {
     let field = ident()
         .then_ignore(just(Token::Colon))
@@ -178,11 +191,13 @@ where
         .delimited_by(just(Token::LBrace), just(Token::RBrace))
 }
 
-fn type_expr<'t, 's: 't, I>(
-    expr: impl Parser<'t, I, Expr, Extra<'t, 's>> + Clone + 't,
-) -> impl Parser<'t, I, TypeExpr, Extra<'t, 's>> + Clone
+fn type_expr<'t, 's: 't, I, E>(
+    expr: impl Parser<'t, I, Expr, E> + Clone + 't,
+) -> impl Parser<'t, I, TypeExpr, E> + Clone
 where
     I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+    E: ParserExtra<'t, I> + 't,
+    E::Error: LabelError<'t, I, &'static str>,
 {
     recursive(|ty| {
         let named = path()
@@ -233,12 +248,11 @@ type Boxed<'t, I, O, E> = chumsky::Boxed<'t, 't, I, O, E>;
 
 /// The expression parser and the block parser, which need each other.
 #[allow(clippy::type_complexity)]
-fn expr_and_block<'t, 's: 't, I>() -> (
-    Boxed<'t, I, Expr, Extra<'t, 's>>,
-    Boxed<'t, I, Block, Extra<'t, 's>>,
-)
+fn expr_and_block<'t, 's: 't, I, E>() -> (Boxed<'t, I, Expr, E>, Boxed<'t, I, Block, E>)
 where
     I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+    E: ParserExtra<'t, I> + 't,
+    E::Error: LabelError<'t, I, &'static str>,
 {
     let mut block_slot = Recursive::declare();
     let expr = recursive(|expr| {
@@ -454,22 +468,21 @@ where
     })
     .boxed();
 
-    let key = ident()
-        .map(Key::Name)
-        .or(string(expr.clone()).try_map(|parts, span| {
-            let mut value = String::new();
-            for part in parts {
-                match part {
-                    StrPart::Text(t) => value.push_str(&t),
-                    StrPart::Interp(_) => {
-                        return Err(Rich::custom(span, "a key cannot use `${...}`"))
-                    }
-                }
-            }
-            Ok(Key::Str {
+    let key = ident().map(Key::Name).or(string(expr.clone())
+        .filter(|parts: &Vec<StrPart>| parts.iter().all(|p| matches!(p, StrPart::Text(_))))
+        .labelled("a key without `${...}`")
+        .map_with(|parts, e| {
+            let value = parts
+                .into_iter()
+                .map(|p| match p {
+                    StrPart::Text(t) => t,
+                    StrPart::Interp(_) => String::new(),
+                })
+                .collect();
+            Key::Str {
                 value,
-                span: sp(span),
-            })
+                span: sp(e.span()),
+            }
         }));
     let field = key
         .then_ignore(just(Token::Eq))
@@ -507,11 +520,13 @@ where
 }
 
 /// `"text ${expr} text"` as parts; escapes are already checked by the lexer.
-fn string<'t, 's: 't, I>(
-    expr: impl Parser<'t, I, Expr, Extra<'t, 's>> + Clone + 't,
-) -> impl Parser<'t, I, Vec<StrPart>, Extra<'t, 's>> + Clone
+fn string<'t, 's: 't, I, E>(
+    expr: impl Parser<'t, I, Expr, E> + Clone + 't,
+) -> impl Parser<'t, I, Vec<StrPart>, E> + Clone
 where
     I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+    E: ParserExtra<'t, I> + 't,
+    E::Error: LabelError<'t, I, &'static str>,
 {
     let text = select! { Token::StrText(raw) => StrPart::Text(unescape(raw)) };
     let interp = expr

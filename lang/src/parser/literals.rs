@@ -5,7 +5,7 @@ use crate::token::Token;
 use chumsky::input::ValueInput;
 use chumsky::prelude::*;
 
-use super::grammar::Extra;
+use super::grammar::{LabelError, ParserExtra};
 
 /// Custom errors with this prefix become E0104 (invalid number) rather than syntax errors.
 pub(crate) const INVALID_NUMBER_PREFIX: &str = "invalid number: ";
@@ -23,9 +23,11 @@ pub(crate) fn number_problem(tok: &Token<'_>) -> Option<String> {
     result.err()
 }
 
-pub(crate) fn literal<'t, 's: 't, I>() -> impl Parser<'t, I, ExprKind, Extra<'t, 's>> + Clone
+pub(crate) fn literal<'t, 's: 't, I, E>() -> impl Parser<'t, I, ExprKind, E> + Clone
 where
     I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+    E: ParserExtra<'t, I> + 't,
+    E::Error: LabelError<'t, I, &'static str>,
 {
     any()
         .filter(|tok: &Token<'s>| {
@@ -42,7 +44,7 @@ where
                     | Token::BadNumber(_)
             )
         })
-        .try_map(|tok: Token<'s>, _span| {
+        .map(|tok: Token<'s>| {
             let (value, text) = match tok {
                 Token::True => (Ok(LitValue::Bool(true)), "true"),
                 Token::False => (Ok(LitValue::Bool(false)), "false"),
@@ -53,16 +55,16 @@ where
                 Token::Bytes(t) => (bytes(t), t),
                 Token::Percent(t) => (percent(t), t),
                 // Already reported by the lexer: stand in as an error node.
-                Token::BadNumber(_) => return Ok(ExprKind::Error),
-                _ => return Ok(ExprKind::Error),
+                Token::BadNumber(_) => return ExprKind::Error,
+                _ => return ExprKind::Error,
             };
             // The lexer has already turned unreadable numbers into `BadNumber`.
             match value {
-                Ok(value) => Ok(ExprKind::Literal(Literal {
+                Ok(value) => ExprKind::Literal(Literal {
                     value,
                     text: text.to_string(),
-                })),
-                Err(_) => Ok::<_, Rich<'t, Token<'s>>>(ExprKind::Error),
+                }),
+                Err(_) => ExprKind::Error,
             }
         })
         .labelled("a literal")

@@ -12,7 +12,7 @@ pub(crate) mod literals;
 use crate::ast::{Item, SourceFile};
 use crate::codes;
 use crate::diagnostic::Diagnostic;
-use crate::lexer::{lex, Comment};
+use crate::lexer::{Comment, lex};
 use crate::span::{FileId, Span};
 use crate::token::Token;
 use chumsky::input::Input as _;
@@ -37,23 +37,93 @@ impl Parsed {
 pub fn parse(file: FileId, src: &str) -> Parsed {
     let lexed = lex(file, src);
     let mut diagnostics = lexed.diagnostics;
-    let tokens: Vec<(Token<'_>, SimpleSpan)> = lexed
-        .tokens
-        .iter()
-        .map(|(t, s)| (*t, SimpleSpan::from(s.start..s.end)))
-        .collect();
+    let tokens = lexed.tokens;
+    let chunks = declarations(src, &tokens);
+    let mut lexical: Vec<usize> = diagnostics.iter().map(|d| d.primary.span.start).collect();
+    lexical.sort_unstable();
 
-    let parser = grammar::item();
+    // Declarations parse independently, so a large file is split across the cores.
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(4);
     let mut items = Vec::new();
-    for chunk in declarations(src, &tokens) {
+    if threads > 1 && chunks.len() >= PARALLEL_THRESHOLD {
+        let per_thread = chunks.len().div_ceil(threads);
+        let results: Vec<(Vec<Item>, Vec<Diagnostic>)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = chunks
+                .chunks(per_thread)
+                .map(|part| scope.spawn(|| parse_declarations(file, part, &lexical)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
+        for (mut part_items, part_diags) in results {
+            items.append(&mut part_items);
+            diagnostics.extend(part_diags);
+        }
+    } else {
+        let (part_items, part_diags) = parse_declarations(file, &chunks, &lexical);
+        items = part_items;
+        diagnostics.extend(part_diags);
+    }
+    let mut file_ast = SourceFile { items };
+    docs::attach(src, &lexed.comments, &mut file_ast);
+    Parsed {
+        file: file_ast,
+        comments: lexed.comments,
+        diagnostics,
+    }
+}
+
+type Spanned<'s> = (Token<'s>, SimpleSpan);
+type ChunkInput<'t, 's> = chumsky::input::MappedInput<
+    't,
+    Token<'s>,
+    SimpleSpan,
+    &'t [Spanned<'s>],
+    fn(&'t Spanned<'s>) -> (&'t Token<'s>, &'t SimpleSpan),
+>;
+
+/// Below this many declarations, starting threads costs more than it saves.
+const PARALLEL_THRESHOLD: usize = 2048;
+
+/// Parses declarations in order. `lexical` holds the sorted offsets of lexical errors.
+fn parse_declarations(
+    file: FileId,
+    chunks: &[&[Spanned<'_>]],
+    lexical: &[usize],
+) -> (Vec<Item>, Vec<Diagnostic>) {
+    // Most declarations are well formed: a first pass with chumsky's empty error type builds
+    // them without the cost of rich errors; only a declaration that fails is parsed again
+    // with rich errors and recovery, to report it.
+    let fast = grammar::item::<ChunkInput<'_, '_>, extra::Default>();
+    let rich = grammar::item::<ChunkInput<'_, '_>, grammar::Extra<'_, '_>>();
+    let mut items = Vec::with_capacity(chunks.len());
+    let mut diagnostics = Vec::new();
+    for chunk in chunks {
         let chunk_start = chunk[0].1.start;
         let chunk_end = chunk[chunk.len() - 1].1.end;
         // A lexical error is the root cause of whatever the parser would say about the same
         // declaration, so the parser's complaints are dropped there.
-        let lexical_error = diagnostics
-            .iter()
-            .any(|d| d.primary.span.start >= chunk_start && d.primary.span.start < chunk_end);
-        if let Some(problem) = check_delimiters(file, chunk) {
+        let first_at_or_after = lexical.partition_point(|&offset| offset < chunk_start);
+        let lexical_error = lexical
+            .get(first_at_or_after)
+            .is_some_and(|&offset| offset < chunk_end);
+        let delimiter_problem = check_delimiters(file, chunk);
+        if !lexical_error && delimiter_problem.is_none() {
+            if let (Some(item), errs) = fast
+                .parse(chunk_input(chunk, chunk_end))
+                .into_output_errors()
+            {
+                if errs.is_empty() {
+                    items.push(item);
+                    continue;
+                }
+            }
+        }
+        if let Some(problem) = delimiter_problem {
             let fatal = problem.code.id == codes::TOO_DEEPLY_NESTED.id;
             diagnostics.push(problem);
             if fatal {
@@ -61,11 +131,15 @@ pub fn parse(file: FileId, src: &str) -> Parsed {
             }
             // The bracket error is the root cause: keep whatever tree recovery builds,
             // but not the parser's own complaints about the same brackets.
-            let (item, _) = parse_chunk(&parser, chunk, chunk_end);
+            let (item, _) = rich
+                .parse(chunk_input(chunk, chunk_end))
+                .into_output_errors();
             items.extend(item);
             continue;
         }
-        let (item, errs) = parse_chunk(&parser, chunk, chunk_end);
+        let (item, errs) = rich
+            .parse(chunk_input(chunk, chunk_end))
+            .into_output_errors();
         let errs = if lexical_error {
             Vec::new()
         } else {
@@ -77,40 +151,15 @@ pub fn parse(file: FileId, src: &str) -> Parsed {
         );
         items.extend(item);
     }
-    let mut file_ast = SourceFile { items };
-    docs::attach(src, &lexed.comments, &mut file_ast);
-    Parsed {
-        file: file_ast,
-        comments: lexed.comments,
-        diagnostics,
-    }
+    (items, diagnostics)
 }
 
-fn parse_chunk<'t, 's: 't, P>(
-    parser: &P,
-    chunk: &'t [(Token<'s>, SimpleSpan)],
-    end: usize,
-) -> (Option<Item>, Vec<Rich<'t, Token<'s>>>)
-where
-    P: Parser<
-        't,
-        chumsky::input::MappedInput<
-            't,
-            Token<'s>,
-            SimpleSpan,
-            &'t [(Token<'s>, SimpleSpan)],
-            fn(&'t (Token<'s>, SimpleSpan)) -> (&'t Token<'s>, &'t SimpleSpan),
-        >,
-        Item,
-        grammar::Extra<'t, 's>,
-    >,
-{
+fn chunk_input<'t, 's>(chunk: &'t [Spanned<'s>], end: usize) -> ChunkInput<'t, 's> {
     let eoi = SimpleSpan::from(end..end);
-    let input = chunk.map(
+    chunk.map(
         eoi,
-        (|(t, s)| (t, s)) as fn(&'t (Token<'s>, SimpleSpan)) -> (&'t Token<'s>, &'t SimpleSpan),
-    );
-    parser.parse(input).into_output_errors()
+        (|(t, s)| (t, s)) as fn(&'t Spanned<'s>) -> (&'t Token<'s>, &'t SimpleSpan),
+    )
 }
 
 /// Splits tokens into runs that each start at a declaration keyword at the start of a line.
