@@ -46,8 +46,8 @@ enum Command {
     ///   conv check examples/quickstart
     ///   conv check --format json deploy/ > diagnostics.json
     Check {
-        /// Files or directories to check.
-        #[arg(required = true)]
+        /// Files or directories to check (default: the current directory).
+        #[arg(default_value = ".")]
         paths: Vec<PathBuf>,
         /// Output format: human-readable reports on stderr, or a JSON array on stdout.
         #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -62,8 +62,8 @@ enum Command {
     ///   conv fmt .
     ///   conv fmt --check examples    # in CI: list unformatted files, exit 1 if any
     Fmt {
-        /// Files or directories to format.
-        #[arg(required = true)]
+        /// Files or directories to format (default: the current directory).
+        #[arg(default_value = ".")]
         paths: Vec<PathBuf>,
         /// Do not write; list files that are not formatted and exit 1 if there are any.
         #[arg(long)]

@@ -227,7 +227,7 @@ fn every_code_has_an_explanation_with_an_example() {
 
 #[test]
 fn usage_errors_exit_two() {
-    let out = conv(&["check"], &repo_root());
+    let out = conv(&["check", "--format", "yaml"], &repo_root());
     assert_eq!(out.status.code(), Some(2));
     let out = conv(&["frobnicate"], &repo_root());
     assert_eq!(out.status.code(), Some(2));

@@ -1,20 +1,41 @@
-//! The conv compiler: from source files to a checked program.
+//! The conv compiler: from source files to a checked, resolved program.
 //!
 //! Pure: source text comes in through [`Sources`], diagnostics and values come out. The CLI
 //! and the language server do the reading and the showing.
+//!
+//! The pipeline: parse every file, index modules and declarations (names and imports),
+//! elaborate (type check into a core program), evaluate, extract the resolved
+//! `conv_model::Program`, then validate the rollout as a whole.
 
 pub mod codes;
+pub mod core;
+pub mod cycles;
+pub mod elab;
+pub mod eval;
+pub mod extract;
+pub mod index;
 pub mod sources;
+pub mod spans;
+pub mod stdlib;
+pub mod suggest;
+pub mod types;
+pub mod validate;
+pub mod value;
 
 pub use sources::{Source, Sources};
 
-use conv_lang::{Diagnostic, Parsed};
+use conv_lang::{Diagnostic, FileId, Parsed};
+use conv_model::Program;
 
-/// What checking a program produced: the parsed files and every diagnostic, sorted.
+/// What checking a program produced.
 #[derive(Debug)]
 pub struct Checked {
+    /// The parsed user files, in the order of [`Sources`].
     pub parsed: Vec<Parsed>,
+    /// Every diagnostic, sorted by file and position.
     pub diagnostics: Vec<Diagnostic>,
+    /// The resolved program, when there are no errors.
+    pub program: Option<Program>,
 }
 
 impl Checked {
@@ -27,19 +48,86 @@ impl Checked {
     }
 }
 
-/// Runs every phase that exists over the program and gathers the diagnostics.
-pub fn check(sources: &Sources) -> Checked {
-    let mut diagnostics: Vec<Diagnostic> = sources.load_diagnostics().to_vec();
-    let parsed: Vec<Parsed> = sources
+/// The standard library's files, added after the user's so user file ids stay 0..n.
+pub fn add_stdlib(sources: &mut Sources) -> Vec<FileId> {
+    stdlib::MODULES
         .iter()
-        .map(|s| conv_lang::parse(s.id, &s.text))
+        .map(|(_, name, text)| sources.add_std(*name, *text))
+        .collect()
+}
+
+/// Runs the whole pipeline over a program. `sources` should hold the user's files; the
+/// standard library is added here.
+pub fn check(sources: &Sources) -> Checked {
+    let mut all = sources.clone();
+    let std_ids = add_stdlib(&mut all);
+    let mut diagnostics: Vec<Diagnostic> = all.load_diagnostics().to_vec();
+    let parsed: Vec<(FileId, Parsed)> = all
+        .iter()
+        .map(|s| (s.id, conv_lang::parse(s.id, &s.text)))
         .collect();
-    for p in &parsed {
+    for (_, p) in &parsed {
         diagnostics.extend(p.diagnostics.iter().cloned());
     }
+    let syntax_errors = diagnostics.iter().any(Diagnostic::is_error);
+
+    let modules = parsed
+        .iter()
+        .map(|(id, p)| {
+            let source = all.get(*id);
+            let is_std = std_ids.contains(id);
+            let path = if is_std {
+                stdlib::MODULES
+                    .iter()
+                    .find(|(_, name, _)| *name == source.name)
+                    .map(|(path, _, _)| path.to_string())
+                    .unwrap_or_default()
+            } else {
+                source.module.clone()
+            };
+            index::ModuleSource {
+                path,
+                file: *id,
+                ast: &p.file,
+                is_std,
+            }
+        })
+        .collect();
+    let mut front = Vec::new();
+    let index = index::Index::build(modules, &mut front);
+    let (elaborated, elab_diags) = elab::elaborate(&index);
+    front.extend(elab_diags);
+
+    let spans =
+        spans::EntitySpans::new(parsed.iter().map(|(id, p)| (*id, p.file.items.as_slice())));
+    let mut evaluator = eval::Evaluator::new(&elaborated, &index);
+    let mut extractor = extract::Extractor {
+        ev: &mut evaluator,
+        elab: &elaborated,
+        spans: &spans,
+        diags: Vec::new(),
+    };
+    let program = extractor.program();
+    let extract_diags = std::mem::take(&mut extractor.diags);
+    front.extend(evaluator.diags.drain(..));
+    front.extend(extract_diags);
+
+    let clean = !syntax_errors && !front.iter().any(Diagnostic::is_error);
+    if clean {
+        front.extend(validate::validate(&program, &spans));
+    }
+    diagnostics.extend(front);
     conv_lang::diagnostic::sort_diagnostics(&mut diagnostics);
+    diagnostics.dedup();
+    let ok = !diagnostics.iter().any(Diagnostic::is_error);
+    let user_parsed = parsed
+        .into_iter()
+        .filter(|(id, _)| !std_ids.contains(id))
+        .map(|(_, p)| p)
+        .collect();
     Checked {
-        parsed,
+        parsed: user_parsed,
         diagnostics,
+        program: ok.then_some(program),
     }
 }

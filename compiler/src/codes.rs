@@ -1,1 +1,0 @@
-pub static ALL: &[&conv_lang::Code] = &[];

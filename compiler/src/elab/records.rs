@@ -1,0 +1,369 @@
+//! Blocks and record literals: fields against a record type, nested blocks, maps, variants.
+
+use super::Elab;
+use crate::codes;
+use crate::core::Core;
+use crate::index::{Binding, DeclKind};
+use crate::suggest;
+use crate::types::{EnumId, FieldTy, RecordId, RecordTy, Ty};
+use crate::value::Value;
+use conv_lang::ast::{Block, EntryKind, Ident};
+use conv_lang::{Diagnostic, Span};
+use std::collections::HashMap;
+
+impl<'a> Elab<'a, '_> {
+    /// Checks a block against record type `rid`: every field known, none twice, every
+    /// required one present; nested `kind name { }` blocks append to the list `kinds`.
+    pub(super) fn record_block(&mut self, rid: RecordId, body: &'a Block, at: Span) -> Core {
+        self.record_block_named(rid, body, at, None)
+    }
+
+    fn record_block_named(
+        &mut self,
+        rid: RecordId,
+        body: &'a Block,
+        at: Span,
+        name: Option<&'a Ident>,
+    ) -> Core {
+        let fields: Vec<FieldTy<'a>> = self.types.record(rid).fields.clone();
+        let type_name = self.show(&Ty::Record(rid));
+        let mut values: Vec<Option<Core>> = vec![None; fields.len()];
+        let mut seen: HashMap<usize, Span> = HashMap::new();
+        let mut nested: Vec<(usize, Vec<Core>, Span)> = Vec::new();
+        if let Some(name) = name {
+            if let Some(i) = fields.iter().position(|f| f.name == "name") {
+                values[i] = Some(Core::Value(Value::Str(name.name.clone())));
+                seen.insert(i, name.span);
+            }
+        }
+        for entry in &body.entries {
+            match &entry.kind {
+                EntryKind::Field { key, value } => {
+                    let Some(i) = fields.iter().position(|f| f.name == key.text()) else {
+                        let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+                        let mut diag = Diagnostic::error(
+                            &codes::UNKNOWN_FIELD,
+                            self.file,
+                            key.span(),
+                            format!("{type_name} has no field `{}`", key.text()),
+                        )
+                        .with_primary_label("unknown field");
+                        diag = match suggest::did_you_mean(key.text(), names.iter().copied()) {
+                            Some(hint) => diag.with_help(hint),
+                            None => diag.with_note(format!(
+                                "the fields of {type_name} are: {}",
+                                names.join(", ")
+                            )),
+                        };
+                        self.error(diag);
+                        self.infer(value);
+                        continue;
+                    };
+                    if let Some(first) = seen.insert(i, key.span()) {
+                        self.duplicate_field(key.text(), key.span(), first);
+                        continue;
+                    }
+                    values[i] = Some(self.check(value, &fields[i].ty));
+                }
+                EntryKind::Nested { kind, name, body } => {
+                    let list = format!("{}s", kind.name);
+                    let elem =
+                        fields.iter().position(|f| f.name == list).and_then(|i| {
+                            match &fields[i].ty {
+                                Ty::List(t) => match **t {
+                                    Ty::Record(r) => Some((i, r)),
+                                    _ => None,
+                                },
+                                _ => None,
+                            }
+                        });
+                    let Some((i, elem_rid)) = elem else {
+                        self.error(
+                            Diagnostic::error(
+                                &codes::INVALID_NESTED_BLOCK,
+                                self.file,
+                                kind.span,
+                                format!(
+                                    "{type_name} has no list `{list}` for `{} {}` blocks",
+                                    kind.name, name.name
+                                ),
+                            )
+                            .with_primary_label("not allowed here"),
+                        );
+                        continue;
+                    };
+                    let core = self.record_block_named(elem_rid, body, name.span, Some(name));
+                    match nested.iter_mut().find(|(f, _, _)| *f == i) {
+                        Some((_, items, _)) => items.push(core),
+                        None => nested.push((i, vec![core], kind.span)),
+                    }
+                }
+            }
+        }
+        for (i, items, span) in nested {
+            if let Some(first) = seen.insert(i, span) {
+                self.duplicate_field(&fields[i].name, span, first);
+                continue;
+            }
+            values[i] = Some(Core::List(items));
+        }
+        let missing: Vec<&str> = fields
+            .iter()
+            .zip(&values)
+            .filter(|(f, v)| v.is_none() && f.default.is_none())
+            .map(|(f, _)| f.name.as_str())
+            .collect();
+        if !missing.is_empty() {
+            let list: Vec<String> = missing.iter().map(|m| format!("`{m}`")).collect();
+            let plural = if missing.len() == 1 { "" } else { "s" };
+            let first = &fields[fields
+                .iter()
+                .position(|f| f.name == missing[0])
+                .unwrap_or(0)];
+            self.error(
+                Diagnostic::error(
+                    &codes::MISSING_FIELD,
+                    self.file,
+                    at,
+                    format!("missing field{plural} {} of {type_name}", list.join(", ")),
+                )
+                .with_primary_label(format!("needs {}", list.join(", ")))
+                .with_label(first.file, first.span, "declared without a default here")
+                .with_help(format!("add `{} = ...`", missing[0])),
+            );
+            return Core::Error;
+        }
+        for (i, f) in fields.iter().enumerate() {
+            if values[i].is_none() && f.default.is_some() {
+                self.record_default(rid, i);
+            }
+        }
+        Core::Record(rid, values)
+    }
+
+    fn duplicate_field(&mut self, name: &str, span: Span, first: Span) {
+        self.error(
+            Diagnostic::error(
+                &codes::DUPLICATE_FIELD,
+                self.file,
+                span,
+                format!("`{name}` is given twice"),
+            )
+            .with_primary_label("given again here")
+            .with_label(self.file, first, "first given here")
+            .with_help("keep one of them"),
+        );
+    }
+
+    /// A record literal or block against an expected type: a record, a map, an enum variant.
+    pub(super) fn check_record(
+        &mut self,
+        tag: Option<&'a Ident>,
+        body: &'a Block,
+        expected: &Ty,
+        span: Span,
+    ) -> Core {
+        let want = match expected {
+            Ty::Optional(inner) => (**inner).clone(),
+            t => t.clone(),
+        };
+        match (tag, &want) {
+            (Some(t), Ty::Enum(id)) => self.variant_block(*id, t, body, span),
+            (None, Ty::Record(rid)) => self.record_block(*rid, body, span),
+            (None, Ty::Map(elem)) => self.map_literal(body, elem),
+            _ => {
+                let (core, actual) = self.infer_record(tag, body, span);
+                if !self.types.assignable(&actual, expected) {
+                    self.mismatch(span, expected, &actual);
+                    return Core::Error;
+                }
+                // An anonymous record written where a named one is expected takes its type.
+                match (&core, &want) {
+                    (Core::Record(_, _), Ty::Record(rid)) => self.record_block(*rid, body, span),
+                    _ => core,
+                }
+            }
+        }
+    }
+
+    fn variant_block(&mut self, id: EnumId, tag: &'a Ident, body: &'a Block, span: Span) -> Core {
+        let e = self.types.enum_ty(id).clone();
+        match e.variant(&tag.name) {
+            Some((idx, v)) => match v.payload {
+                Some(payload) => {
+                    let core = self.record_block(payload, body, span);
+                    Core::Variant(id, idx, Some(Box::new(core)))
+                }
+                None if body.entries.is_empty() => Core::Variant(id, idx, None),
+                None => {
+                    self.error(
+                        Diagnostic::error(
+                            &codes::UNKNOWN_FIELD,
+                            self.file,
+                            body.span,
+                            format!("variant `{}` of {} has no fields", tag.name, e.name),
+                        )
+                        .with_primary_label("remove these fields")
+                        .with_help(format!("write `{}`", tag.name)),
+                    );
+                    Core::Error
+                }
+            },
+            None => {
+                let names: Vec<&str> = e.variants.iter().map(|v| v.name.as_str()).collect();
+                let mut diag = Diagnostic::error(
+                    &codes::UNKNOWN_NAME,
+                    self.file,
+                    tag.span,
+                    format!("{} has no variant `{}`", e.name, tag.name),
+                )
+                .with_primary_label(format!("expected one of: {}", names.join(", ")));
+                if let Some(hint) = suggest::did_you_mean(&tag.name, names.iter().copied()) {
+                    diag = diag.with_help(hint);
+                }
+                self.error(diag);
+                Core::Error
+            }
+        }
+    }
+
+    pub(super) fn map_literal(&mut self, body: &'a Block, elem: &Ty) -> Core {
+        let mut seen: HashMap<String, Span> = HashMap::new();
+        let mut out = Vec::new();
+        for entry in &body.entries {
+            match &entry.kind {
+                EntryKind::Field { key, value } => {
+                    if let Some(first) = seen.insert(key.text().to_string(), key.span()) {
+                        self.duplicate_field(key.text(), key.span(), first);
+                        continue;
+                    }
+                    out.push((key.text().to_string(), self.check(value, elem)));
+                }
+                EntryKind::Nested { kind, .. } => {
+                    self.error(
+                        Diagnostic::error(
+                            &codes::INVALID_NESTED_BLOCK,
+                            self.file,
+                            kind.span,
+                            "a map cannot hold nested blocks",
+                        )
+                        .with_primary_label("not allowed in a map"),
+                    );
+                }
+            }
+        }
+        Core::Map(out)
+    }
+
+    /// A record literal with nothing to expect: a named record type, a variant of the one
+    /// enum in scope that has it, or an anonymous record of exactly the fields written.
+    pub(super) fn infer_record(
+        &mut self,
+        tag: Option<&'a Ident>,
+        body: &'a Block,
+        span: Span,
+    ) -> (Core, Ty) {
+        if let Some(t) = tag {
+            if let Some(Binding::Decl(d)) = self.index.lookup(self.module, &t.name) {
+                if self.index.decl(d).kind == DeclKind::Type {
+                    if let Some(Ty::Record(rid)) = self.decl_types.get(&d).cloned() {
+                        return (self.record_block(rid, body, span), Ty::Record(rid));
+                    }
+                }
+            }
+            let owners: Vec<EnumId> = self
+                .enums_in_scope()
+                .into_iter()
+                .filter(|id| self.types.enum_ty(*id).variant(&t.name).is_some())
+                .collect();
+            return match owners.as_slice() {
+                [one] => (self.variant_block(*one, t, body, span), Ty::Enum(*one)),
+                [] => {
+                    let mut diag = Diagnostic::error(
+                        &codes::UNKNOWN_NAME,
+                        self.file,
+                        t.span,
+                        format!("unknown record type or variant `{}`", t.name),
+                    )
+                    .with_primary_label("no type or enum variant of this name is in scope");
+                    let names = self.index.visible_names(self.module);
+                    if let Some(hint) = suggest::did_you_mean(&t.name, names.iter().copied()) {
+                        diag = diag.with_help(hint);
+                    }
+                    self.error(diag);
+                    (Core::Error, Ty::Error)
+                }
+                many => {
+                    let names: Vec<String> = many
+                        .iter()
+                        .map(|id| self.types.enum_ty(*id).name.clone())
+                        .collect();
+                    self.error(
+                        Diagnostic::error(
+                            &codes::CANNOT_INFER,
+                            self.file,
+                            t.span,
+                            format!("`{}` is a variant of {}", t.name, names.join(" and ")),
+                        )
+                        .with_primary_label("which one is meant cannot be told here")
+                        .with_help("annotate the declaration with the type you mean"),
+                    );
+                    (Core::Error, Ty::Error)
+                }
+            };
+        }
+        let mut fields: Vec<FieldTy<'a>> = Vec::new();
+        let mut cores = Vec::new();
+        for entry in &body.entries {
+            match &entry.kind {
+                EntryKind::Field { key, value } => {
+                    if let Some(first) =
+                        fields.iter().find(|f| f.name == key.text()).map(|f| f.span)
+                    {
+                        self.duplicate_field(key.text(), key.span(), first);
+                        continue;
+                    }
+                    let (core, ty) = self.infer(value);
+                    fields.push(FieldTy {
+                        name: key.text().to_string(),
+                        ty,
+                        default: None,
+                        doc: None,
+                        file: self.file,
+                        span: key.span(),
+                    });
+                    cores.push(Some(core));
+                }
+                EntryKind::Nested { kind, .. } => {
+                    self.error(
+                        Diagnostic::error(
+                            &codes::INVALID_NESTED_BLOCK,
+                            self.file,
+                            kind.span,
+                            "a record without a type cannot hold nested blocks",
+                        )
+                        .with_primary_label("not allowed here")
+                        .with_help("annotate the declaration with the record type"),
+                    );
+                }
+            }
+        }
+        let rid = self.types.add_record(RecordTy { name: None, fields });
+        (Core::Record(rid, cores), Ty::Record(rid))
+    }
+
+    fn enums_in_scope(&self) -> Vec<EnumId> {
+        let mut out = Vec::new();
+        for name in self.index.visible_names(self.module) {
+            if let Some(Binding::Decl(d)) = self.index.lookup(self.module, name) {
+                if let Some(Ty::Enum(id)) = self.decl_types.get(&d) {
+                    if !out.contains(id) {
+                        out.push(*id);
+                    }
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+}

@@ -1,0 +1,451 @@
+//! Evaluation of the core program. Pure and terminating: no recursion survives checking,
+//! loops run over finite lists, and each entity and `let` is evaluated once.
+
+use crate::codes;
+use crate::core::{Core, DeclId, InterpPart};
+use crate::elab::Elaborated;
+use crate::index::Index;
+use crate::types::RecordId;
+use crate::value::Value;
+use conv_lang::ast::{BinOp, EntityKind};
+use conv_lang::{Diagnostic, FileId, Span};
+use std::collections::HashMap;
+
+#[derive(Clone)]
+enum Slot {
+    InProgress,
+    Done(Value),
+}
+
+pub struct Evaluator<'e, 'a> {
+    elab: &'e Elaborated<'a>,
+    index: &'e Index<'a>,
+    pub diags: Vec<Diagnostic>,
+    lets: HashMap<DeclId, Slot>,
+    entities: HashMap<(EntityKind, String), Slot>,
+    entity_index: HashMap<(EntityKind, &'e str), usize>,
+    entity_stack: Vec<String>,
+    defaults: HashMap<(RecordId, usize), Value>,
+}
+
+impl<'e, 'a> Evaluator<'e, 'a> {
+    pub fn new(elab: &'e Elaborated<'a>, index: &'e Index<'a>) -> Self {
+        let entity_index = elab
+            .entities
+            .iter()
+            .enumerate()
+            .map(|(i, e)| ((e.kind, e.name.as_str()), i))
+            .collect();
+        Evaluator {
+            elab,
+            index,
+            diags: Vec::new(),
+            lets: HashMap::new(),
+            entities: HashMap::new(),
+            entity_index,
+            entity_stack: Vec::new(),
+            defaults: HashMap::new(),
+        }
+    }
+
+    /// The value of an entity's block: a record of its schema.
+    pub fn entity_value(&mut self, kind: EntityKind, name: &str) -> Value {
+        let key = (kind, name.to_string());
+        match self.entities.get(&key) {
+            Some(Slot::Done(v)) => return v.clone(),
+            Some(Slot::InProgress) => {
+                let start = self
+                    .entity_stack
+                    .iter()
+                    .position(|n| n == name)
+                    .unwrap_or(0);
+                let mut path = self.entity_stack[start..].to_vec();
+                path.push(name.to_string());
+                if let Some(&i) = self.entity_index.get(&(kind, name)) {
+                    let info = &self.elab.entities[i];
+                    self.diags.push(
+                        Diagnostic::error(
+                            &codes::DECLARATION_CYCLE,
+                            info.file,
+                            info.name_span,
+                            format!("`{name}` depends on itself: {}", path.join(" -> ")),
+                        )
+                        .with_primary_label("its fields need its own fields")
+                        .with_help("write one of the values in the chain directly"),
+                    );
+                }
+                self.entities.insert(key, Slot::Done(Value::Error));
+                return Value::Error;
+            }
+            None => {}
+        }
+        let Some(&i) = self.entity_index.get(&(kind, name)) else {
+            return Value::Error;
+        };
+        self.entities.insert(key.clone(), Slot::InProgress);
+        self.entity_stack.push(name.to_string());
+        let value = self.eval(&self.elab.entities[i].body, &mut Vec::new());
+        self.entity_stack.pop();
+        if let Some(Slot::Done(v)) = self.entities.get(&key) {
+            return v.clone();
+        }
+        self.entities.insert(key, Slot::Done(value.clone()));
+        value
+    }
+
+    fn let_value(&mut self, id: DeclId) -> Value {
+        match self.lets.get(&id) {
+            Some(Slot::Done(v)) => return v.clone(),
+            // Cycles through lets are reported by the checker.
+            Some(Slot::InProgress) => return Value::Error,
+            None => {}
+        }
+        let Some(core) = self.elab.lets.get(&id) else {
+            return Value::Error;
+        };
+        self.lets.insert(id, Slot::InProgress);
+        let v = self.eval(core, &mut Vec::new());
+        self.lets.insert(id, Slot::Done(v.clone()));
+        v
+    }
+
+    fn default_value(&mut self, record: RecordId, field: usize) -> Value {
+        if let Some(v) = self.defaults.get(&(record, field)) {
+            return v.clone();
+        }
+        let v = match self.elab.record_defaults.get(&(record, field)) {
+            Some(core) => self.eval(core, &mut Vec::new()),
+            None => Value::Error,
+        };
+        self.defaults.insert((record, field), v.clone());
+        v
+    }
+
+    pub fn eval(&mut self, core: &Core, frame: &mut Vec<Value>) -> Value {
+        match core {
+            Core::Value(v) => v.clone(),
+            Core::Local(slot) => frame.get(*slot).cloned().unwrap_or(Value::Error),
+            Core::Let(id) => self.let_value(*id),
+            Core::Entity(kind, name) => Value::Entity(*kind, name.clone()),
+            Core::Field(base, idx) => match self.eval(base, frame) {
+                Value::Record(_, fields) => fields.get(*idx).cloned().unwrap_or(Value::Error),
+                Value::Entity(kind, name) => match self.entity_value(kind, &name) {
+                    Value::Record(_, fields) => fields.get(*idx).cloned().unwrap_or(Value::Error),
+                    _ => Value::Error,
+                },
+                _ => Value::Error,
+            },
+            Core::List(items) => Value::List(items.iter().map(|i| self.eval(i, frame)).collect()),
+            Core::Map(items) => Value::Map(
+                items
+                    .iter()
+                    .map(|(k, v)| (k.clone(), self.eval(v, frame)))
+                    .collect(),
+            ),
+            Core::Record(rid, fields) => {
+                let values = fields
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| match f {
+                        Some(c) => self.eval(c, frame),
+                        None => self.default_value(*rid, i),
+                    })
+                    .collect();
+                Value::Record(*rid, values)
+            }
+            Core::Variant(e, i, payload) => Value::Variant(
+                *e,
+                *i,
+                payload.as_ref().map(|p| Box::new(self.eval(p, frame))),
+            ),
+            Core::Call(f, args) => self.call(*f, args, frame),
+            Core::For {
+                slot,
+                iter,
+                filter,
+                body,
+            } => {
+                let Value::List(items) = self.eval(iter, frame) else {
+                    return Value::Error;
+                };
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    frame.truncate(*slot);
+                    frame.push(item);
+                    if let Some(f) = filter {
+                        if self.eval(f, frame) != Value::Bool(true) {
+                            continue;
+                        }
+                    }
+                    out.push(self.eval(body, frame));
+                }
+                frame.truncate(*slot);
+                Value::List(out)
+            }
+            Core::If(c, t, e) => match self.eval(c, frame) {
+                Value::Bool(true) => self.eval(t, frame),
+                Value::Bool(false) => self.eval(e, frame),
+                _ => Value::Error,
+            },
+            Core::Binary { op, lhs, rhs, at } => {
+                let l = self.eval(lhs, frame);
+                match (op, &l) {
+                    (BinOp::And, Value::Bool(false)) => return Value::Bool(false),
+                    (BinOp::Or, Value::Bool(true)) => return Value::Bool(true),
+                    _ => {}
+                }
+                let r = self.eval(rhs, frame);
+                self.binary(*op, l, r, *at)
+            }
+            Core::Neg(inner, at) => match self.eval(inner, frame) {
+                Value::Int(i) => match i.checked_neg() {
+                    Some(n) => Value::Int(n),
+                    None => self.fail(&codes::INTEGER_OVERFLOW, *at, "this negation overflows"),
+                },
+                Value::Float(f) => Value::Float(-f),
+                _ => Value::Error,
+            },
+            Core::Not(inner) => match self.eval(inner, frame) {
+                Value::Bool(b) => Value::Bool(!b),
+                _ => Value::Error,
+            },
+            Core::Interp(parts) => {
+                let mut s = String::new();
+                for p in parts {
+                    match p {
+                        InterpPart::Text(t) => s.push_str(t),
+                        InterpPart::Value(c) => {
+                            let v = self.eval(c, frame);
+                            if v.is_error() {
+                                return Value::Error;
+                            }
+                            s.push_str(&self.display(&v));
+                        }
+                    }
+                }
+                Value::Str(s)
+            }
+            Core::Error => Value::Error,
+        }
+    }
+
+    fn call(&mut self, f: DeclId, args: &[Option<Core>], frame: &mut Vec<Value>) -> Value {
+        if self.elab.recursive_fns.contains(&f) {
+            return Value::Error;
+        }
+        let Some(info) = self.elab.fns.get(&f) else {
+            return Value::Error;
+        };
+        let mut callee = Vec::with_capacity(args.len());
+        for (i, a) in args.iter().enumerate() {
+            let v = match a {
+                Some(c) => self.eval(c, frame),
+                None => match self.elab.param_defaults.get(&(f, i)) {
+                    Some(c) => self.eval(c, &mut Vec::new()),
+                    None => Value::Error,
+                },
+            };
+            callee.push(v);
+        }
+        self.eval(&info.body, &mut callee)
+    }
+
+    fn fail(&mut self, code: &'static conv_lang::Code, at: (FileId, Span), label: &str) -> Value {
+        let message = match code.id {
+            "E0403" => "division by zero",
+            "E0405" => "integer overflow",
+            _ => "value out of range",
+        };
+        self.diags
+            .push(Diagnostic::error(code, at.0, at.1, message).with_primary_label(label));
+        Value::Error
+    }
+
+    fn binary(&mut self, op: BinOp, l: Value, r: Value, at: (FileId, Span)) -> Value {
+        use Value::*;
+        if l.is_error() || r.is_error() {
+            return Error;
+        }
+        let overflow = |this: &mut Self| {
+            this.fail(
+                &codes::INTEGER_OVERFLOW,
+                at,
+                "the result does not fit in 64 bits",
+            )
+        };
+        let negative =
+            |this: &mut Self| this.fail(&codes::VALUE_OUT_OF_RANGE, at, "this would be negative");
+        let by_zero =
+            |this: &mut Self| this.fail(&codes::DIVISION_BY_ZERO, at, "the right side is zero");
+        match op {
+            BinOp::Eq => return Bool(equal(&l, &r)),
+            BinOp::Ne => return Bool(!equal(&l, &r)),
+            BinOp::And | BinOp::Or => return r,
+            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+                let ord = match (&l, &r) {
+                    (Str(a), Str(b)) => a.partial_cmp(b),
+                    _ => number(&l)
+                        .zip(number(&r))
+                        .and_then(|(a, b)| a.partial_cmp(&b)),
+                };
+                let Some(ord) = ord else { return Error };
+                return Bool(match op {
+                    BinOp::Lt => ord.is_lt(),
+                    BinOp::Le => ord.is_le(),
+                    BinOp::Gt => ord.is_gt(),
+                    _ => ord.is_ge(),
+                });
+            }
+            _ => {}
+        }
+        match (op, l, r) {
+            (BinOp::Add, Int(a), Int(b)) => {
+                a.checked_add(b).map(Int).unwrap_or_else(|| overflow(self))
+            }
+            (BinOp::Sub, Int(a), Int(b)) => {
+                a.checked_sub(b).map(Int).unwrap_or_else(|| overflow(self))
+            }
+            (BinOp::Mul, Int(a), Int(b)) => {
+                a.checked_mul(b).map(Int).unwrap_or_else(|| overflow(self))
+            }
+            (BinOp::Div, Int(_), Int(0)) => by_zero(self),
+            (BinOp::Div, Int(a), Int(b)) => {
+                a.checked_div(b).map(Int).unwrap_or_else(|| overflow(self))
+            }
+            (BinOp::Add, Str(a), Str(b)) => Str(a + &b),
+            (BinOp::Add, List(mut a), List(b)) => {
+                a.extend(b);
+                List(a)
+            }
+            (BinOp::Add, Duration(a), Duration(b)) => a
+                .checked_add(b)
+                .map(Duration)
+                .unwrap_or_else(|| overflow(self)),
+            (BinOp::Add, Bytes(a), Bytes(b)) => a
+                .checked_add(b)
+                .map(Bytes)
+                .unwrap_or_else(|| overflow(self)),
+            (BinOp::Sub, Duration(a), Duration(b)) => a
+                .checked_sub(b)
+                .map(Duration)
+                .unwrap_or_else(|| negative(self)),
+            (BinOp::Sub, Bytes(a), Bytes(b)) => a
+                .checked_sub(b)
+                .map(Bytes)
+                .unwrap_or_else(|| negative(self)),
+            (BinOp::Add | BinOp::Sub, Percent(a), Percent(b)) => {
+                let v = if op == BinOp::Add { a + b } else { a - b };
+                if !(0.0..=100.0).contains(&v) {
+                    return self.fail(
+                        &codes::VALUE_OUT_OF_RANGE,
+                        at,
+                        "a Percent is between 0% and 100%",
+                    );
+                }
+                Percent(v)
+            }
+            (BinOp::Mul, Duration(a), Int(b)) | (BinOp::Mul, Int(b), Duration(a)) => scale(a, b)
+                .map(Duration)
+                .unwrap_or_else(|| negative_or_overflow(self, b, at)),
+            (BinOp::Mul, Bytes(a), Int(b)) | (BinOp::Mul, Int(b), Bytes(a)) => scale(a, b)
+                .map(Bytes)
+                .unwrap_or_else(|| negative_or_overflow(self, b, at)),
+            (BinOp::Mul, Percent(a), Int(b)) | (BinOp::Mul, Int(b), Percent(a)) => {
+                let v = a * b as f64;
+                if !(0.0..=100.0).contains(&v) {
+                    return self.fail(
+                        &codes::VALUE_OUT_OF_RANGE,
+                        at,
+                        "a Percent is between 0% and 100%",
+                    );
+                }
+                Percent(v)
+            }
+            (BinOp::Div, Duration(_) | Bytes(_) | Percent(_), Int(0)) => by_zero(self),
+            (BinOp::Div, Duration(_) | Bytes(_), Int(b)) if b < 0 => negative(self),
+            (BinOp::Div, Duration(a), Int(b)) => Duration(a / b as u64),
+            (BinOp::Div, Bytes(a), Int(b)) => Bytes(a / b as u64),
+            (BinOp::Div, Percent(a), Int(b)) => Percent(a / b as f64),
+            (BinOp::Div, Duration(_), Duration(0)) | (BinOp::Div, Bytes(_), Bytes(0)) => {
+                by_zero(self)
+            }
+            (BinOp::Div, Percent(_), Percent(b)) if b == 0.0 => by_zero(self),
+            (BinOp::Div, Duration(a), Duration(b)) | (BinOp::Div, Bytes(a), Bytes(b)) => {
+                Float(a as f64 / b as f64)
+            }
+            (BinOp::Div, Percent(a), Percent(b)) => Float(a / b),
+            (op, a, b) => match (number(&a), number(&b)) {
+                (Some(x), Some(y)) => match op {
+                    BinOp::Add => Float(x + y),
+                    BinOp::Sub => Float(x - y),
+                    BinOp::Mul => Float(x * y),
+                    _ if y == 0.0 => by_zero(self),
+                    _ => Float(x / y),
+                },
+                _ => Error,
+            },
+        }
+    }
+
+    /// How a value reads inside a string.
+    pub fn display(&self, v: &Value) -> String {
+        match v {
+            Value::Str(s) => s.clone(),
+            Value::Int(i) => i.to_string(),
+            Value::Float(f) => conv_model::program::trim_float(*f),
+            Value::Bool(b) => b.to_string(),
+            Value::Duration(ms) => conv_model::program::duration(*ms),
+            Value::Bytes(b) => bytes(*b),
+            Value::Percent(p) => format!("{}%", conv_model::program::trim_float(*p)),
+            Value::Entity(_, name) => name.clone(),
+            Value::Variant(e, i, _) => self.elab.types.enum_ty(*e).variants[*i].name.clone(),
+            _ => String::new(),
+        }
+    }
+
+    pub fn index(&self) -> &Index<'a> {
+        self.index
+    }
+}
+
+fn negative_or_overflow(this: &mut Evaluator<'_, '_>, factor: i64, at: (FileId, Span)) -> Value {
+    if factor < 0 {
+        this.fail(&codes::VALUE_OUT_OF_RANGE, at, "this would be negative")
+    } else {
+        this.fail(
+            &codes::INTEGER_OVERFLOW,
+            at,
+            "the result does not fit in 64 bits",
+        )
+    }
+}
+
+fn scale(a: u64, b: i64) -> Option<u64> {
+    u64::try_from(b).ok().and_then(|b| a.checked_mul(b))
+}
+
+fn number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Int(i) => Some(*i as f64),
+        Value::Float(f) => Some(*f),
+        Value::Duration(d) | Value::Bytes(d) => Some(*d as f64),
+        Value::Percent(p) => Some(*p),
+        _ => None,
+    }
+}
+
+fn equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Int(x), Value::Float(y)) | (Value::Float(y), Value::Int(x)) => *x as f64 == *y,
+        _ => a == b,
+    }
+}
+
+fn bytes(b: u64) -> String {
+    for (shift, unit) in [(40, "Ti"), (30, "Gi"), (20, "Mi"), (10, "Ki")] {
+        if b != 0 && b % (1u64 << shift) == 0 {
+            return format!("{}{unit}", b >> shift);
+        }
+    }
+    format!("{b}B")
+}

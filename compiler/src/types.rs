@@ -1,0 +1,178 @@
+//! Types as the checker sees them, and the table of record and enum types of a program.
+
+use conv_lang::ast::EntityKind;
+use conv_lang::ast::Expr;
+use conv_lang::{FileId, Span};
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RecordId(pub u32);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EnumId(pub u32);
+
+/// A module of the program: a file, or a module of the standard library.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ModuleId(pub u32);
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Ty {
+    Int,
+    Float,
+    Bool,
+    String,
+    Duration,
+    Bytes,
+    Percent,
+    List(Box<Ty>),
+    Map(Box<Ty>),
+    Optional(Box<Ty>),
+    Record(RecordId),
+    Enum(EnumId),
+    Entity(EntityKind),
+    /// The type of something already reported: compatible with everything, so one mistake
+    /// is reported once.
+    Error,
+}
+
+/// A field of a record type, or of an enum variant's payload.
+#[derive(Clone, Debug)]
+pub struct FieldTy<'a> {
+    pub name: String,
+    pub ty: Ty,
+    /// The default expression and the module whose names it sees.
+    pub default: Option<(ModuleId, &'a Expr)>,
+    pub doc: Option<String>,
+    pub file: FileId,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct RecordTy<'a> {
+    /// `None` for an anonymous record type.
+    pub name: Option<String>,
+    pub fields: Vec<FieldTy<'a>>,
+}
+
+impl RecordTy<'_> {
+    pub fn field(&self, name: &str) -> Option<(usize, &FieldTy<'_>)> {
+        self.fields.iter().enumerate().find(|(_, f)| f.name == name)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct VariantTy {
+    pub name: String,
+    pub payload: Option<RecordId>,
+    pub doc: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct EnumTy {
+    pub name: String,
+    pub variants: Vec<VariantTy>,
+}
+
+impl EnumTy {
+    pub fn variant(&self, name: &str) -> Option<(usize, &VariantTy)> {
+        self.variants
+            .iter()
+            .enumerate()
+            .find(|(_, v)| v.name == name)
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct TypeTable<'a> {
+    pub records: Vec<RecordTy<'a>>,
+    pub enums: Vec<EnumTy>,
+}
+
+impl<'a> TypeTable<'a> {
+    pub fn add_record(&mut self, record: RecordTy<'a>) -> RecordId {
+        self.records.push(record);
+        RecordId(self.records.len() as u32 - 1)
+    }
+
+    pub fn add_enum(&mut self, e: EnumTy) -> EnumId {
+        self.enums.push(e);
+        EnumId(self.enums.len() as u32 - 1)
+    }
+
+    pub fn record(&self, id: RecordId) -> &RecordTy<'a> {
+        &self.records[id.0 as usize]
+    }
+
+    pub fn enum_ty(&self, id: EnumId) -> &EnumTy {
+        &self.enums[id.0 as usize]
+    }
+
+    /// `ty` as users write it: `List[Duration]`, `Gate?`, `{ a: Int }`.
+    pub fn show(&self, ty: &Ty) -> String {
+        match ty {
+            Ty::Int => "Int".into(),
+            Ty::Float => "Float".into(),
+            Ty::Bool => "Bool".into(),
+            Ty::String => "String".into(),
+            Ty::Duration => "Duration".into(),
+            Ty::Bytes => "ByteSize".into(),
+            Ty::Percent => "Percent".into(),
+            Ty::List(t) => format!("List[{}]", self.show(t)),
+            Ty::Map(t) => format!("Map[{}]", self.show(t)),
+            Ty::Optional(t) => format!("{}?", self.show(t)),
+            Ty::Record(id) => {
+                let r = self.record(*id);
+                match &r.name {
+                    Some(n) => n.clone(),
+                    None => {
+                        let fields: Vec<String> = r
+                            .fields
+                            .iter()
+                            .map(|f| format!("{}: {}", f.name, self.show(&f.ty)))
+                            .collect();
+                        format!("{{ {} }}", fields.join(", "))
+                    }
+                }
+            }
+            Ty::Enum(id) => self.enum_ty(*id).name.clone(),
+            Ty::Entity(kind) => entity_type_name(*kind).into(),
+            Ty::Error => "?".into(),
+        }
+    }
+
+    /// Whether a value of type `actual` may stand where `expected` is required.
+    pub fn assignable(&self, actual: &Ty, expected: &Ty) -> bool {
+        match (actual, expected) {
+            (Ty::Error, _) | (_, Ty::Error) => true,
+            (Ty::Int, Ty::Float) => true,
+            (a, Ty::Optional(inner)) if !matches!(a, Ty::Optional(_)) => self.assignable(a, inner),
+            (Ty::Optional(a), Ty::Optional(b)) => self.assignable(a, b),
+            (Ty::List(a), Ty::List(b)) | (Ty::Map(a), Ty::Map(b)) => self.assignable(a, b),
+            (Ty::Record(a), Ty::Record(b)) if a != b => {
+                // Anonymous records are structural; named ones are nominal.
+                let (ra, rb) = (self.record(*a), self.record(*b));
+                ra.name.is_none()
+                    && rb.fields.iter().all(|f| match ra.field(&f.name) {
+                        Some((_, af)) => self.assignable(&af.ty, &f.ty),
+                        None => f.default.is_some(),
+                    })
+                    && ra.fields.iter().all(|f| rb.field(&f.name).is_some())
+            }
+            (a, b) => a == b,
+        }
+    }
+}
+
+pub fn entity_type_name(kind: EntityKind) -> &'static str {
+    match kind {
+        EntityKind::Environment => "Environment",
+        EntityKind::Service => "Service",
+        EntityKind::Release => "Release",
+    }
+}
+
+impl fmt::Display for ModuleId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "module#{}", self.0)
+    }
+}
