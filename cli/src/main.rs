@@ -53,6 +53,22 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
+    /// Print the resolved program: every default applied, every template expanded.
+    ///
+    /// The output is deterministic: the same program always prints the same bytes. Its shape
+    /// is the versioned schema of docs/program-json.md.
+    ///
+    /// Examples:
+    ///   conv eval examples/quickstart
+    ///   conv eval deploy/ --format json > program.json
+    Eval {
+        /// The program: a .conv file or a directory (default: the current directory).
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Output format (JSON is the only one).
+        #[arg(long, value_enum, default_value_t = EvalFormat::Json)]
+        format: EvalFormat,
+    },
     /// Rewrite .conv files in the canonical format (there are no options).
     ///
     /// Files with syntax errors are never rewritten: their errors are shown and the exit
@@ -85,6 +101,11 @@ enum Command {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum EvalFormat {
+    Json,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Human,
     Json,
@@ -102,6 +123,10 @@ fn main() -> ExitCode {
     };
     let code = match cli.command {
         Command::Check { paths, format } => commands::check::run(&paths, format, color),
+        Command::Eval {
+            path,
+            format: EvalFormat::Json,
+        } => commands::eval::run(&path, color),
         Command::Fmt { paths, check } => commands::fmt::run(&paths, check, color),
         Command::Explain { code, list } => commands::explain::run(code.as_deref(), list),
     };

@@ -93,7 +93,7 @@ impl<'e, 'a> Evaluator<'e, 'a> {
         value
     }
 
-    fn let_value(&mut self, id: DeclId) -> Value {
+    pub fn let_value(&mut self, id: DeclId) -> Value {
         match self.lets.get(&id) {
             Some(Slot::Done(v)) => return v.clone(),
             // Cycles through lets are reported by the checker.

@@ -36,6 +36,8 @@ pub struct Checked {
     pub diagnostics: Vec<Diagnostic>,
     /// The resolved program, when there are no errors.
     pub program: Option<Program>,
+    /// Every file the diagnostics may point into: the user's and the standard library's.
+    pub sources: Sources,
 }
 
 impl Checked {
@@ -109,6 +111,12 @@ pub fn check(sources: &Sources) -> Checked {
     };
     let program = extractor.program();
     let extract_diags = std::mem::take(&mut extractor.diags);
+    // Every `let` is evaluated, used or not, so its errors are reported.
+    for decl in &index.decls {
+        if decl.kind == index::DeclKind::Let {
+            evaluator.let_value(decl.id);
+        }
+    }
     front.extend(evaluator.diags.drain(..));
     front.extend(extract_diags);
 
@@ -129,5 +137,6 @@ pub fn check(sources: &Sources) -> Checked {
         parsed: user_parsed,
         diagnostics,
         program: ok.then_some(program),
+        sources: all,
     }
 }

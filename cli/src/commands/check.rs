@@ -22,9 +22,12 @@ pub fn run(paths: &[PathBuf], format: Format, color: bool) -> u8 {
             status = FOUND;
         }
         match format {
-            Format::Json => all_json.push(render::json(&checked.diagnostics, &sources)),
+            Format::Json => all_json.push(render::json(&checked.diagnostics, &checked.sources)),
             Format::Human => {
-                eprint!("{}", render::human(&checked.diagnostics, &sources, color));
+                eprint!(
+                    "{}",
+                    render::human(&checked.diagnostics, &checked.sources, color)
+                );
                 let name = load::display_name(path);
                 if checked.diagnostics.is_empty() {
                     eprintln!("{name}: ok");
