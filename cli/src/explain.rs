@@ -12,7 +12,5 @@ pub fn all_codes() -> Vec<&'static Code> {
 
 /// Finds a code by its id (`E0105`, any case) or its name (`syntax-error`).
 pub fn find(query: &str) -> Option<&'static Code> {
-    all_codes()
-        .into_iter()
-        .find(|c| c.id.eq_ignore_ascii_case(query) || c.name == query)
+    all_codes().into_iter().find(|c| c.id.eq_ignore_ascii_case(query) || c.name == query)
 }

@@ -7,16 +7,9 @@ use std::path::{Path, PathBuf};
 /// Why a program could not be read at all (exit code 2), as opposed to a diagnostic in it.
 #[derive(Debug)]
 pub enum LoadError {
-    Unreadable {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    NoSources {
-        dir: PathBuf,
-    },
-    NotConv {
-        path: PathBuf,
-    },
+    Unreadable { path: PathBuf, source: std::io::Error },
+    NoSources { dir: PathBuf },
+    NotConv { path: PathBuf },
 }
 
 impl fmt::Display for LoadError {
@@ -42,10 +35,7 @@ fn plain_io(err: &std::io::Error) -> String {
 /// The .conv files a path stands for: the file itself, or every .conv file under a directory
 /// (sorted, skipping hidden directories such as `.conv/` and build output in `target/`).
 pub fn conv_files(path: &Path) -> Result<Vec<PathBuf>, LoadError> {
-    let meta = std::fs::metadata(path).map_err(|source| LoadError::Unreadable {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let meta = std::fs::metadata(path).map_err(|source| LoadError::Unreadable { path: path.to_path_buf(), source })?;
     if meta.is_file() {
         return Ok(vec![path.to_path_buf()]);
     }
@@ -53,30 +43,19 @@ pub fn conv_files(path: &Path) -> Result<Vec<PathBuf>, LoadError> {
     walk(path, &mut files)?;
     files.sort();
     if files.is_empty() {
-        return Err(LoadError::NoSources {
-            dir: path.to_path_buf(),
-        });
+        return Err(LoadError::NoSources { dir: path.to_path_buf() });
     }
     Ok(files)
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
-    let entries = std::fs::read_dir(dir).map_err(|source| LoadError::Unreadable {
-        path: dir.to_path_buf(),
-        source,
-    })?;
+    let entries = std::fs::read_dir(dir).map_err(|source| LoadError::Unreadable { path: dir.to_path_buf(), source })?;
     for entry in entries {
-        let entry = entry.map_err(|source| LoadError::Unreadable {
-            path: dir.to_path_buf(),
-            source,
-        })?;
+        let entry = entry.map_err(|source| LoadError::Unreadable { path: dir.to_path_buf(), source })?;
         let path = entry.path();
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        let file_type = entry.file_type().map_err(|source| LoadError::Unreadable {
-            path: path.clone(),
-            source,
-        })?;
+        let file_type = entry.file_type().map_err(|source| LoadError::Unreadable { path: path.clone(), source })?;
         if file_type.is_dir() {
             if !name.starts_with('.') && name != "target" && name != "node_modules" {
                 walk(&path, out)?;
@@ -92,10 +71,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
 pub fn load_program(path: &Path) -> Result<Sources, LoadError> {
     let mut sources = Sources::new();
     for file in conv_files(path)? {
-        let bytes = std::fs::read(&file).map_err(|source| LoadError::Unreadable {
-            path: file.clone(),
-            source,
-        })?;
+        let bytes = std::fs::read(&file).map_err(|source| LoadError::Unreadable { path: file.clone(), source })?;
         sources.add_bytes(display_name(&file), bytes);
     }
     Ok(sources)

@@ -12,12 +12,7 @@ use std::process::ExitCode;
 /// Declare environments, services, health gates and releases in .conv files; conv checks the
 /// whole rollout before anything runs.
 #[derive(Parser)]
-#[command(
-    name = "conv",
-    version,
-    propagate_version = true,
-    arg_required_else_help = true
-)]
+#[command(name = "conv", version, propagate_version = true, arg_required_else_help = true)]
 struct Cli {
     /// When to color output: auto colors a terminal unless NO_COLOR is set.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
@@ -69,6 +64,20 @@ enum Command {
         #[arg(long, value_enum, default_value_t = EvalFormat::Json)]
         format: EvalFormat,
     },
+    /// Print the execution graph: deploys, bakes, gate checks, approvals and barriers, with
+    /// each release's rollback path.
+    ///
+    /// Examples:
+    ///   conv graph examples/quickstart --format mermaid
+    ///   conv graph deploy/ --format dot | dot -Tsvg > graph.svg
+    Graph {
+        /// The program: a .conv file or a directory (default: the current directory).
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = commands::graph::GraphFormat::Mermaid)]
+        format: commands::graph::GraphFormat,
+    },
     /// Rewrite .conv files in the canonical format (there are no options).
     ///
     /// Files with syntax errors are never rewritten: their errors are shown and the exit
@@ -117,16 +126,13 @@ fn main() -> ExitCode {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::io::stderr().is_terminal()
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
         }
     };
     let code = match cli.command {
         Command::Check { paths, format } => commands::check::run(&paths, format, color),
-        Command::Eval {
-            path,
-            format: EvalFormat::Json,
-        } => commands::eval::run(&path, color),
+        Command::Eval { path, format: EvalFormat::Json } => commands::eval::run(&path, color),
+        Command::Graph { path, format } => commands::graph::run(&path, format, color),
         Command::Fmt { paths, check } => commands::fmt::run(&paths, check, color),
         Command::Explain { code, list } => commands::explain::run(code.as_deref(), list),
     };

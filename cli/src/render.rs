@@ -12,12 +12,7 @@ pub fn human(diagnostics: &[Diagnostic], sources: &Sources, color: bool) -> Stri
     if diagnostics.is_empty() {
         return String::new();
     }
-    let mut cache = ariadne::sources(
-        sources
-            .all()
-            .iter()
-            .map(|s| (s.name.clone(), s.text.clone())),
-    );
+    let mut cache = ariadne::sources(sources.all().iter().map(|s| (s.name.clone(), s.text.clone())));
     let mut out = Vec::new();
     for diag in diagnostics {
         let report = report(diag, sources, color);
@@ -27,31 +22,19 @@ pub fn human(diagnostics: &[Diagnostic], sources: &Sources, color: bool) -> Stri
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn report<'a>(
-    diag: &Diagnostic,
-    sources: &Sources,
-    color: bool,
-) -> Report<'a, (String, std::ops::Range<usize>)> {
+fn report<'a>(diag: &Diagnostic, sources: &Sources, color: bool) -> Report<'a, (String, std::ops::Range<usize>)> {
     let name = |file| sources.get(file).name.clone();
     let (kind, tint) = match diag.severity {
         Severity::Error => (ReportKind::Error, Color::Red),
         Severity::Warning => (ReportKind::Warning, Color::Yellow),
     };
     let primary = &diag.primary;
-    let mut builder = Report::build(
-        kind,
-        (name(primary.file), primary.span.start..primary.span.end),
-    )
-    .with_config(
-        Config::default()
-            .with_color(color)
-            .with_index_type(IndexType::Byte),
-    )
-    .with_code(diag.code.id)
-    .with_message(&diag.message);
-    let mut label = Label::new((name(primary.file), primary.span.start..primary.span.end))
-        .with_color(tint)
-        .with_order(0);
+    let mut builder = Report::build(kind, (name(primary.file), primary.span.start..primary.span.end))
+        .with_config(Config::default().with_color(color).with_index_type(IndexType::Byte))
+        .with_code(diag.code.id)
+        .with_message(&diag.message);
+    let mut label =
+        Label::new((name(primary.file), primary.span.start..primary.span.end)).with_color(tint).with_order(0);
     if !primary.message.is_empty() {
         label = label.with_message(&primary.message);
     }
@@ -76,17 +59,9 @@ fn report<'a>(
 /// A one-line summary such as `2 errors, 1 warning`.
 pub fn summary(errors: usize, warnings: usize) -> String {
     let plural = |n: usize, word: &str| {
-        if n == 1 {
-            format!("{n} {word}")
-        } else {
-            format!("{n} {word}s")
-        }
+        if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") }
     };
-    format!(
-        "{}, {}",
-        plural(errors, "error"),
-        plural(warnings, "warning")
-    )
+    format!("{}, {}", plural(errors, "error"), plural(warnings, "warning"))
 }
 
 /// The JSON contract of `conv check --format json` (see docs/diagnostics-json.md).
@@ -131,16 +106,9 @@ pub fn json(diagnostics: &[Diagnostic], sources: &Sources) -> String {
         let index = indexes.entry(file).or_insert_with(|| LineIndex::new(text));
         let pos = |offset: usize| {
             let LineCol { line, column } = index.line_col(text, offset);
-            JsonPosition {
-                offset,
-                line,
-                column,
-            }
+            JsonPosition { offset, line, column }
         };
-        JsonRange {
-            start: pos(span.start),
-            end: pos(span.end),
-        }
+        JsonRange { start: pos(span.start), end: pos(span.end) }
     };
     let items: Vec<JsonDiagnostic> = diagnostics
         .iter()

@@ -13,18 +13,10 @@ use std::path::{Path, PathBuf};
 fn load(path: &Path) -> (Sources, String) {
     let mut sources = Sources::new();
     let mut shown = String::new();
-    let root = if path.is_dir() {
-        path.to_path_buf()
-    } else {
-        path.parent().unwrap().to_path_buf()
-    };
+    let root = if path.is_dir() { path.to_path_buf() } else { path.parent().unwrap().to_path_buf() };
     for file in conv_cli::load::conv_files(path).unwrap() {
         let text = std::fs::read_to_string(&file).unwrap();
-        let relative = file
-            .strip_prefix(&root)
-            .unwrap()
-            .to_string_lossy()
-            .into_owned();
+        let relative = file.strip_prefix(&root).unwrap().to_string_lossy().into_owned();
         shown.push_str(&format!("=== {relative}\n{text}"));
         sources.add(relative, text);
     }
@@ -37,12 +29,7 @@ fn run_case(path: &Path, suite: &str, failures: &mut Vec<String>) {
     let checked = conv_compiler::check(&sources);
     let codes: Vec<&str> = checked.diagnostics.iter().map(|d| d.code.id).collect();
     if codes != expectation.codes() {
-        failures.push(format!(
-            "{}: expected {:?}, got {:?}",
-            path.display(),
-            expectation.codes(),
-            codes
-        ));
+        failures.push(format!("{}: expected {:?}, got {:?}", path.display(), expectation.codes(), codes));
     }
     let output = if checked.diagnostics.is_empty() {
         "ok\n".to_string()
@@ -50,8 +37,7 @@ fn run_case(path: &Path, suite: &str, failures: &mut Vec<String>) {
         conv_cli::render::human(&checked.diagnostics, &checked.sources, false)
     };
     let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
-    snapshot_settings(suite, path)
-        .bind(|| insta::assert_snapshot!(stem, format!("{shown}\n---\n{output}")));
+    snapshot_settings(suite, path).bind(|| insta::assert_snapshot!(stem, format!("{shown}\n---\n{output}")));
 }
 
 #[test]
@@ -60,56 +46,32 @@ fn check_fixtures() {
     for path in fixtures("check") {
         run_case(&path, "check", &mut failures);
     }
-    let mut dirs: Vec<PathBuf> =
-        std::fs::read_dir(repo_root().join("tests/fixtures/check_programs"))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.is_dir())
-            .collect();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(repo_root().join("tests/fixtures/check_programs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
     dirs.sort();
     for dir in dirs {
         run_case(&dir, "check_programs", &mut failures);
     }
-    assert!(
-        failures.is_empty(),
-        "fixtures with unexpected codes:\n{}",
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "fixtures with unexpected codes:\n{}", failures.join("\n"));
 }
 
 #[test]
 fn every_compiler_code_has_a_fixture() {
     let mut covered = String::new();
     for path in fixtures("check") {
-        covered.push_str(
-            &std::fs::read_to_string(path)
-                .unwrap()
-                .lines()
-                .next()
-                .unwrap_or("")
-                .to_string(),
-        );
+        covered.push_str(&std::fs::read_to_string(path).unwrap().lines().next().unwrap_or("").to_string());
     }
     for dir in std::fs::read_dir(repo_root().join("tests/fixtures/check_programs")).unwrap() {
         for file in conv_cli::load::conv_files(&dir.unwrap().path()).unwrap() {
-            covered.push_str(
-                std::fs::read_to_string(file)
-                    .unwrap()
-                    .lines()
-                    .next()
-                    .unwrap_or(""),
-            );
+            covered.push_str(std::fs::read_to_string(file).unwrap().lines().next().unwrap_or(""));
         }
     }
-    let missing: Vec<&str> = conv_compiler::codes::ALL
-        .iter()
-        .map(|c| c.id)
-        .filter(|id| !covered.contains(id))
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "codes without a failing fixture: {missing:?}"
-    );
+    let missing: Vec<&str> =
+        conv_compiler::codes::ALL.iter().map(|c| c.id).filter(|id| !covered.contains(id)).collect();
+    assert!(missing.is_empty(), "codes without a failing fixture: {missing:?}");
 }
 
 fn examples() -> Vec<PathBuf> {
@@ -134,9 +96,7 @@ fn examples_check_clean_and_their_programs_are_snapshotted() {
             conv_cli::render::human(&checked.diagnostics, &checked.sources, false)
         );
         let json = serde_json::to_string_pretty(checked.program.as_ref().unwrap()).unwrap();
-        let again =
-            serde_json::to_string_pretty(conv_compiler::check(&sources).program.as_ref().unwrap())
-                .unwrap();
+        let again = serde_json::to_string_pretty(conv_compiler::check(&sources).program.as_ref().unwrap()).unwrap();
         assert_eq!(json, again, "evaluation is deterministic");
         let stem = dir.file_name().unwrap().to_string_lossy().into_owned();
         snapshot_settings("eval", &dir).bind(|| insta::assert_snapshot!(stem, json));
@@ -151,8 +111,5 @@ fn the_standard_library_compiles() {
         "{}",
         conv_cli::render::human(&checked.diagnostics, &checked.sources, false)
     );
-    assert_eq!(
-        checked.sources.all().len(),
-        conv_compiler::stdlib::MODULES.len()
-    );
+    assert_eq!(checked.sources.all().len(), conv_compiler::stdlib::MODULES.len());
 }

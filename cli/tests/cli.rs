@@ -25,15 +25,7 @@ fn stdout(out: &Output) -> String {
 
 #[test]
 fn examples_check_clean() {
-    let out = conv(
-        &[
-            "check",
-            "examples/quickstart",
-            "examples/storage-team",
-            "stdlib",
-        ],
-        &repo_root(),
-    );
+    let out = conv(&["check", "examples/quickstart", "examples/storage-team", "stdlib"], &repo_root());
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stderr(&out).contains("examples/quickstart: ok"));
 }
@@ -41,11 +33,7 @@ fn examples_check_clean() {
 #[test]
 fn errors_exit_one_and_json_follows_the_contract() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("bad.conv"),
-        "service api {\n  version \"1\"\n}\n",
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("bad.conv"), "service api {\n  version \"1\"\n}\n").unwrap();
     let out = conv(&["check", "--format", "json", "bad.conv"], dir.path());
     assert_eq!(out.status.code(), Some(1));
     let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("stdout is JSON");
@@ -65,10 +53,7 @@ fn human_output_is_uncolored_in_a_pipe_and_colored_on_request() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("bad.conv"), "let x = 5min\n").unwrap();
     let plain = conv(&["check", "bad.conv"], dir.path());
-    assert!(
-        !stderr(&plain).contains('\u{1b}'),
-        "no escape codes in a pipe"
-    );
+    assert!(!stderr(&plain).contains('\u{1b}'), "no escape codes in a pipe");
     assert!(stderr(&plain).contains("[E0104]"));
     let colored = conv(&["check", "--color", "always", "bad.conv"], dir.path());
     assert!(stderr(&colored).contains('\u{1b}'));
@@ -81,11 +66,7 @@ fn missing_file_is_an_io_error() {
     let dir = tempfile::tempdir().unwrap();
     let out = conv(&["check", "nope.conv"], dir.path());
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("cannot read nope.conv: no such file or directory"),
-        "{}",
-        stderr(&out)
-    );
+    assert!(stderr(&out).contains("cannot read nope.conv: no such file or directory"), "{}", stderr(&out));
 }
 
 #[test]
@@ -94,11 +75,7 @@ fn directory_without_conv_files_is_an_io_error() {
     std::fs::write(dir.path().join("README.md"), "hi").unwrap();
     let out = conv(&["check", "."], dir.path());
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("no .conv files under ."),
-        "{}",
-        stderr(&out)
-    );
+    assert!(stderr(&out).contains("no .conv files under ."), "{}", stderr(&out));
 }
 
 #[test]
@@ -107,16 +84,8 @@ fn non_utf8_file_gets_a_diagnostic() {
     std::fs::write(dir.path().join("latin1.conv"), b"let name = \"caf\xe9\"\n").unwrap();
     let out = conv(&["check", "latin1.conv"], dir.path());
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("[E0108] Error: file is not valid UTF-8"),
-        "{}",
-        stderr(&out)
-    );
-    assert!(
-        stderr(&out).contains("invalid byte at offset 15"),
-        "{}",
-        stderr(&out)
-    );
+    assert!(stderr(&out).contains("[E0108] Error: file is not valid UTF-8"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("invalid byte at offset 15"), "{}", stderr(&out));
 }
 
 #[test]
@@ -161,23 +130,13 @@ fn fmt_rewrites_in_place_and_check_mode_lists_files() {
     let check = conv(&["fmt", "--check", "."], dir.path());
     assert_eq!(check.status.code(), Some(1));
     assert!(stdout(&check).contains("a.conv"));
-    assert_eq!(
-        std::fs::read_to_string(&file).unwrap(),
-        "let   x=1 // keep me\n",
-        "--check never writes"
-    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "let   x=1 // keep me\n", "--check never writes");
     let fmt = conv(&["fmt", "a.conv"], dir.path());
     assert_eq!(fmt.status.code(), Some(0), "{}", stderr(&fmt));
-    assert_eq!(
-        std::fs::read_to_string(&file).unwrap(),
-        "let x = 1 // keep me\n"
-    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "let x = 1 // keep me\n");
     let again = conv(&["fmt", "--check", "a.conv"], dir.path());
     assert_eq!(again.status.code(), Some(0));
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(leftovers.len(), 1, "no temporary files left: {leftovers:?}");
 }
 
@@ -189,10 +148,7 @@ fn fmt_refuses_a_file_with_syntax_errors() {
     let out = conv(&["fmt", "bad.conv"], dir.path());
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("not formatted, it has syntax errors"));
-    assert_eq!(
-        std::fs::read_to_string(&file).unwrap(),
-        "service api {\n  version =\n"
-    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "service api {\n  version =\n");
 }
 
 #[test]
@@ -200,10 +156,7 @@ fn explain_prints_the_long_story() {
     let out = conv(&["explain", "E0105"], &repo_root());
     assert_eq!(out.status.code(), Some(0));
     assert!(stdout(&out).contains("## E0105: syntax error"));
-    let by_name = conv(
-        &["explain", "unknown-unit-that-does-not-exist"],
-        &repo_root(),
-    );
+    let by_name = conv(&["explain", "unknown-unit-that-does-not-exist"], &repo_root());
     assert_eq!(by_name.status.code(), Some(2));
     let list = conv(&["explain", "--list"], &repo_root());
     assert!(stdout(&list).contains("E0107  too-deeply-nested"));
@@ -212,16 +165,8 @@ fn explain_prints_the_long_story() {
 #[test]
 fn every_code_has_an_explanation_with_an_example() {
     for code in conv_cli::explain::all_codes() {
-        assert!(
-            code.explanation.starts_with(&format!("## {}:", code.id)),
-            "{} explanation header",
-            code.id
-        );
-        assert!(
-            code.explanation.contains("Fix") || code.explanation.contains("fix"),
-            "{} explains the fix",
-            code.id
-        );
+        assert!(code.explanation.starts_with(&format!("## {}:", code.id)), "{} explanation header", code.id);
+        assert!(code.explanation.contains("Fix") || code.explanation.contains("fix"), "{} explains the fix", code.id);
     }
 }
 

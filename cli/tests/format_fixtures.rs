@@ -10,11 +10,7 @@ use std::path::{Path, PathBuf};
 
 fn format(text: &str) -> String {
     let parsed = conv_lang::parse(FileId(0), text);
-    assert!(
-        !parsed.has_errors(),
-        "cannot format a file with errors: {:?}",
-        parsed.diagnostics
-    );
+    assert!(!parsed.has_errors(), "cannot format a file with errors: {:?}", parsed.diagnostics);
     conv_lang::fmt::format(text, &parsed)
 }
 
@@ -40,20 +36,13 @@ fn strip_spans(value: &mut serde_json::Value) {
 
 fn comments(text: &str) -> Vec<String> {
     let lexed = conv_lang::lexer::lex(FileId(0), text);
-    lexed
-        .comments
-        .iter()
-        .map(|c| text[c.span.start..c.span.end].trim_end().to_string())
-        .collect()
+    lexed.comments.iter().map(|c| text[c.span.start..c.span.end].trim_end().to_string()).collect()
 }
 
 fn all_valid_sources() -> Vec<PathBuf> {
     let mut files = fixtures("format");
     for f in fixtures("syntax") {
-        if std::fs::read_to_string(&f)
-            .unwrap()
-            .starts_with("// expect: ok")
-        {
+        if std::fs::read_to_string(&f).unwrap().starts_with("// expect: ok") {
             files.push(f);
         }
     }
@@ -97,18 +86,8 @@ fn formatting_preserves_meaning_and_comments() {
     for path in all_valid_sources() {
         let text = std::fs::read_to_string(&path).unwrap();
         let formatted = format(&text);
-        assert_eq!(
-            tree_without_spans(&text),
-            tree_without_spans(&formatted),
-            "{} changed meaning",
-            path.display()
-        );
-        assert_eq!(
-            comments(&text),
-            comments(&formatted),
-            "{} lost or reordered comments",
-            path.display()
-        );
+        assert_eq!(tree_without_spans(&text), tree_without_spans(&formatted), "{} changed meaning", path.display());
+        assert_eq!(comments(&text), comments(&formatted), "{} lost or reordered comments", path.display());
     }
 }
 
@@ -127,10 +106,6 @@ fn examples_and_stdlib_are_formatted() {
 fn similar_asserts(path: &Path, expected: &str, actual: &str) {
     if expected != actual {
         let diff = similar::TextDiff::from_lines(expected, actual);
-        panic!(
-            "{} is not stable under formatting:\n{}",
-            path.display(),
-            diff.unified_diff()
-        );
+        panic!("{} is not stable under formatting:\n{}", path.display(), diff.unified_diff());
     }
 }

@@ -19,12 +19,7 @@ fn syntax_fixtures() {
         let parsed = conv_lang::parse(id, &text);
         let codes: Vec<&str> = parsed.diagnostics.iter().map(|d| d.code.id).collect();
         if codes != expectation.codes() {
-            failures.push(format!(
-                "{}: expected {:?}, got {:?}",
-                path.display(),
-                expectation.codes(),
-                codes
-            ));
+            failures.push(format!("{}: expected {:?}, got {:?}", path.display(), expectation.codes(), codes));
         }
         let output = if parsed.diagnostics.is_empty() {
             conv_lang::dump::dump(&parsed.file)
@@ -36,9 +31,5 @@ fn syntax_fixtures() {
             insta::assert_snapshot!(stem, format!("{text}\n---\n{output}"));
         });
     }
-    assert!(
-        failures.is_empty(),
-        "fixtures with unexpected codes:\n{}",
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "fixtures with unexpected codes:\n{}", failures.join("\n"));
 }

@@ -33,12 +33,7 @@ pub fn find_cycles(graph: &[Vec<usize>]) -> Vec<Vec<usize>> {
                     State::Active => {
                         let start = stack.iter().position(|n| *n == next).unwrap_or(0);
                         let mut cycle = stack[start..].to_vec();
-                        let min = cycle
-                            .iter()
-                            .enumerate()
-                            .min_by_key(|(_, n)| **n)
-                            .map(|(i, _)| i)
-                            .unwrap_or(0);
+                        let min = cycle.iter().enumerate().min_by_key(|(_, n)| **n).map(|(i, _)| i).unwrap_or(0);
                         cycle.rotate_left(min);
                         if !cycles.contains(&cycle) {
                             cycles.push(cycle);
@@ -62,10 +57,7 @@ mod tests {
     #[test]
     fn finds_self_loops_and_longer_cycles() {
         assert_eq!(find_cycles(&[vec![0]]), vec![vec![0]]);
-        assert_eq!(
-            find_cycles(&[vec![1], vec![2], vec![0]]),
-            vec![vec![0, 1, 2]]
-        );
+        assert_eq!(find_cycles(&[vec![1], vec![2], vec![0]]), vec![vec![0, 1, 2]]);
         assert!(find_cycles(&[vec![1], vec![2], vec![]]).is_empty());
     }
 }

@@ -30,12 +30,7 @@ pub struct Evaluator<'e, 'a> {
 
 impl<'e, 'a> Evaluator<'e, 'a> {
     pub fn new(elab: &'e Elaborated<'a>, index: &'e Index<'a>) -> Self {
-        let entity_index = elab
-            .entities
-            .iter()
-            .enumerate()
-            .map(|(i, e)| ((e.kind, e.name.as_str()), i))
-            .collect();
+        let entity_index = elab.entities.iter().enumerate().map(|(i, e)| ((e.kind, e.name.as_str()), i)).collect();
         Evaluator {
             elab,
             index,
@@ -54,11 +49,7 @@ impl<'e, 'a> Evaluator<'e, 'a> {
         match self.entities.get(&key) {
             Some(Slot::Done(v)) => return v.clone(),
             Some(Slot::InProgress) => {
-                let start = self
-                    .entity_stack
-                    .iter()
-                    .position(|n| n == name)
-                    .unwrap_or(0);
+                let start = self.entity_stack.iter().position(|n| n == name).unwrap_or(0);
                 let mut path = self.entity_stack[start..].to_vec();
                 path.push(name.to_string());
                 if let Some(&i) = self.entity_index.get(&(kind, name)) {
@@ -136,12 +127,7 @@ impl<'e, 'a> Evaluator<'e, 'a> {
                 _ => Value::Error,
             },
             Core::List(items) => Value::List(items.iter().map(|i| self.eval(i, frame)).collect()),
-            Core::Map(items) => Value::Map(
-                items
-                    .iter()
-                    .map(|(k, v)| (k.clone(), self.eval(v, frame)))
-                    .collect(),
-            ),
+            Core::Map(items) => Value::Map(items.iter().map(|(k, v)| (k.clone(), self.eval(v, frame))).collect()),
             Core::Record(rid, fields) => {
                 let values = fields
                     .iter()
@@ -153,18 +139,11 @@ impl<'e, 'a> Evaluator<'e, 'a> {
                     .collect();
                 Value::Record(*rid, values)
             }
-            Core::Variant(e, i, payload) => Value::Variant(
-                *e,
-                *i,
-                payload.as_ref().map(|p| Box::new(self.eval(p, frame))),
-            ),
+            Core::Variant(e, i, payload) => {
+                Value::Variant(*e, *i, payload.as_ref().map(|p| Box::new(self.eval(p, frame))))
+            }
             Core::Call(f, args) => self.call(*f, args, frame),
-            Core::For {
-                slot,
-                iter,
-                filter,
-                body,
-            } => {
+            Core::For { slot, iter, filter, body } => {
                 let Value::List(items) = self.eval(iter, frame) else {
                     return Value::Error;
                 };
@@ -256,8 +235,7 @@ impl<'e, 'a> Evaluator<'e, 'a> {
             "E0405" => "integer overflow",
             _ => "value out of range",
         };
-        self.diags
-            .push(Diagnostic::error(code, at.0, at.1, message).with_primary_label(label));
+        self.diags.push(Diagnostic::error(code, at.0, at.1, message).with_primary_label(label));
         Value::Error
     }
 
@@ -266,17 +244,9 @@ impl<'e, 'a> Evaluator<'e, 'a> {
         if l.is_error() || r.is_error() {
             return Error;
         }
-        let overflow = |this: &mut Self| {
-            this.fail(
-                &codes::INTEGER_OVERFLOW,
-                at,
-                "the result does not fit in 64 bits",
-            )
-        };
-        let negative =
-            |this: &mut Self| this.fail(&codes::VALUE_OUT_OF_RANGE, at, "this would be negative");
-        let by_zero =
-            |this: &mut Self| this.fail(&codes::DIVISION_BY_ZERO, at, "the right side is zero");
+        let overflow = |this: &mut Self| this.fail(&codes::INTEGER_OVERFLOW, at, "the result does not fit in 64 bits");
+        let negative = |this: &mut Self| this.fail(&codes::VALUE_OUT_OF_RANGE, at, "this would be negative");
+        let by_zero = |this: &mut Self| this.fail(&codes::DIVISION_BY_ZERO, at, "the right side is zero");
         match op {
             BinOp::Eq => return Bool(equal(&l, &r)),
             BinOp::Ne => return Bool(!equal(&l, &r)),
@@ -284,9 +254,7 @@ impl<'e, 'a> Evaluator<'e, 'a> {
             BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
                 let ord = match (&l, &r) {
                     (Str(a), Str(b)) => a.partial_cmp(b),
-                    _ => number(&l)
-                        .zip(number(&r))
-                        .and_then(|(a, b)| a.partial_cmp(&b)),
+                    _ => number(&l).zip(number(&r)).and_then(|(a, b)| a.partial_cmp(&b)),
                 };
                 let Some(ord) = ord else { return Error };
                 return Bool(match op {
@@ -299,65 +267,37 @@ impl<'e, 'a> Evaluator<'e, 'a> {
             _ => {}
         }
         match (op, l, r) {
-            (BinOp::Add, Int(a), Int(b)) => {
-                a.checked_add(b).map(Int).unwrap_or_else(|| overflow(self))
-            }
-            (BinOp::Sub, Int(a), Int(b)) => {
-                a.checked_sub(b).map(Int).unwrap_or_else(|| overflow(self))
-            }
-            (BinOp::Mul, Int(a), Int(b)) => {
-                a.checked_mul(b).map(Int).unwrap_or_else(|| overflow(self))
-            }
+            (BinOp::Add, Int(a), Int(b)) => a.checked_add(b).map(Int).unwrap_or_else(|| overflow(self)),
+            (BinOp::Sub, Int(a), Int(b)) => a.checked_sub(b).map(Int).unwrap_or_else(|| overflow(self)),
+            (BinOp::Mul, Int(a), Int(b)) => a.checked_mul(b).map(Int).unwrap_or_else(|| overflow(self)),
             (BinOp::Div, Int(_), Int(0)) => by_zero(self),
-            (BinOp::Div, Int(a), Int(b)) => {
-                a.checked_div(b).map(Int).unwrap_or_else(|| overflow(self))
-            }
+            (BinOp::Div, Int(a), Int(b)) => a.checked_div(b).map(Int).unwrap_or_else(|| overflow(self)),
             (BinOp::Add, Str(a), Str(b)) => Str(a + &b),
             (BinOp::Add, List(mut a), List(b)) => {
                 a.extend(b);
                 List(a)
             }
-            (BinOp::Add, Duration(a), Duration(b)) => a
-                .checked_add(b)
-                .map(Duration)
-                .unwrap_or_else(|| overflow(self)),
-            (BinOp::Add, Bytes(a), Bytes(b)) => a
-                .checked_add(b)
-                .map(Bytes)
-                .unwrap_or_else(|| overflow(self)),
-            (BinOp::Sub, Duration(a), Duration(b)) => a
-                .checked_sub(b)
-                .map(Duration)
-                .unwrap_or_else(|| negative(self)),
-            (BinOp::Sub, Bytes(a), Bytes(b)) => a
-                .checked_sub(b)
-                .map(Bytes)
-                .unwrap_or_else(|| negative(self)),
+            (BinOp::Add, Duration(a), Duration(b)) => a.checked_add(b).map(Duration).unwrap_or_else(|| overflow(self)),
+            (BinOp::Add, Bytes(a), Bytes(b)) => a.checked_add(b).map(Bytes).unwrap_or_else(|| overflow(self)),
+            (BinOp::Sub, Duration(a), Duration(b)) => a.checked_sub(b).map(Duration).unwrap_or_else(|| negative(self)),
+            (BinOp::Sub, Bytes(a), Bytes(b)) => a.checked_sub(b).map(Bytes).unwrap_or_else(|| negative(self)),
             (BinOp::Add | BinOp::Sub, Percent(a), Percent(b)) => {
                 let v = if op == BinOp::Add { a + b } else { a - b };
                 if !(0.0..=100.0).contains(&v) {
-                    return self.fail(
-                        &codes::VALUE_OUT_OF_RANGE,
-                        at,
-                        "a Percent is between 0% and 100%",
-                    );
+                    return self.fail(&codes::VALUE_OUT_OF_RANGE, at, "a Percent is between 0% and 100%");
                 }
                 Percent(v)
             }
-            (BinOp::Mul, Duration(a), Int(b)) | (BinOp::Mul, Int(b), Duration(a)) => scale(a, b)
-                .map(Duration)
-                .unwrap_or_else(|| negative_or_overflow(self, b, at)),
-            (BinOp::Mul, Bytes(a), Int(b)) | (BinOp::Mul, Int(b), Bytes(a)) => scale(a, b)
-                .map(Bytes)
-                .unwrap_or_else(|| negative_or_overflow(self, b, at)),
+            (BinOp::Mul, Duration(a), Int(b)) | (BinOp::Mul, Int(b), Duration(a)) => {
+                scale(a, b).map(Duration).unwrap_or_else(|| negative_or_overflow(self, b, at))
+            }
+            (BinOp::Mul, Bytes(a), Int(b)) | (BinOp::Mul, Int(b), Bytes(a)) => {
+                scale(a, b).map(Bytes).unwrap_or_else(|| negative_or_overflow(self, b, at))
+            }
             (BinOp::Mul, Percent(a), Int(b)) | (BinOp::Mul, Int(b), Percent(a)) => {
                 let v = a * b as f64;
                 if !(0.0..=100.0).contains(&v) {
-                    return self.fail(
-                        &codes::VALUE_OUT_OF_RANGE,
-                        at,
-                        "a Percent is between 0% and 100%",
-                    );
+                    return self.fail(&codes::VALUE_OUT_OF_RANGE, at, "a Percent is between 0% and 100%");
                 }
                 Percent(v)
             }
@@ -366,13 +306,9 @@ impl<'e, 'a> Evaluator<'e, 'a> {
             (BinOp::Div, Duration(a), Int(b)) => Duration(a / b as u64),
             (BinOp::Div, Bytes(a), Int(b)) => Bytes(a / b as u64),
             (BinOp::Div, Percent(a), Int(b)) => Percent(a / b as f64),
-            (BinOp::Div, Duration(_), Duration(0)) | (BinOp::Div, Bytes(_), Bytes(0)) => {
-                by_zero(self)
-            }
+            (BinOp::Div, Duration(_), Duration(0)) | (BinOp::Div, Bytes(_), Bytes(0)) => by_zero(self),
             (BinOp::Div, Percent(_), Percent(b)) if b == 0.0 => by_zero(self),
-            (BinOp::Div, Duration(a), Duration(b)) | (BinOp::Div, Bytes(a), Bytes(b)) => {
-                Float(a as f64 / b as f64)
-            }
+            (BinOp::Div, Duration(a), Duration(b)) | (BinOp::Div, Bytes(a), Bytes(b)) => Float(a as f64 / b as f64),
             (BinOp::Div, Percent(a), Percent(b)) => Float(a / b),
             (op, a, b) => match (number(&a), number(&b)) {
                 (Some(x), Some(y)) => match op {
@@ -412,11 +348,7 @@ fn negative_or_overflow(this: &mut Evaluator<'_, '_>, factor: i64, at: (FileId, 
     if factor < 0 {
         this.fail(&codes::VALUE_OUT_OF_RANGE, at, "this would be negative")
     } else {
-        this.fail(
-            &codes::INTEGER_OVERFLOW,
-            at,
-            "the result does not fit in 64 bits",
-        )
+        this.fail(&codes::INTEGER_OVERFLOW, at, "the result does not fit in 64 bits")
     }
 }
 

@@ -32,9 +32,7 @@ impl Extractor<'_, '_, '_> {
                 continue;
             }
             match info.kind {
-                EntityKind::Environment => program
-                    .environments
-                    .push(self.environment(&info.name, &value)),
+                EntityKind::Environment => program.environments.push(self.environment(&info.name, &value)),
                 EntityKind::Service => program.services.push(self.service(&info.name, &value)),
                 EntityKind::Release => program.releases.push(self.release(&info.name, &value)),
             }
@@ -54,23 +52,17 @@ impl Extractor<'_, '_, '_> {
 
     fn variant<'v>(&self, v: &'v Value) -> (String, Option<&'v Value>) {
         match v {
-            Value::Variant(e, i, payload) => (
-                self.elab.types.enum_ty(*e).variants[*i].name.clone(),
-                payload.as_deref(),
-            ),
+            Value::Variant(e, i, payload) => {
+                (self.elab.types.enum_ty(*e).variants[*i].name.clone(), payload.as_deref())
+            }
             _ => (String::new(), None),
         }
     }
 
     fn out_of_range(&mut self, place: Place, what: &str, range: &str) {
         self.diags.push(
-            Diagnostic::error(
-                &codes::FIELD_OUT_OF_RANGE,
-                place.0,
-                place.1,
-                format!("{what} is out of range"),
-            )
-            .with_primary_label(format!("must be {range}")),
+            Diagnostic::error(&codes::FIELD_OUT_OF_RANGE, place.0, place.1, format!("{what} is out of range"))
+                .with_primary_label(format!("must be {range}")),
         );
     }
 
@@ -127,12 +119,8 @@ impl Extractor<'_, '_, '_> {
                 let (variant, payload) = self.variant(r);
                 let p = payload.cloned().unwrap_or(Value::Error);
                 match variant.as_str() {
-                    "approval" => m::Requirement::Approval {
-                        group: str(&self.get(&p, "group")),
-                    },
-                    "converged" => m::Requirement::Converged {
-                        env: m::EnvName(entity_name(&self.get(&p, "env"))),
-                    },
+                    "approval" => m::Requirement::Approval { group: str(&self.get(&p, "group")) },
+                    "converged" => m::Requirement::Converged { env: m::EnvName(entity_name(&self.get(&p, "env"))) },
                     _ => m::Requirement::Window {
                         weekdays: list(&self.get(&p, "weekdays")).iter().map(str).collect(),
                         from: str(&self.get(&p, "from")),
@@ -144,14 +132,8 @@ impl Extractor<'_, '_, '_> {
         m::Environment {
             name: m::EnvName(name.to_string()),
             provider,
-            sites: list(&self.get(v, "sites"))
-                .iter()
-                .map(|s| m::SiteName(str(s)))
-                .collect(),
-            after: list(&self.get(v, "after"))
-                .iter()
-                .map(|e| m::EnvName(entity_name(e)))
-                .collect(),
+            sites: list(&self.get(v, "sites")).iter().map(|s| m::SiteName(str(s))).collect(),
+            after: list(&self.get(v, "after")).iter().map(|e| m::EnvName(entity_name(e))).collect(),
             requires,
             critical: self.get(v, "critical") == Value::Bool(true),
             prometheus: opt_str(&self.get(v, "prometheus")),
@@ -164,10 +146,7 @@ impl Extractor<'_, '_, '_> {
         let (variant, payload) = self.variant(&run_value);
         let p = payload.cloned().unwrap_or(Value::Error);
         let run = match variant.as_str() {
-            "image" => m::Run::Image {
-                name: str(&self.get(&p, "name")),
-                tag: opt_str(&self.get(&p, "tag")),
-            },
+            "image" => m::Run::Image { name: str(&self.get(&p, "name")), tag: opt_str(&self.get(&p, "tag")) },
             _ => m::Run::Command {
                 argv: list(&self.get(&p, "argv")).iter().map(str).collect(),
                 env: string_map(&self.get(&p, "env")),
@@ -178,15 +157,9 @@ impl Extractor<'_, '_, '_> {
             r => Some(self.positive(&r, self.spans.field(kind, name, "replicas"), "`replicas`")),
         };
         let ports_place = self.spans.field(kind, name, "ports");
-        let ports = list(&self.get(v, "ports"))
-            .iter()
-            .map(|p| self.port(p, ports_place, "a port"))
-            .collect();
+        let ports = list(&self.get(v, "ports")).iter().map(|p| self.port(p, ports_place, "a port")).collect();
         let gates_place = self.spans.field(kind, name, "gates");
-        let gates = list(&self.get(v, "gates"))
-            .iter()
-            .map(|g| self.gate(g, gates_place))
-            .collect();
+        let gates = list(&self.get(v, "gates")).iter().map(|g| self.gate(g, gates_place)).collect();
         m::Service {
             name: m::ServiceName(name.to_string()),
             run,
@@ -194,10 +167,7 @@ impl Extractor<'_, '_, '_> {
             replicas,
             config: string_map(&self.get(v, "config")),
             ports,
-            depends_on: list(&self.get(v, "depends_on"))
-                .iter()
-                .map(|s| m::ServiceName(entity_name(s)))
-                .collect(),
+            depends_on: list(&self.get(v, "depends_on")).iter().map(|s| m::ServiceName(entity_name(s))).collect(),
             gates,
         }
     }
@@ -213,54 +183,35 @@ impl Extractor<'_, '_, '_> {
             "latency" => {
                 let quantile = percent(&self.get(&p, "quantile"));
                 if quantile <= 0.0 || quantile >= 100.0 {
-                    self.out_of_range(
-                        place,
-                        "a latency gate's `quantile`",
-                        "between 0% and 100%, exclusive",
-                    );
+                    self.out_of_range(place, "a latency gate's `quantile`", "between 0% and 100%, exclusive");
                 }
                 let under = duration(&self.get(&p, "under"));
                 if under == 0 {
                     self.out_of_range(place, "a latency gate's `under`", "longer than 0ms");
                 }
-                m::Gate::Latency {
-                    quantile_percent: quantile,
-                    under_ms: under,
-                    window_ms: window,
-                }
+                m::Gate::Latency { quantile_percent: quantile, under_ms: under, window_ms: window }
             }
-            "error_rate" => m::Gate::ErrorRate {
-                under_percent: percent(&self.get(&p, "under")),
-                window_ms: window,
-            },
+            "error_rate" => m::Gate::ErrorRate { under_percent: percent(&self.get(&p, "under")), window_ms: window },
             "http" => {
                 let timeout = duration(&self.get(&p, "timeout"));
                 if timeout == 0 {
                     self.out_of_range(place, "an http gate's `timeout`", "longer than 0ms");
                 }
-                m::Gate::Http {
-                    path: str(&self.get(&p, "path")),
-                    timeout_ms: timeout,
-                    window_ms: window,
-                }
+                m::Gate::Http { path: str(&self.get(&p, "path")), timeout_ms: timeout, window_ms: window }
             }
             "query" => m::Gate::Query {
                 promql: str(&self.get(&p, "promql")),
                 max: float(&self.get(&p, "max")),
                 window_ms: window,
             },
-            _ => m::Gate::Approval {
-                group: str(&self.get(&p, "group")),
-            },
+            _ => m::Gate::Approval { group: str(&self.get(&p, "group")) },
         }
     }
 
     fn release(&mut self, name: &str, v: &Value) -> m::Release {
         let strategy = self.get(v, "strategy");
         let (_, payload) = self.variant(&strategy);
-        let stages_value = payload
-            .map(|p| self.get(p, "stages"))
-            .unwrap_or(Value::Error);
+        let stages_value = payload.map(|p| self.get(p, "stages")).unwrap_or(Value::Error);
         let mut stages = Vec::new();
         for s in list(&stages_value) {
             let stage_name = str(&self.get(&s, "name"));
@@ -278,10 +229,7 @@ impl Extractor<'_, '_, '_> {
                     "`max_parallel`",
                 )),
             };
-            let gates = list(&self.get(&s, "gates"))
-                .iter()
-                .map(|g| self.gate(g, place))
-                .collect();
+            let gates = list(&self.get(&s, "gates")).iter().map(|g| self.gate(g, place)).collect();
             stages.push(m::Stage {
                 name: stage_name,
                 env: m::EnvName(entity_name(&self.get(&s, "env"))),
@@ -298,10 +246,7 @@ impl Extractor<'_, '_, '_> {
         };
         m::Release {
             name: m::ReleaseName(name.to_string()),
-            services: list(&self.get(v, "services"))
-                .iter()
-                .map(|s| m::ServiceName(entity_name(s)))
-                .collect(),
+            services: list(&self.get(v, "services")).iter().map(|s| m::ServiceName(entity_name(s))).collect(),
             stages,
             on_failure,
         }

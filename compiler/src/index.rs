@@ -82,13 +82,7 @@ impl<'a> Index<'a> {
             if src.path == crate::stdlib::PRELUDE {
                 index.prelude = Some(id);
             }
-            index.modules.push(Module {
-                id,
-                path: src.path,
-                file: src.file,
-                ast: src.ast,
-                is_std: src.is_std,
-            });
+            index.modules.push(Module { id, path: src.path, file: src.file, ast: src.ast, is_std: src.is_std });
             index.own.push(HashMap::new());
             index.scopes.push(HashMap::new());
         }
@@ -138,15 +132,7 @@ impl<'a> Index<'a> {
             if !matches!(kind, DeclKind::Entity(_)) {
                 self.scopes[id.0 as usize].insert(name.name.as_str(), Binding::Decl(decl_id));
             }
-            self.decls.push(Decl {
-                id: decl_id,
-                module: id,
-                file,
-                name: &name.name,
-                name_span: name.span,
-                kind,
-                item,
-            });
+            self.decls.push(Decl { id: decl_id, module: id, file, name: &name.name, name_span: name.span, kind, item });
         }
     }
 
@@ -168,60 +154,29 @@ impl<'a> Index<'a> {
                 Some(names) => {
                     for name in names {
                         match self.own[target.0 as usize].get(name.name.as_str()) {
-                            Some(decl) => self.bind(
-                                id,
-                                file,
-                                &name.name,
-                                name.span,
-                                Binding::Decl(*decl),
-                                diags,
-                            ),
-                            None => {
-                                diags.push(self.unknown_import(file, target, &name.name, name.span))
-                            }
+                            Some(decl) => self.bind(id, file, &name.name, name.span, Binding::Decl(*decl), diags),
+                            None => diags.push(self.unknown_import(file, target, &name.name, name.span)),
                         }
                     }
                 }
                 None => {
-                    let last = import
-                        .path
-                        .last()
-                        .expect("an import path has at least one segment");
-                    self.bind(
-                        id,
-                        file,
-                        &last.name,
-                        last.span,
-                        Binding::Module(target),
-                        diags,
-                    );
+                    let last = import.path.last().expect("an import path has at least one segment");
+                    self.bind(id, file, &last.name, last.span, Binding::Module(target), diags);
                 }
             }
         }
     }
 
-    fn import_target(
-        &self,
-        file: FileId,
-        import: &Import,
-        diags: &mut Vec<Diagnostic>,
-    ) -> Option<ModuleId> {
+    fn import_target(&self, file: FileId, import: &Import, diags: &mut Vec<Diagnostic>) -> Option<ModuleId> {
         let path: Vec<&str> = import.path.iter().map(|p| p.name.as_str()).collect();
         let dotted = path.join(".");
-        let span = import.path[0]
-            .span
-            .to(import.path[import.path.len() - 1].span);
+        let span = import.path[0].span.to(import.path[import.path.len() - 1].span);
         match self.module_by_path(&dotted) {
             Some(m) if Some(m) == self.prelude => None,
             Some(m) => Some(m),
             None => {
-                let mut diag = Diagnostic::error(
-                    &codes::UNKNOWN_MODULE,
-                    file,
-                    span,
-                    format!("no module `{dotted}`"),
-                )
-                .with_primary_label("not a module of this program or of the standard library");
+                let mut diag = Diagnostic::error(&codes::UNKNOWN_MODULE, file, span, format!("no module `{dotted}`"))
+                    .with_primary_label("not a module of this program or of the standard library");
                 let candidates: Vec<&str> = self.modules.iter().map(|m| m.path.as_str()).collect();
                 diag = match suggest::did_you_mean(&dotted, candidates) {
                     Some(hint) => diag.with_help(hint),
@@ -235,20 +190,12 @@ impl<'a> Index<'a> {
 
     fn unknown_import(&self, file: FileId, target: ModuleId, name: &str, span: Span) -> Diagnostic {
         let module = &self.modules[target.0 as usize];
-        let mut diag = Diagnostic::error(
-            &codes::UNKNOWN_IMPORT,
-            file,
-            span,
-            format!("module `{}` has no `{name}`", module.path),
-        )
-        .with_primary_label("not declared there");
+        let mut diag =
+            Diagnostic::error(&codes::UNKNOWN_IMPORT, file, span, format!("module `{}` has no `{name}`", module.path))
+                .with_primary_label("not declared there");
         if self.entities.contains_key(name) {
-            diag = diag.with_help(format!(
-                "`{name}` is an entity: entities are visible everywhere without an import"
-            ));
-        } else if let Some(hint) =
-            suggest::did_you_mean(name, self.own[target.0 as usize].keys().copied())
-        {
+            diag = diag.with_help(format!("`{name}` is an entity: entities are visible everywhere without an import"));
+        } else if let Some(hint) = suggest::did_you_mean(name, self.own[target.0 as usize].keys().copied()) {
             diag = diag.with_help(hint);
         }
         diag
@@ -295,32 +242,20 @@ impl<'a> Index<'a> {
                     .iter()
                     .filter_map(|item| match &item.kind {
                         ItemKind::Import(i) => {
-                            let dotted: Vec<&str> =
-                                i.path.iter().map(|p| p.name.as_str()).collect();
-                            self.module_by_path(&dotted.join("."))
-                                .map(|t| (t, item.span))
+                            let dotted: Vec<&str> = i.path.iter().map(|p| p.name.as_str()).collect();
+                            self.module_by_path(&dotted.join(".")).map(|t| (t, item.span))
                         }
                         _ => None,
                     })
                     .collect()
             })
             .collect();
-        let graph: Vec<Vec<usize>> = edges
-            .iter()
-            .map(|e| e.iter().map(|(m, _)| m.0 as usize).collect())
-            .collect();
+        let graph: Vec<Vec<usize>> = edges.iter().map(|e| e.iter().map(|(m, _)| m.0 as usize).collect()).collect();
         for cycle in crate::cycles::find_cycles(&graph) {
             let first = cycle[0];
             let next = cycle[1 % cycle.len()];
-            let span = edges[first]
-                .iter()
-                .find(|(m, _)| m.0 as usize == next)
-                .map(|(_, s)| *s)
-                .unwrap_or_default();
-            let mut names: Vec<&str> = cycle
-                .iter()
-                .map(|m| self.modules[*m].path.as_str())
-                .collect();
+            let span = edges[first].iter().find(|(m, _)| m.0 as usize == next).map(|(_, s)| *s).unwrap_or_default();
+            let mut names: Vec<&str> = cycle.iter().map(|m| self.modules[*m].path.as_str()).collect();
             names.push(names[0]);
             diags.push(
                 Diagnostic::error(
@@ -345,9 +280,7 @@ impl<'a> Index<'a> {
             return Some(Binding::Decl(*d));
         }
         let prelude = self.prelude?;
-        self.own[prelude.0 as usize]
-            .get(name)
-            .map(|d| Binding::Decl(*d))
+        self.own[prelude.0 as usize].get(name).map(|d| Binding::Decl(*d))
     }
 
     /// A declaration of `module` itself, for qualified access `module.name`.

@@ -52,10 +52,7 @@ impl Checked {
 
 /// The standard library's files, added after the user's so user file ids stay 0..n.
 pub fn add_stdlib(sources: &mut Sources) -> Vec<FileId> {
-    stdlib::MODULES
-        .iter()
-        .map(|(_, name, text)| sources.add_std(*name, *text))
-        .collect()
+    stdlib::MODULES.iter().map(|(_, name, text)| sources.add_std(*name, *text)).collect()
 }
 
 /// Runs the whole pipeline over a program. `sources` should hold the user's files; the
@@ -64,10 +61,7 @@ pub fn check(sources: &Sources) -> Checked {
     let mut all = sources.clone();
     let std_ids = add_stdlib(&mut all);
     let mut diagnostics: Vec<Diagnostic> = all.load_diagnostics().to_vec();
-    let parsed: Vec<(FileId, Parsed)> = all
-        .iter()
-        .map(|s| (s.id, conv_lang::parse(s.id, &s.text)))
-        .collect();
+    let parsed: Vec<(FileId, Parsed)> = all.iter().map(|s| (s.id, conv_lang::parse(s.id, &s.text))).collect();
     for (_, p) in &parsed {
         diagnostics.extend(p.diagnostics.iter().cloned());
     }
@@ -87,12 +81,7 @@ pub fn check(sources: &Sources) -> Checked {
             } else {
                 source.module.clone()
             };
-            index::ModuleSource {
-                path,
-                file: *id,
-                ast: &p.file,
-                is_std,
-            }
+            index::ModuleSource { path, file: *id, ast: &p.file, is_std }
         })
         .collect();
     let mut front = Vec::new();
@@ -100,15 +89,9 @@ pub fn check(sources: &Sources) -> Checked {
     let (elaborated, elab_diags) = elab::elaborate(&index);
     front.extend(elab_diags);
 
-    let spans =
-        spans::EntitySpans::new(parsed.iter().map(|(id, p)| (*id, p.file.items.as_slice())));
+    let spans = spans::EntitySpans::new(parsed.iter().map(|(id, p)| (*id, p.file.items.as_slice())));
     let mut evaluator = eval::Evaluator::new(&elaborated, &index);
-    let mut extractor = extract::Extractor {
-        ev: &mut evaluator,
-        elab: &elaborated,
-        spans: &spans,
-        diags: Vec::new(),
-    };
+    let mut extractor = extract::Extractor { ev: &mut evaluator, elab: &elaborated, spans: &spans, diags: Vec::new() };
     let program = extractor.program();
     let extract_diags = std::mem::take(&mut extractor.diags);
     // Every `let` is evaluated, used or not, so its errors are reported.
@@ -128,15 +111,6 @@ pub fn check(sources: &Sources) -> Checked {
     conv_lang::diagnostic::sort_diagnostics(&mut diagnostics);
     diagnostics.dedup();
     let ok = !diagnostics.iter().any(Diagnostic::is_error);
-    let user_parsed = parsed
-        .into_iter()
-        .filter(|(id, _)| !std_ids.contains(id))
-        .map(|(_, p)| p)
-        .collect();
-    Checked {
-        parsed: user_parsed,
-        diagnostics,
-        program: ok.then_some(program),
-        sources: all,
-    }
+    let user_parsed = parsed.into_iter().filter(|(id, _)| !std_ids.contains(id)).map(|(_, p)| p).collect();
+    Checked { parsed: user_parsed, diagnostics, program: ok.then_some(program), sources: all }
 }

@@ -40,12 +40,7 @@ impl Sources {
         text: impl Into<String>,
     ) -> FileId {
         let id = FileId(self.files.len() as u32);
-        self.files.push(Source {
-            id,
-            name: name.into(),
-            module: module.into(),
-            text: text.into(),
-        });
+        self.files.push(Source { id, name: name.into(), module: module.into(), text: text.into() });
         id
     }
 
@@ -63,23 +58,14 @@ impl Sources {
     }
 
     /// [`Sources::add_bytes`] with an explicit module path.
-    pub fn add_module_bytes(
-        &mut self,
-        name: impl Into<String>,
-        module: impl Into<String>,
-        bytes: Vec<u8>,
-    ) -> FileId {
+    pub fn add_module_bytes(&mut self, name: impl Into<String>, module: impl Into<String>, bytes: Vec<u8>) -> FileId {
         match String::from_utf8(bytes) {
             Ok(text) => self.add_module(name, module, text),
             Err(err) => {
                 let valid_up_to = err.utf8_error().valid_up_to();
                 let text = String::from_utf8_lossy(err.as_bytes()).into_owned();
                 // Lossy decoding keeps the valid prefix byte for byte, so the offset holds.
-                let bad = text[valid_up_to..]
-                    .chars()
-                    .next()
-                    .map(char::len_utf8)
-                    .unwrap_or(0);
+                let bad = text[valid_up_to..].chars().next().map(char::len_utf8).unwrap_or(0);
                 let id = self.add_module(name, module, text);
                 self.load_diagnostics.push(
                     Diagnostic::error(
@@ -103,9 +89,7 @@ impl Sources {
 
     /// The files to parse: all but those kept only for their load diagnostics.
     pub fn iter(&self) -> impl Iterator<Item = &Source> {
-        self.files
-            .iter()
-            .filter(|s| !self.unparsable.contains(&s.id))
+        self.files.iter().filter(|s| !self.unparsable.contains(&s.id))
     }
 
     pub fn all(&self) -> &[Source] {
@@ -124,9 +108,5 @@ impl Sources {
 /// `teams/gates.conv` as `teams.gates`.
 pub fn module_path(relative: &str) -> String {
     let without_ext = relative.strip_suffix(".conv").unwrap_or(relative);
-    without_ext
-        .split(['/', '\\'])
-        .filter(|s| !s.is_empty() && *s != ".")
-        .collect::<Vec<_>>()
-        .join(".")
+    without_ext.split(['/', '\\']).filter(|s| !s.is_empty() && *s != ".").collect::<Vec<_>>().join(".")
 }

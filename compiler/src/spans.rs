@@ -17,9 +17,7 @@ impl<'a> EntitySpans<'a> {
         for (file, items) in files {
             for item in items {
                 if let ItemKind::Entity(e) = &item.kind {
-                    entities
-                        .entry((e.kind, e.name.name.as_str()))
-                        .or_insert((file, e));
+                    entities.entry((e.kind, e.name.name.as_str())).or_insert((file, e));
                 }
             }
         }
@@ -27,10 +25,7 @@ impl<'a> EntitySpans<'a> {
     }
 
     pub fn entity(&self, kind: EntityKind, name: &str) -> Place {
-        self.entities
-            .get(&(kind, name))
-            .map(|(f, e)| (*f, e.name.span))
-            .unwrap_or_default()
+        self.entities.get(&(kind, name)).map(|(f, e)| (*f, e.name.span)).unwrap_or_default()
     }
 
     /// The value of `field` in the entity's block, or the entity's name if it is not written.

@@ -27,10 +27,7 @@ pub fn distance(a: &str, b: &str) -> usize {
 }
 
 /// ` (did you mean `x`?)` or nothing.
-pub fn did_you_mean<'c>(
-    name: &str,
-    candidates: impl IntoIterator<Item = &'c str>,
-) -> Option<String> {
+pub fn did_you_mean<'c>(name: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<String> {
     closest(name, candidates).map(|c| format!("did you mean `{c}`?"))
 }
 

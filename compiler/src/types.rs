@@ -51,7 +51,8 @@ pub struct FieldTy<'a> {
 pub struct RecordTy<'a> {
     /// `None` for an anonymous record type.
     pub name: Option<String>,
-    pub fields: Vec<FieldTy<'a>>,
+    /// Shared, so that checking a block does not copy its type's fields.
+    pub fields: std::rc::Rc<[FieldTy<'a>]>,
 }
 
 impl RecordTy<'_> {
@@ -75,10 +76,7 @@ pub struct EnumTy {
 
 impl EnumTy {
     pub fn variant(&self, name: &str) -> Option<(usize, &VariantTy)> {
-        self.variants
-            .iter()
-            .enumerate()
-            .find(|(_, v)| v.name == name)
+        self.variants.iter().enumerate().find(|(_, v)| v.name == name)
     }
 }
 
@@ -125,11 +123,8 @@ impl<'a> TypeTable<'a> {
                 match &r.name {
                     Some(n) => n.clone(),
                     None => {
-                        let fields: Vec<String> = r
-                            .fields
-                            .iter()
-                            .map(|f| format!("{}: {}", f.name, self.show(&f.ty)))
-                            .collect();
+                        let fields: Vec<String> =
+                            r.fields.iter().map(|f| format!("{}: {}", f.name, self.show(&f.ty))).collect();
                         format!("{{ {} }}", fields.join(", "))
                     }
                 }

@@ -8,15 +8,13 @@ use crate::spans::EntitySpans;
 use conv_lang::Diagnostic;
 use conv_lang::ast::EntityKind;
 use conv_model::program::{duration, trim_float};
-use conv_model::{EnvName, Program, Release};
+use conv_model::{EnvName, Environment, Program, Release, Service};
 use std::collections::{HashMap, HashSet};
 
 pub fn validate(p: &Program, spans: &EntitySpans<'_>) -> Vec<Diagnostic> {
-    let mut v = Validator {
-        p,
-        spans,
-        diags: Vec::new(),
-    };
+    let services = p.services.iter().map(|s| (s.name.as_str(), s)).collect();
+    let environments = p.environments.iter().map(|e| (e.name.as_str(), e)).collect();
+    let mut v = Validator { p, spans, services, environments, diags: Vec::new() };
     v.sites();
     v.environment_cycles();
     v.service_cycles();
@@ -32,6 +30,8 @@ pub fn validate(p: &Program, spans: &EntitySpans<'_>) -> Vec<Diagnostic> {
 
 struct Validator<'p, 's> {
     p: &'p Program,
+    services: HashMap<&'p str, &'p Service>,
+    environments: HashMap<&'p str, &'p Environment>,
     spans: &'s EntitySpans<'s>,
     diags: Vec<Diagnostic>,
 }
@@ -39,9 +39,7 @@ struct Validator<'p, 's> {
 impl Validator<'_, '_> {
     fn sites(&mut self) {
         for env in &self.p.environments {
-            let (file, span) =
-                self.spans
-                    .field(EntityKind::Environment, env.name.as_str(), "sites");
+            let (file, span) = self.spans.field(EntityKind::Environment, env.name.as_str(), "sites");
             if env.sites.is_empty() {
                 self.diags.push(
                     Diagnostic::error(
@@ -73,29 +71,18 @@ impl Validator<'_, '_> {
     }
 
     fn environment_cycles(&mut self) {
-        let names: Vec<&str> = self
-            .p
-            .environments
-            .iter()
-            .map(|e| e.name.as_str())
-            .collect();
+        let names: Vec<&str> = self.p.environments.iter().map(|e| e.name.as_str()).collect();
+        let position: HashMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
         let graph: Vec<Vec<usize>> = self
             .p
             .environments
             .iter()
-            .map(|e| {
-                e.after
-                    .iter()
-                    .filter_map(|a| names.iter().position(|n| *n == a.as_str()))
-                    .collect()
-            })
+            .map(|e| e.after.iter().filter_map(|a| position.get(a.as_str()).copied()).collect())
             .collect();
         for cycle in find_cycles(&graph) {
             let mut path: Vec<&str> = cycle.iter().map(|i| names[*i]).collect();
             path.push(path[0]);
-            let (file, span) = self
-                .spans
-                .field(EntityKind::Environment, names[cycle[0]], "after");
+            let (file, span) = self.spans.field(EntityKind::Environment, names[cycle[0]], "after");
             self.diags.push(
                 Diagnostic::error(
                     &codes::ENVIRONMENT_ORDER_CYCLE,
@@ -111,23 +98,17 @@ impl Validator<'_, '_> {
 
     fn service_cycles(&mut self) {
         let names: Vec<&str> = self.p.services.iter().map(|s| s.name.as_str()).collect();
+        let position: HashMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
         let graph: Vec<Vec<usize>> = self
             .p
             .services
             .iter()
-            .map(|s| {
-                s.depends_on
-                    .iter()
-                    .filter_map(|d| names.iter().position(|n| *n == d.as_str()))
-                    .collect()
-            })
+            .map(|s| s.depends_on.iter().filter_map(|d| position.get(d.as_str()).copied()).collect())
             .collect();
         for cycle in find_cycles(&graph) {
             let mut path: Vec<&str> = cycle.iter().map(|i| names[*i]).collect();
             path.push(path[0]);
-            let (file, span) = self
-                .spans
-                .field(EntityKind::Service, names[cycle[0]], "depends_on");
+            let (file, span) = self.spans.field(EntityKind::Service, names[cycle[0]], "depends_on");
             self.diags.push(
                 Diagnostic::error(
                     &codes::SERVICE_DEPENDENCY_CYCLE,
@@ -144,9 +125,7 @@ impl Validator<'_, '_> {
     fn release_membership(&mut self) {
         let mut owner: HashMap<&str, &str> = HashMap::new();
         for r in &self.p.releases {
-            let (file, span) = self
-                .spans
-                .field(EntityKind::Release, r.name.as_str(), "services");
+            let (file, span) = self.spans.field(EntityKind::Release, r.name.as_str(), "services");
             let mut seen = HashSet::new();
             for s in &r.services {
                 if !seen.insert(s) {
@@ -165,10 +144,15 @@ impl Validator<'_, '_> {
                 if let Some(first) = owner.insert(s.as_str(), r.name.as_str()) {
                     let other = self.spans.field(EntityKind::Release, first, "services");
                     self.diags.push(
-                        Diagnostic::error(&codes::SERVICE_IN_TWO_RELEASES, file, span, format!("service `{s}` is in releases `{first}` and `{}`", r.name))
-                            .with_primary_label(format!("`{s}` is also listed here"))
-                            .with_label(other.0, other.1, format!("`{s}` is in `{first}` here"))
-                            .with_help("a release rolls back its services together; keep each service in one release"),
+                        Diagnostic::error(
+                            &codes::SERVICE_IN_TWO_RELEASES,
+                            file,
+                            span,
+                            format!("service `{s}` is in releases `{first}` and `{}`", r.name),
+                        )
+                        .with_primary_label(format!("`{s}` is also listed here"))
+                        .with_label(other.0, other.1, format!("`{s}` is in `{first}` here"))
+                        .with_help("a release rolls back its services together; keep each service in one release"),
                     );
                 }
             }
@@ -230,7 +214,7 @@ impl Validator<'_, '_> {
             }
             last_fraction.insert(s.env.as_str(), (s.fraction_percent, &s.name));
             // An environment's stages come after the release's stages in the environments it is `after`.
-            if let Some(env) = self.p.environment(&s.env) {
+            if let Some(env) = self.environments.get(s.env.as_str()).copied() {
                 for before in &env.after {
                     if let Some(j) = r.stages.iter().rposition(|t| &t.env == before) {
                         if j > i {
@@ -239,7 +223,10 @@ impl Validator<'_, '_> {
                                     &codes::STAGE_BEFORE_REQUIRED_ENVIRONMENT,
                                     place.0,
                                     place.1,
-                                    format!("stage `{}` deploys to {} before stage `{}` deploys to {before}", s.name, s.env, r.stages[j].name),
+                                    format!(
+                                        "stage `{}` deploys to {} before stage `{}` deploys to {before}",
+                                        s.name, s.env, r.stages[j].name
+                                    ),
                                 )
                                 .with_primary_label(format!("{} comes after {before}", s.env))
                                 .with_help(format!("move stage `{}` before stage `{}`", r.stages[j].name, s.name)),
@@ -294,32 +281,28 @@ impl Validator<'_, '_> {
     }
 
     fn dependencies(&mut self) {
-        let release_of: HashMap<&str, &Release> = self
-            .p
-            .releases
-            .iter()
-            .flat_map(|r| r.services.iter().map(move |s| (s.as_str(), r)))
-            .collect();
+        let release_of: HashMap<&str, &Release> =
+            self.p.releases.iter().flat_map(|r| r.services.iter().map(move |s| (s.as_str(), r))).collect();
         for r in &self.p.releases {
             let envs = Self::environments_of(r);
             for sname in &r.services {
-                let Some(service) = self.p.service(sname) else {
+                let Some(service) = self.services.get(sname.as_str()).copied() else {
                     continue;
                 };
                 for dep in &service.depends_on {
                     if r.services.contains(dep) {
                         continue;
                     }
-                    let (file, span) =
-                        self.spans
-                            .field(EntityKind::Service, sname.as_str(), "depends_on");
+                    let (file, span) = self.spans.field(EntityKind::Service, sname.as_str(), "depends_on");
                     match release_of.get(dep.as_str()) {
                         None => self.diags.push(
                             Diagnostic::error(
                                 &codes::DEPENDENCY_NOT_ORDERED,
                                 file,
                                 span,
-                                format!("service `{sname}` depends on `{dep}`, which is in no release and is never deployed"),
+                                format!(
+                                    "service `{sname}` depends on `{dep}`, which is in no release and is never deployed"
+                                ),
                             )
                             .with_primary_label(format!("`{dep}` is never deployed"))
                             .with_help(format!("add `{dep}` to release `{}`", r.name)),
@@ -352,24 +335,27 @@ impl Validator<'_, '_> {
         let mut reported = HashSet::new();
         for r in &self.p.releases {
             for s in &r.stages {
-                let Some(env) = self.p.environment(&s.env) else {
+                let Some(env) = self.environments.get(s.env.as_str()).copied() else {
                     continue;
                 };
                 if !env.critical || !s.gates.is_empty() {
                     continue;
                 }
                 for sname in &r.services {
-                    let Some(service) = self.p.service(sname) else {
+                    let Some(service) = self.services.get(sname.as_str()).copied() else {
                         continue;
                     };
-                    if service.gates.is_empty()
-                        && reported.insert((env.name.as_str(), sname.as_str()))
-                    {
+                    if service.gates.is_empty() && reported.insert((env.name.as_str(), sname.as_str())) {
                         let (file, span) = self.spans.entity(EntityKind::Service, sname.as_str());
                         self.diags.push(
-                            Diagnostic::warning(&codes::CRITICAL_WITHOUT_GATES, file, span, format!("{} is critical, but service {sname} has no health gate", env.name))
-                                .with_primary_label("deployed without any gate")
-                                .with_help("add gates, such as `gates = [http_ok(), max_error_rate(under: 1%)]`"),
+                            Diagnostic::warning(
+                                &codes::CRITICAL_WITHOUT_GATES,
+                                file,
+                                span,
+                                format!("{} is critical, but service {sname} has no health gate", env.name),
+                            )
+                            .with_primary_label("deployed without any gate")
+                            .with_help("add gates, such as `gates = [http_ok(), max_error_rate(under: 1%)]`"),
                         );
                     }
                 }
@@ -383,7 +369,7 @@ impl Validator<'_, '_> {
                 let service_gates = r
                     .services
                     .iter()
-                    .filter_map(|n| self.p.service(n))
+                    .filter_map(|n| self.services.get(n.as_str()).copied())
                     .flat_map(|svc| svc.gates.iter());
                 let longest = s
                     .gates

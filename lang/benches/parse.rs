@@ -31,19 +31,12 @@ fn generate(lines: usize) -> String {
 fn bench(c: &mut Criterion) {
     let src = generate(100_000);
     let lines = src.lines().count();
-    assert!(
-        parse(FileId(0), &src).diagnostics.is_empty(),
-        "the generated program is valid"
-    );
+    assert!(parse(FileId(0), &src).diagnostics.is_empty(), "the generated program is valid");
     let mut group = c.benchmark_group(format!("{lines} lines"));
     group.throughput(Throughput::Bytes(src.len() as u64));
     group.sample_size(20);
-    group.bench_function("lex", |b| {
-        b.iter(|| black_box(lexer::lex(FileId(0), black_box(&src)).tokens.len()))
-    });
-    group.bench_function("lex+parse", |b| {
-        b.iter(|| black_box(parse(FileId(0), black_box(&src)).file.items.len()))
-    });
+    group.bench_function("lex", |b| b.iter(|| black_box(lexer::lex(FileId(0), black_box(&src)).tokens.len())));
+    group.bench_function("lex+parse", |b| b.iter(|| black_box(parse(FileId(0), black_box(&src)).file.items.len())));
     group.finish();
 }
 

@@ -88,11 +88,7 @@ pub enum EntryKind {
     /// `name = value`, or `"key" = value` in a map literal.
     Field { key: Key, value: Expr },
     /// `stage canary { ... }`
-    Nested {
-        kind: Ident,
-        name: Ident,
-        body: Block,
-    },
+    Nested { kind: Ident, name: Ident, body: Block },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

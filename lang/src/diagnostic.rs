@@ -54,40 +54,20 @@ impl PartialEq for Code {
 impl Eq for Code {}
 
 impl Diagnostic {
-    pub fn error(
-        code: &'static Code,
-        file: FileId,
-        span: Span,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn error(code: &'static Code, file: FileId, span: Span, message: impl Into<String>) -> Self {
         Self::new(code, Severity::Error, file, span, message)
     }
 
-    pub fn warning(
-        code: &'static Code,
-        file: FileId,
-        span: Span,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn warning(code: &'static Code, file: FileId, span: Span, message: impl Into<String>) -> Self {
         Self::new(code, Severity::Warning, file, span, message)
     }
 
-    fn new(
-        code: &'static Code,
-        severity: Severity,
-        file: FileId,
-        span: Span,
-        message: impl Into<String>,
-    ) -> Self {
+    fn new(code: &'static Code, severity: Severity, file: FileId, span: Span, message: impl Into<String>) -> Self {
         Diagnostic {
             code,
             severity,
             message: message.into(),
-            primary: Label {
-                file,
-                span,
-                message: String::new(),
-            },
+            primary: Label { file, span, message: String::new() },
             labels: Vec::new(),
             notes: Vec::new(),
             help: None,
@@ -101,11 +81,7 @@ impl Diagnostic {
     }
 
     pub fn with_label(mut self, file: FileId, span: Span, message: impl Into<String>) -> Self {
-        self.labels.push(Label {
-            file,
-            span,
-            message: message.into(),
-        });
+        self.labels.push(Label { file, span, message: message.into() });
         self
     }
 
@@ -127,17 +103,11 @@ impl Diagnostic {
 /// Orders diagnostics by file and position, so output is stable whatever order checks ran in.
 pub fn sort_diagnostics(diags: &mut [Diagnostic]) {
     diags.sort_by(|a, b| {
-        (
-            a.primary.file,
-            a.primary.span.start,
-            a.primary.span.end,
-            a.code.id,
-        )
-            .cmp(&(
-                b.primary.file,
-                b.primary.span.start,
-                b.primary.span.end,
-                b.code.id,
-            ))
+        (a.primary.file, a.primary.span.start, a.primary.span.end, a.code.id).cmp(&(
+            b.primary.file,
+            b.primary.span.start,
+            b.primary.span.end,
+            b.code.id,
+        ))
     });
 }

@@ -4,10 +4,7 @@ use crate::ast::*;
 use std::fmt::Write;
 
 pub fn dump(file: &SourceFile) -> String {
-    let mut d = Dumper {
-        out: String::new(),
-        depth: 0,
-    };
+    let mut d = Dumper { out: String::new(), depth: 0 };
     for item in &file.items {
         d.item(item);
     }
@@ -35,11 +32,7 @@ impl Dumper {
     }
 
     fn item(&mut self, item: &Item) {
-        let doc = item
-            .doc
-            .as_deref()
-            .map(|d| format!(" doc={d:?}"))
-            .unwrap_or_default();
+        let doc = item.doc.as_deref().map(|d| format!(" doc={d:?}")).unwrap_or_default();
         match &item.kind {
             ItemKind::Import(i) => {
                 let path: Vec<_> = i.path.iter().map(|p| p.name.as_str()).collect();
@@ -47,20 +40,10 @@ impl Dumper {
                     let n: Vec<_> = n.iter().map(|p| p.name.as_str()).collect();
                     format!(" {{{}}}", n.join(", "))
                 });
-                self.line(format!(
-                    "import {}{}{doc} @{}",
-                    path.join("."),
-                    names.unwrap_or_default(),
-                    span(item)
-                ));
+                self.line(format!("import {}{}{doc} @{}", path.join("."), names.unwrap_or_default(), span(item)));
             }
             ItemKind::Entity(e) => {
-                self.line(format!(
-                    "{} {}{doc} @{}",
-                    e.kind.keyword(),
-                    e.name.name,
-                    span(item)
-                ));
+                self.line(format!("{} {}{doc} @{}", e.kind.keyword(), e.name.name, span(item)));
                 self.nested(|d| d.block(&e.body));
             }
             ItemKind::Fn(f) => {
@@ -83,25 +66,14 @@ impl Dumper {
                 self.line(format!("enum {}{doc}", e.name.name));
                 self.nested(|d| {
                     for v in &e.variants {
-                        let fields = v
-                            .fields
-                            .as_ref()
-                            .map(|f| format!(" {}", record_ty(f)))
-                            .unwrap_or_default();
-                        let doc = v
-                            .doc
-                            .as_deref()
-                            .map(|d| format!(" doc={d:?}"))
-                            .unwrap_or_default();
+                        let fields = v.fields.as_ref().map(|f| format!(" {}", record_ty(f))).unwrap_or_default();
+                        let doc = v.doc.as_deref().map(|d| format!(" doc={d:?}")).unwrap_or_default();
                         d.line(format!("variant {}{fields}{doc}", v.name.name));
                     }
                 });
             }
             ItemKind::Let(l) => {
-                let t =
-                    l.ty.as_ref()
-                        .map(|t| format!(": {}", ty(t)))
-                        .unwrap_or_default();
+                let t = l.ty.as_ref().map(|t| format!(": {}", ty(t))).unwrap_or_default();
                 self.line(format!("let {}{t}{doc}", l.name.name));
                 self.nested(|d| d.expr(&l.value));
             }
@@ -110,11 +82,7 @@ impl Dumper {
 
     fn block(&mut self, b: &Block) {
         for entry in &b.entries {
-            let doc = entry
-                .doc
-                .as_deref()
-                .map(|d| format!(" doc={d:?}"))
-                .unwrap_or_default();
+            let doc = entry.doc.as_deref().map(|d| format!(" doc={d:?}")).unwrap_or_default();
             match &entry.kind {
                 EntryKind::Field { key, value } => {
                     self.line(format!("field {}{doc}", key.text()));
@@ -167,19 +135,11 @@ impl Dumper {
                 self.nested(|d| items.iter().for_each(|x| d.expr(x)));
             }
             ExprKind::Record { tag, body } => {
-                let tag = tag
-                    .as_ref()
-                    .map(|t| format!(" {}", t.name))
-                    .unwrap_or_default();
+                let tag = tag.as_ref().map(|t| format!(" {}", t.name)).unwrap_or_default();
                 self.line(format!("record{tag}"));
                 self.nested(|d| d.block(body));
             }
-            ExprKind::For {
-                var,
-                iter,
-                filter,
-                body,
-            } => {
+            ExprKind::For { var, iter, filter, body } => {
                 self.line(format!("for {}", var.name));
                 self.nested(|d| {
                     d.expr(iter);
@@ -190,11 +150,7 @@ impl Dumper {
                     d.expr(body);
                 });
             }
-            ExprKind::If {
-                cond,
-                then,
-                otherwise,
-            } => {
+            ExprKind::If { cond, then, otherwise } => {
                 self.line("if");
                 self.nested(|d| {
                     d.expr(cond);
@@ -248,14 +204,7 @@ fn ty(t: &TypeExpr) -> String {
 fn record_ty(fields: &[FieldDecl]) -> String {
     let f: Vec<_> = fields
         .iter()
-        .map(|f| {
-            format!(
-                "{}: {}{}",
-                f.name.name,
-                ty(&f.ty),
-                if f.default.is_some() { " = ..." } else { "" }
-            )
-        })
+        .map(|f| format!("{}: {}{}", f.name.name, ty(&f.ty), if f.default.is_some() { " = ..." } else { "" }))
         .collect();
     format!("{{{}}}", f.join(", "))
 }

@@ -27,11 +27,7 @@ pub struct Lexed<'src> {
 }
 
 pub fn lex(file: FileId, src: &str) -> Lexed<'_> {
-    let mut driver = Driver {
-        src,
-        file,
-        out: Lexed::default(),
-    };
+    let mut driver = Driver { src, file, out: Lexed::default() };
     driver.run(0, false);
     driver.out
 }
@@ -97,13 +93,8 @@ impl<'src> Driver<'src> {
                 ) => match crate::parser::literals::number_problem(&token) {
                     Some(why) => {
                         self.out.diagnostics.push(
-                            Diagnostic::error(
-                                &codes::INVALID_NUMBER,
-                                self.file,
-                                span,
-                                format!("`{text}` {why}"),
-                            )
-                            .with_primary_label("cannot be read"),
+                            Diagnostic::error(&codes::INVALID_NUMBER, self.file, span, format!("`{text}` {why}"))
+                                .with_primary_label("cannot be read"),
                         );
                         self.push(Token::BadNumber(text), span);
                     }
@@ -121,25 +112,15 @@ impl<'src> Driver<'src> {
     }
 
     fn push(&mut self, token: Token<'src>, span: Span) {
-        self.out
-            .tokens
-            .push((token, SimpleSpan::from(span.start..span.end)));
+        self.out.tokens.push((token, SimpleSpan::from(span.start..span.end)));
     }
 
     fn unexpected_character(&mut self, span: Span) {
         let text = &self.src[span.start..span.end];
-        let shown = text
-            .chars()
-            .next()
-            .map(|c| c.escape_debug().to_string())
-            .unwrap_or_default();
-        let mut diag = Diagnostic::error(
-            &codes::UNEXPECTED_CHARACTER,
-            self.file,
-            span,
-            format!("unexpected character `{shown}`"),
-        )
-        .with_primary_label("not part of the .conv language");
+        let shown = text.chars().next().map(|c| c.escape_debug().to_string()).unwrap_or_default();
+        let mut diag =
+            Diagnostic::error(&codes::UNEXPECTED_CHARACTER, self.file, span, format!("unexpected character `{shown}`"))
+                .with_primary_label("not part of the .conv language");
         if text.starts_with('\'') {
             diag = diag.with_help("strings use double quotes: \"...\"");
         } else if text.starts_with('&') || text.starts_with('|') || text.starts_with('!') {
@@ -166,9 +147,7 @@ impl<'src> Driver<'src> {
                             "unterminated string",
                         )
                         .with_primary_label("this string has no closing quote")
-                        .with_help(
-                            "close it with `\"` on the same line; strings cannot span lines",
-                        ),
+                        .with_help("close it with `\"` on the same line; strings cannot span lines"),
                     );
                     self.push(Token::StrEnd, Span::new(pos, pos));
                     return pos;
@@ -186,9 +165,14 @@ impl<'src> Driver<'src> {
                         Some(other) => {
                             let span = Span::new(pos, pos + 1 + other.len_utf8());
                             self.out.diagnostics.push(
-                                Diagnostic::error(&codes::INVALID_ESCAPE, self.file, span, format!("unknown escape `\\{}`", other.escape_debug()))
-                                    .with_primary_label("not a valid escape")
-                                    .with_help("the escapes are \\n \\t \\r \\\\ \\\" and \\$ (for a literal `${`)"),
+                                Diagnostic::error(
+                                    &codes::INVALID_ESCAPE,
+                                    self.file,
+                                    span,
+                                    format!("unknown escape `\\{}`", other.escape_debug()),
+                                )
+                                .with_primary_label("not a valid escape")
+                                .with_help("the escapes are \\n \\t \\r \\\\ \\\" and \\$ (for a literal `${`)"),
                             );
                             pos = span.end;
                         }
@@ -214,14 +198,9 @@ impl<'src> Driver<'src> {
 
 fn bad_number(file: FileId, span: Span, text: &str) -> Diagnostic {
     let digits = text.trim_start_matches(|c: char| c.is_ascii_digit() || c == '_' || c == '.');
-    Diagnostic::error(
-        &codes::INVALID_NUMBER,
-        file,
-        span,
-        format!("unknown unit `{digits}` in `{text}`"),
-    )
-    .with_primary_label("not a unit conv knows")
-    .with_help(unit_hint(digits))
+    Diagnostic::error(&codes::INVALID_NUMBER, file, span, format!("unknown unit `{digits}` in `{text}`"))
+        .with_primary_label("not a unit conv knows")
+        .with_help(unit_hint(digits))
 }
 
 fn unit_hint(unit: &str) -> String {

@@ -15,16 +15,8 @@ fn parse_and_maybe_format(text: &str) {
     if !parsed.has_errors() {
         let once = fmt::format(text, &parsed);
         let reparsed = parse(FileId(0), &once);
-        assert!(
-            !reparsed.has_errors(),
-            "formatting produced errors for {text:?}:\n{once}\n{:?}",
-            reparsed.diagnostics
-        );
-        assert_eq!(
-            fmt::format(&once, &reparsed),
-            once,
-            "not idempotent for {text:?}"
-        );
+        assert!(!reparsed.has_errors(), "formatting produced errors for {text:?}:\n{once}\n{:?}", reparsed.diagnostics);
+        assert_eq!(fmt::format(&once, &reparsed), once, "not idempotent for {text:?}");
     }
 }
 
@@ -110,11 +102,7 @@ fn deep_nesting_is_refused_not_overflowed() {
     for (open, close) in [("[", "]"), ("(", ")"), ("{", "}")] {
         let text = format!("let x = {}{}", open.repeat(20_000), close.repeat(20_000));
         let parsed = parse(FileId(0), &text);
-        assert!(
-            parsed.diagnostics.iter().any(|d| d.code.id == "E0107"),
-            "{open}: {:?}",
-            parsed.diagnostics.first()
-        );
+        assert!(parsed.diagnostics.iter().any(|d| d.code.id == "E0107"), "{open}: {:?}", parsed.diagnostics.first());
     }
     let unclosed = format!("let x = {}", "[".repeat(20_000));
     let parsed = parse(FileId(0), &unclosed);
@@ -130,18 +118,9 @@ fn nesting_within_the_limit_parses() {
 
 #[test]
 fn empty_and_comment_only_files_are_fine() {
-    for text in [
-        "",
-        "\n\n",
-        "// only a comment\n",
-        "/// a doc comment with nothing below",
-    ] {
+    for text in ["", "\n\n", "// only a comment\n", "/// a doc comment with nothing below"] {
         let parsed = parse(FileId(0), text);
-        assert!(
-            parsed.diagnostics.is_empty(),
-            "{text:?}: {:?}",
-            parsed.diagnostics
-        );
+        assert!(parsed.diagnostics.is_empty(), "{text:?}: {:?}", parsed.diagnostics);
         assert!(parsed.file.items.is_empty());
         assert_eq!(fmt::format(text, &parsed).trim(), text.trim());
     }
@@ -152,9 +131,5 @@ fn interpolation_cut_by_a_newline_reports_one_error() {
     let parsed = parse(FileId(0), "let s = \"a ${x\nlet t = 1\n");
     let codes: Vec<_> = parsed.diagnostics.iter().map(|d| d.code.id).collect();
     assert_eq!(codes, ["E0102"]);
-    assert_eq!(
-        parsed.file.items.len(),
-        2,
-        "the next declaration still parses"
-    );
+    assert_eq!(parsed.file.items.len(), 2, "the next declaration still parses");
 }

@@ -58,12 +58,7 @@ pub struct Address {
 
 impl Address {
     pub fn site(env: &EnvName, site: &SiteName) -> Self {
-        Address {
-            env: Some(env.clone()),
-            site: Some(site.clone()),
-            release: None,
-            service: None,
-        }
+        Address { env: Some(env.clone()), site: Some(site.clone()), release: None, service: None }
     }
 
     pub fn with_release(mut self, release: &ReleaseName) -> Self {
@@ -90,12 +85,8 @@ impl fmt::Display for Address {
             write!(f, "[{:?}]", site.0)?;
             first = false;
         }
-        for part in [
-            self.release.as_ref().map(|r| r.as_str()),
-            self.service.as_ref().map(|s| s.as_str()),
-        ]
-        .into_iter()
-        .flatten()
+        for part in
+            [self.release.as_ref().map(|r| r.as_str()), self.service.as_ref().map(|s| s.as_str())].into_iter().flatten()
         {
             if !first {
                 f.write_str("/")?;

@@ -45,35 +45,17 @@ pub struct Environment {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Provider {
-    Local {
-        instances_per_site: u32,
-        base_port: u16,
-    },
-    Kubernetes {
-        context: Option<String>,
-        namespace: String,
-    },
-    Simulator {
-        seed: u64,
-        failure_rate_percent: f64,
-        latency_ms: u64,
-    },
+    Local { instances_per_site: u32, base_port: u16 },
+    Kubernetes { context: Option<String>, namespace: String },
+    Simulator { seed: u64, failure_rate_percent: f64, latency_ms: u64 },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Requirement {
-    Approval {
-        group: String,
-    },
-    Converged {
-        env: EnvName,
-    },
-    Window {
-        weekdays: Vec<String>,
-        from: String,
-        until: String,
-    },
+    Approval { group: String },
+    Converged { env: EnvName },
+    Window { weekdays: Vec<String>, from: String, until: String },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -91,42 +73,19 @@ pub struct Service {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Run {
-    Command {
-        argv: Vec<String>,
-        env: BTreeMap<String, String>,
-    },
-    Image {
-        name: String,
-        tag: Option<String>,
-    },
+    Command { argv: Vec<String>, env: BTreeMap<String, String> },
+    Image { name: String, tag: Option<String> },
 }
 
 /// A health condition; percentages are in percent points (`99.9` for `99.9%`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Gate {
-    Latency {
-        quantile_percent: f64,
-        under_ms: u64,
-        window_ms: u64,
-    },
-    ErrorRate {
-        under_percent: f64,
-        window_ms: u64,
-    },
-    Http {
-        path: String,
-        timeout_ms: u64,
-        window_ms: u64,
-    },
-    Query {
-        promql: String,
-        max: f64,
-        window_ms: u64,
-    },
-    Approval {
-        group: String,
-    },
+    Latency { quantile_percent: f64, under_ms: u64, window_ms: u64 },
+    ErrorRate { under_percent: f64, window_ms: u64 },
+    Http { path: String, timeout_ms: u64, window_ms: u64 },
+    Query { promql: String, max: f64, window_ms: u64 },
+    Approval { group: String },
 }
 
 impl Gate {
@@ -144,11 +103,7 @@ impl Gate {
     /// A short description in .conv terms, such as `p99 latency under 250ms over 30s`.
     pub fn describe(&self) -> String {
         match self {
-            Gate::Latency {
-                quantile_percent,
-                under_ms,
-                window_ms,
-            } => {
+            Gate::Latency { quantile_percent, under_ms, window_ms } => {
                 format!(
                     "p{} latency under {} over {}",
                     trim_float(*quantile_percent),
@@ -156,36 +111,15 @@ impl Gate {
                     duration(*window_ms)
                 )
             }
-            Gate::ErrorRate {
-                under_percent,
-                window_ms,
-            } => {
-                format!(
-                    "error rate under {}% over {}",
-                    trim_float(*under_percent),
-                    duration(*window_ms)
-                )
+            Gate::ErrorRate { under_percent, window_ms } => {
+                format!("error rate under {}% over {}", trim_float(*under_percent), duration(*window_ms))
             }
-            Gate::Http {
-                path,
-                timeout_ms,
-                window_ms,
-            } => {
-                format!(
-                    "GET {path} answers 2xx within {} for {}",
-                    duration(*timeout_ms),
-                    duration(*window_ms)
-                )
+            Gate::Http { path, timeout_ms, window_ms } => {
+                format!("GET {path} answers 2xx within {} for {}", duration(*timeout_ms), duration(*window_ms))
             }
-            Gate::Query {
-                promql,
-                max,
-                window_ms,
-            } => format!(
-                "{promql} at most {} over {}",
-                trim_float(*max),
-                duration(*window_ms)
-            ),
+            Gate::Query { promql, max, window_ms } => {
+                format!("{promql} at most {} over {}", trim_float(*max), duration(*window_ms))
+            }
             Gate::Approval { group } => format!("approval by {group}"),
         }
     }
@@ -222,13 +156,7 @@ pub enum OnFailure {
 
 /// Formats milliseconds the way .conv writes them: the largest whole unit (`90s`, `2m`).
 pub fn duration(ms: u64) -> String {
-    const UNITS: [(u64, &str); 5] = [
-        (86_400_000, "d"),
-        (3_600_000, "h"),
-        (60_000, "m"),
-        (1_000, "s"),
-        (1, "ms"),
-    ];
+    const UNITS: [(u64, &str); 5] = [(86_400_000, "d"), (3_600_000, "h"), (60_000, "m"), (1_000, "s"), (1, "ms")];
     if ms == 0 {
         return "0s".into();
     }

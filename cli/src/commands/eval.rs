@@ -13,10 +13,7 @@ pub fn run(path: &Path, color: bool) -> u8 {
         }
     };
     let checked = conv_compiler::check(&sources);
-    eprint!(
-        "{}",
-        render::human(&checked.diagnostics, &checked.sources, color)
-    );
+    eprint!("{}", render::human(&checked.diagnostics, &checked.sources, color));
     match &checked.program {
         Some(program) => match serde_json::to_string_pretty(program) {
             Ok(json) => {

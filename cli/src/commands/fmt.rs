@@ -35,10 +35,7 @@ fn format_one(file: &Path, check_only: bool, color: bool) -> u8 {
     let mut sources = Sources::new();
     let id = sources.add_bytes(load::display_name(file), bytes);
     if !sources.load_diagnostics().is_empty() {
-        eprint!(
-            "{}",
-            render::human(sources.load_diagnostics(), &sources, color)
-        );
+        eprint!("{}", render::human(sources.load_diagnostics(), &sources, color));
         return FOUND;
     }
     let text = &sources.get(id).text;
@@ -70,10 +67,7 @@ fn format_one(file: &Path, check_only: bool, color: bool) -> u8 {
 
 /// Writes beside the file and renames over it, so a crash never leaves half a file.
 fn write_atomically(file: &Path, text: &str) -> std::io::Result<()> {
-    let name = file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = file.with_file_name(format!(".{name}.conv-fmt.tmp"));
     std::fs::write(&tmp, text)?;
     if let Ok(meta) = std::fs::metadata(file) {

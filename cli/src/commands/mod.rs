@@ -4,6 +4,7 @@ pub mod check;
 pub mod eval;
 pub mod explain;
 pub mod fmt;
+pub mod graph;
 
 /// Exit status: success, or no errors.
 pub const OK: u8 = 0;

@@ -4,10 +4,7 @@
 use std::path::{Path, PathBuf};
 
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
 /// The `.conv` files of `tests/fixtures/<suite>`, sorted.
@@ -42,11 +39,7 @@ impl Expectation {
         let rest = first
             .strip_prefix("// expect:")
             .unwrap_or_else(|| panic!("fixture must start with `// expect:`, found {first:?}"));
-        let codes: Vec<String> = rest
-            .split_whitespace()
-            .filter(|c| *c != "ok")
-            .map(str::to_string)
-            .collect();
+        let codes: Vec<String> = rest.split_whitespace().filter(|c| *c != "ok").map(str::to_string).collect();
         Expectation(codes)
     }
 

@@ -35,19 +35,15 @@ impl<'a> Elab<'a, '_> {
             match (&decl.kind, &decl.item.kind) {
                 (DeclKind::Type, ItemKind::Type(t)) => {
                     if let TypeExprKind::Record(fields) = &t.ty.kind {
-                        let id = self.types.add_record(RecordTy {
-                            name: Some(t.name.name.clone()),
-                            fields: Vec::new(),
-                        });
+                        let id = self
+                            .types
+                            .add_record(RecordTy { name: Some(t.name.name.clone()), fields: Vec::new().into() });
                         self.decl_types.insert(decl.id, Ty::Record(id));
                         to_fill.push((decl.module, Some(id), None, fields.as_slice()));
                     }
                 }
                 (DeclKind::Enum, ItemKind::Enum(e)) => {
-                    let id = self.types.add_enum(EnumTy {
-                        name: e.name.name.clone(),
-                        variants: Vec::new(),
-                    });
+                    let id = self.types.add_enum(EnumTy { name: e.name.name.clone(), variants: Vec::new() });
                     self.decl_types.insert(decl.id, Ty::Enum(id));
                     to_fill.push((decl.module, None, Some((id, e)), &[][..]));
                 }
@@ -58,7 +54,7 @@ impl<'a> Elab<'a, '_> {
             self.in_module(module, |this| {
                 if let Some(id) = record {
                     let lowered = this.lower_fields(module, fields);
-                    this.types.records[id.0 as usize].fields = lowered;
+                    this.types.records[id.0 as usize].fields = lowered.into();
                 }
                 if let Some((id, e)) = enum_decl {
                     let mut variants = Vec::new();
@@ -67,14 +63,10 @@ impl<'a> Elab<'a, '_> {
                             let lowered = this.lower_fields(module, fields);
                             this.types.add_record(RecordTy {
                                 name: Some(format!("{}.{}", e.name.name, v.name.name)),
-                                fields: lowered,
+                                fields: lowered.into(),
                             })
                         });
-                        variants.push(VariantTy {
-                            name: v.name.name.clone(),
-                            payload,
-                            doc: v.doc.clone(),
-                        });
+                        variants.push(VariantTy { name: v.name.name.clone(), payload, doc: v.doc.clone() });
                     }
                     this.types.enums[id.0 as usize].variants = variants;
                 }
@@ -122,10 +114,7 @@ impl<'a> Elab<'a, '_> {
             TypeExprKind::Record(fields) => {
                 let module = self.module;
                 let lowered = self.lower_fields(module, fields);
-                Ty::Record(self.types.add_record(RecordTy {
-                    name: None,
-                    fields: lowered,
-                }))
+                Ty::Record(self.types.add_record(RecordTy { name: None, fields: lowered.into() }))
             }
             TypeExprKind::Named { path, args } => {
                 let name = path[path.len() - 1].name.as_str();
@@ -184,9 +173,7 @@ impl<'a> Elab<'a, '_> {
                         _ => None,
                     }
                 };
-                let found = decl.filter(|d| {
-                    matches!(self.index.decl(*d).kind, DeclKind::Type | DeclKind::Enum)
-                });
+                let found = decl.filter(|d| matches!(self.index.decl(*d).kind, DeclKind::Type | DeclKind::Enum));
                 match found {
                     Some(d) => {
                         if !args.is_empty() {
@@ -211,13 +198,9 @@ impl<'a> Elab<'a, '_> {
                                 matches!(self.index.lookup(self.module, n), Some(Binding::Decl(d)) if matches!(self.index.decl(d).kind, DeclKind::Type | DeclKind::Enum))
                             }),
                         );
-                        let mut diag = Diagnostic::error(
-                            &codes::UNKNOWN_TYPE,
-                            self.file,
-                            span,
-                            format!("unknown type `{name}`"),
-                        )
-                        .with_primary_label("no type of this name is in scope");
+                        let mut diag =
+                            Diagnostic::error(&codes::UNKNOWN_TYPE, self.file, span, format!("unknown type `{name}`"))
+                                .with_primary_label("no type of this name is in scope");
                         if let Some(hint) = suggest::did_you_mean(name, candidates) {
                             diag = diag.with_help(hint);
                         }
@@ -278,12 +261,7 @@ impl<'a> Elab<'a, '_> {
                         );
                     }
                     let ty = this.lower_type(&p.ty);
-                    params.push(ParamInfo {
-                        name: p.name.name.clone(),
-                        ty,
-                        default: p.default.as_ref(),
-                        span: p.span,
-                    });
+                    params.push(ParamInfo { name: p.name.name.clone(), ty, default: p.default.as_ref(), span: p.span });
                 }
                 (params, this.lower_type(&f.ret))
             });
@@ -320,10 +298,7 @@ impl<'a> Elab<'a, '_> {
             Some(LetState::InProgress) => {
                 let decl = self.index.decl(id);
                 let start = self.let_stack.iter().position(|d| *d == id).unwrap_or(0);
-                let mut names: Vec<&str> = self.let_stack[start..]
-                    .iter()
-                    .map(|d| self.index.decl(*d).name)
-                    .collect();
+                let mut names: Vec<&str> = self.let_stack[start..].iter().map(|d| self.index.decl(*d).name).collect();
                 names.push(decl.name);
                 self.error(
                     Diagnostic::error(
@@ -375,10 +350,7 @@ impl<'a> Elab<'a, '_> {
                 continue;
             };
             let body = self.in_module(decl.module, |this| {
-                this.locals = params
-                    .iter()
-                    .map(|p| (p.name.clone(), p.ty.clone()))
-                    .collect();
+                this.locals = params.iter().map(|p| (p.name.clone(), p.ty.clone())).collect();
                 this.check(&f.body, &ret)
             });
             self.fn_bodies.insert(decl.id, body);
@@ -402,9 +374,7 @@ impl<'a> Elab<'a, '_> {
                 continue;
             }
             let body = match self.schemas.of(e.kind) {
-                Some(schema) => self.in_module(decl.module, |this| {
-                    this.record_block(schema, &e.body, e.name.span)
-                }),
+                Some(schema) => self.in_module(decl.module, |this| this.record_block(schema, &e.body, e.name.span)),
                 None => Core::Error,
             };
             out.push(EntityInfo {
@@ -468,10 +438,7 @@ impl<'a> Elab<'a, '_> {
         let mut recursive = HashSet::new();
         for cycle in crate::cycles::find_cycles(&graph) {
             let decl = self.index.decl(fns[cycle[0]]);
-            let mut names: Vec<&str> = cycle
-                .iter()
-                .map(|i| self.index.decl(fns[*i]).name)
-                .collect();
+            let mut names: Vec<&str> = cycle.iter().map(|i| self.index.decl(fns[*i]).name).collect();
             names.push(names[0]);
             let message = if cycle.len() == 1 {
                 format!("function `{}` calls itself", decl.name)
@@ -479,15 +446,10 @@ impl<'a> Elab<'a, '_> {
                 format!("functions call each other: {}", names.join(" -> "))
             };
             self.diags.push(
-                Diagnostic::error(
-                    &codes::RECURSIVE_FUNCTION,
-                    decl.file,
-                    decl.name_span,
-                    message,
-                )
-                .with_primary_label("recursion is not allowed")
-                .with_note("conv forbids recursion so that every program terminates")
-                .with_help("repeat with a `for` comprehension over a list instead"),
+                Diagnostic::error(&codes::RECURSIVE_FUNCTION, decl.file, decl.name_span, message)
+                    .with_primary_label("recursion is not allowed")
+                    .with_note("conv forbids recursion so that every program terminates")
+                    .with_help("repeat with a `for` comprehension over a list instead"),
             );
             recursive.extend(cycle.iter().map(|i| fns[*i]));
         }
@@ -506,9 +468,7 @@ fn collect_calls(core: &Core, out: &mut Vec<DeclId>) {
         Core::Map(items) => items.iter().for_each(|(_, i)| collect_calls(i, out)),
         Core::Record(_, fields) => fields.iter().flatten().for_each(|f| collect_calls(f, out)),
         Core::Variant(_, _, Some(p)) => collect_calls(p, out),
-        Core::For {
-            iter, filter, body, ..
-        } => {
+        Core::For { iter, filter, body, .. } => {
             collect_calls(iter, out);
             if let Some(f) = filter {
                 collect_calls(f, out);
@@ -531,11 +491,7 @@ fn collect_calls(core: &Core, out: &mut Vec<DeclId>) {
                 }
             }
         }
-        Core::Value(_)
-        | Core::Local(_)
-        | Core::Let(_)
-        | Core::Entity(..)
-        | Core::Variant(_, _, None)
-        | Core::Error => {}
+        Core::Value(_) | Core::Local(_) | Core::Let(_) | Core::Entity(..) | Core::Variant(_, _, None) | Core::Error => {
+        }
     }
 }

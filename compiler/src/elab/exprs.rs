@@ -43,17 +43,10 @@ impl<'a> Elab<'a, '_> {
                     return Core::List(items.iter().map(|i| self.check(i, &elem)).collect());
                 }
             }
-            ExprKind::For {
-                var,
-                iter,
-                filter,
-                body,
-            } => {
+            ExprKind::For { var, iter, filter, body } => {
                 if let Ty::List(elem) = want {
                     let elem = (**elem).clone();
-                    return self
-                        .comprehension(var, iter, filter.as_deref(), body, Some(&elem))
-                        .0;
+                    return self.comprehension(var, iter, filter.as_deref(), body, Some(&elem)).0;
                 }
             }
             ExprKind::Record { tag, body } => {
@@ -63,11 +56,7 @@ impl<'a> Elab<'a, '_> {
                 if let Ty::Enum(id) = want {
                     if let Some((idx, variant)) = self.types.enum_ty(*id).variant(&name.name) {
                         if variant.payload.is_some() {
-                            let msg = format!(
-                                "variant `{}` of {} needs fields",
-                                name.name,
-                                self.show(want)
-                            );
+                            let msg = format!("variant `{}` of {} needs fields", name.name, self.show(want));
                             self.error(
                                 Diagnostic::error(&codes::MISSING_FIELD, self.file, e.span, msg)
                                     .with_primary_label("written without its fields")
@@ -79,8 +68,7 @@ impl<'a> Elab<'a, '_> {
                     }
                     if self.index.lookup(self.module, &name.name).is_none() {
                         let e_ty = self.types.enum_ty(*id);
-                        let names: Vec<&str> =
-                            e_ty.variants.iter().map(|v| v.name.as_str()).collect();
+                        let names: Vec<&str> = e_ty.variants.iter().map(|v| v.name.as_str()).collect();
                         let mut diag = Diagnostic::error(
                             &codes::UNKNOWN_NAME,
                             self.file,
@@ -88,8 +76,7 @@ impl<'a> Elab<'a, '_> {
                             format!("{} has no variant `{}`", e_ty.name, name.name),
                         )
                         .with_primary_label(format!("expected one of: {}", names.join(", ")));
-                        if let Some(hint) = suggest::did_you_mean(&name.name, names.iter().copied())
-                        {
+                        if let Some(hint) = suggest::did_you_mean(&name.name, names.iter().copied()) {
                             diag = diag.with_help(hint);
                         }
                         self.error(diag);
@@ -97,11 +84,7 @@ impl<'a> Elab<'a, '_> {
                     }
                 }
             }
-            ExprKind::If {
-                cond,
-                then,
-                otherwise,
-            } => {
+            ExprKind::If { cond, then, otherwise } => {
                 let c = self.check(cond, &Ty::Bool);
                 let t = self.check(then, expected);
                 let o = self.check(otherwise, expected);
@@ -120,13 +103,9 @@ impl<'a> Elab<'a, '_> {
 
     pub(super) fn mismatch(&mut self, span: Span, expected: &Ty, actual: &Ty) {
         let (exp, act) = (self.show(expected), self.show(actual));
-        let mut diag = Diagnostic::error(
-            &codes::TYPE_MISMATCH,
-            self.file,
-            span,
-            format!("expected {exp}, found {act}"),
-        )
-        .with_primary_label(format!("this is a {act}"));
+        let mut diag =
+            Diagnostic::error(&codes::TYPE_MISMATCH, self.file, span, format!("expected {exp}, found {act}"))
+                .with_primary_label(format!("this is a {act}"));
         if let Ty::Optional(inner) = actual {
             if self.types.assignable(inner, expected) {
                 diag = Diagnostic::error(
@@ -159,16 +138,9 @@ impl<'a> Elab<'a, '_> {
             ExprKind::List(items) => {
                 let Some((first, rest)) = items.split_first() else {
                     self.error(
-                        Diagnostic::error(
-                            &codes::CANNOT_INFER,
-                            self.file,
-                            e.span,
-                            "cannot infer the type of `[]`",
-                        )
-                        .with_primary_label("an empty list with nothing to expect")
-                        .with_help(
-                            "annotate the declaration, such as `let gates: List[Gate] = []`",
-                        ),
+                        Diagnostic::error(&codes::CANNOT_INFER, self.file, e.span, "cannot infer the type of `[]`")
+                            .with_primary_label("an empty list with nothing to expect")
+                            .with_help("annotate the declaration, such as `let gates: List[Gate] = []`"),
                     );
                     return (Core::Error, Ty::Error);
                 };
@@ -178,44 +150,21 @@ impl<'a> Elab<'a, '_> {
                 (Core::List(cores), Ty::List(Box::new(ty)))
             }
             ExprKind::Record { tag, body } => self.infer_record(tag.as_ref(), body, e.span),
-            ExprKind::For {
-                var,
-                iter,
-                filter,
-                body,
-            } => self.comprehension(var, iter, filter.as_deref(), body, None),
-            ExprKind::If {
-                cond,
-                then,
-                otherwise,
-            } => {
+            ExprKind::For { var, iter, filter, body } => self.comprehension(var, iter, filter.as_deref(), body, None),
+            ExprKind::If { cond, then, otherwise } => {
                 let c = self.check(cond, &Ty::Bool);
                 let (t, ty) = self.infer(then);
                 let o = self.check(otherwise, &ty);
                 (Core::If(Box::new(c), Box::new(t), Box::new(o)), ty)
             }
-            ExprKind::Binary {
-                op,
-                op_span,
-                lhs,
-                rhs,
-            } => self.binary(*op, *op_span, lhs, rhs),
-            ExprKind::Unary {
-                op: UnOp::Not,
-                operand,
-            } => (
-                Core::Not(Box::new(self.check(operand, &Ty::Bool))),
-                Ty::Bool,
-            ),
-            ExprKind::Unary {
-                op: UnOp::Neg,
-                operand,
-            } => {
+            ExprKind::Binary { op, op_span, lhs, rhs } => self.binary(*op, *op_span, lhs, rhs),
+            ExprKind::Unary { op: UnOp::Not, operand } => {
+                (Core::Not(Box::new(self.check(operand, &Ty::Bool))), Ty::Bool)
+            }
+            ExprKind::Unary { op: UnOp::Neg, operand } => {
                 let (c, ty) = self.infer(operand);
                 match ty {
-                    Ty::Int | Ty::Float | Ty::Error => {
-                        (Core::Neg(Box::new(c), (self.file, e.span)), ty)
-                    }
+                    Ty::Int | Ty::Float | Ty::Error => (Core::Neg(Box::new(c), (self.file, e.span)), ty),
                     other => {
                         let shown = self.show(&other);
                         self.error(
@@ -353,20 +302,13 @@ impl<'a> Elab<'a, '_> {
     fn unknown_name(&mut self, name: &Ident) {
         let mut candidates: Vec<&str> = self.index.visible_names(self.module);
         candidates.extend(self.locals.iter().map(|(n, _)| n.as_str()));
-        let mut diag = Diagnostic::error(
-            &codes::UNKNOWN_NAME,
-            self.file,
-            name.span,
-            format!("unknown name `{}`", name.name),
-        )
-        .with_primary_label("not declared, imported or an entity");
+        let mut diag =
+            Diagnostic::error(&codes::UNKNOWN_NAME, self.file, name.span, format!("unknown name `{}`", name.name))
+                .with_primary_label("not declared, imported or an entity");
         if let Some(hint) = suggest::did_you_mean(&name.name, candidates.iter().copied()) {
             diag = diag.with_help(hint);
         } else if ["port", "version", "site", "instance"].contains(&name.name.as_str()) {
-            diag = diag.with_help(format!(
-                "did you mean the runtime placeholder `{{{}}}`, without `$`?",
-                name.name
-            ));
+            diag = diag.with_help(format!("did you mean the runtime placeholder `{{{}}}`, without `$`?", name.name));
         }
         self.error(diag);
     }
@@ -434,25 +376,17 @@ impl<'a> Elab<'a, '_> {
                         };
                         let e = self.types.enum_ty(id);
                         return match e.variant(&name.name) {
-                            Some((idx, v)) if v.payload.is_none() => {
-                                (Core::Variant(id, idx, None), Ty::Enum(id))
-                            }
+                            Some((idx, v)) if v.payload.is_none() => (Core::Variant(id, idx, None), Ty::Enum(id)),
                             Some(_) => {
                                 let msg = format!("variant `{}` needs fields", name.name);
                                 self.error(
-                                    Diagnostic::error(
-                                        &codes::MISSING_FIELD,
-                                        self.file,
-                                        name.span,
-                                        msg,
-                                    )
-                                    .with_primary_label("here"),
+                                    Diagnostic::error(&codes::MISSING_FIELD, self.file, name.span, msg)
+                                        .with_primary_label("here"),
                                 );
                                 (Core::Error, Ty::Error)
                             }
                             None => {
-                                let names: Vec<&str> =
-                                    e.variants.iter().map(|v| v.name.as_str()).collect();
+                                let names: Vec<&str> = e.variants.iter().map(|v| v.name.as_str()).collect();
                                 let mut diag = Diagnostic::error(
                                     &codes::UNKNOWN_NAME,
                                     self.file,
@@ -460,9 +394,7 @@ impl<'a> Elab<'a, '_> {
                                     format!("{} has no variant `{}`", e.name, name.name),
                                 )
                                 .with_primary_label("not a variant");
-                                if let Some(hint) =
-                                    suggest::did_you_mean(&name.name, names.iter().copied())
-                                {
+                                if let Some(hint) = suggest::did_you_mean(&name.name, names.iter().copied()) {
                                     diag = diag.with_help(hint);
                                 }
                                 self.error(diag);
@@ -483,19 +415,10 @@ impl<'a> Elab<'a, '_> {
         };
         let Some(rid) = record else {
             let shown = self.show(&ty);
-            let code = if matches!(ty, Ty::Optional(_)) {
-                &codes::OPTIONAL_USED
-            } else {
-                &codes::UNKNOWN_FIELD
-            };
+            let code = if matches!(ty, Ty::Optional(_)) { &codes::OPTIONAL_USED } else { &codes::UNKNOWN_FIELD };
             self.error(
-                Diagnostic::error(
-                    code,
-                    self.file,
-                    name.span,
-                    format!("a {shown} has no field `{}`", name.name),
-                )
-                .with_primary_label(format!("`{}` is a {shown}", expr_text(base))),
+                Diagnostic::error(code, self.file, name.span, format!("a {shown} has no field `{}`", name.name))
+                    .with_primary_label(format!("`{}` is a {shown}", expr_text(base))),
             );
             return (Core::Error, Ty::Error);
         };
@@ -539,12 +462,10 @@ impl<'a> Elab<'a, '_> {
                 _ => None,
             },
             ExprKind::Field { base, name } => match &base.kind {
-                ExprKind::Name(b) if !self.is_local(&b.name) => {
-                    match self.index.lookup(self.module, &b.name) {
-                        Some(Binding::Module(m)) => self.index.member(m, &name.name),
-                        _ => None,
-                    }
-                }
+                ExprKind::Name(b) if !self.is_local(&b.name) => match self.index.lookup(self.module, &b.name) {
+                    Some(Binding::Module(m)) => self.index.member(m, &name.name),
+                    _ => None,
+                },
                 _ => None,
             },
             _ => None,
@@ -595,9 +516,7 @@ impl<'a> Elab<'a, '_> {
                             )
                             .with_primary_label("unknown argument")
                             .with_label(ffile, fspan, "declared here");
-                            if let Some(hint) =
-                                suggest::did_you_mean(&n.name, names.iter().copied())
-                            {
+                            if let Some(hint) = suggest::did_you_mean(&n.name, names.iter().copied()) {
                                 diag = diag.with_help(hint);
                             }
                             self.error(diag);
@@ -627,14 +546,9 @@ impl<'a> Elab<'a, '_> {
                             if params.len() == 1 { "" } else { "s" }
                         );
                         self.error(
-                            Diagnostic::error(
-                                &codes::WRONG_ARGUMENTS,
-                                self.file,
-                                arg.value.span,
-                                msg,
-                            )
-                            .with_primary_label("one too many")
-                            .with_label(ffile, fspan, "declared here"),
+                            Diagnostic::error(&codes::WRONG_ARGUMENTS, self.file, arg.value.span, msg)
+                                .with_primary_label("one too many")
+                                .with_label(ffile, fspan, "declared here"),
                         );
                         None
                     } else {
@@ -678,10 +592,7 @@ impl<'a> Elab<'a, '_> {
                 )
                 .with_primary_label("this call leaves it out")
                 .with_label(ffile, fspan, "declared here")
-                .with_help(format!(
-                    "add it: `{fname}({}: ...)`",
-                    missing[0].trim_matches('`')
-                )),
+                .with_help(format!("add it: `{fname}({}: ...)`", missing[0].trim_matches('`'))),
             );
             return (Core::Error, ret);
         }
@@ -723,12 +634,7 @@ impl<'a> Elab<'a, '_> {
         };
         self.locals.pop();
         (
-            Core::For {
-                slot,
-                iter: Box::new(iter_core),
-                filter: filter_core,
-                body: Box::new(body_core),
-            },
+            Core::For { slot, iter: Box::new(iter_core), filter: filter_core, body: Box::new(body_core) },
             Ty::List(Box::new(body_ty)),
         )
     }

@@ -118,11 +118,7 @@ pub fn elaborate<'a>(index: &Index<'a>) -> (Elaborated<'a>, Vec<Diagnostic>) {
         record_defaults: HashMap::new(),
         param_defaults: HashMap::new(),
         defaults_in_progress: HashSet::new(),
-        schemas: Schemas {
-            environment: None,
-            service: None,
-            release: None,
-        },
+        schemas: Schemas { environment: None, service: None, release: None },
         module: ModuleId(0),
         file: FileId(0),
         locals: Vec::new(),

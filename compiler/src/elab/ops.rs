@@ -9,20 +9,9 @@ use conv_lang::ast::{BinOp, Expr};
 use conv_lang::{Diagnostic, Span};
 
 impl<'a> Elab<'a, '_> {
-    pub(super) fn binary(
-        &mut self,
-        op: BinOp,
-        op_span: Span,
-        lhs: &'a Expr,
-        rhs: &'a Expr,
-    ) -> (Core, Ty) {
+    pub(super) fn binary(&mut self, op: BinOp, op_span: Span, lhs: &'a Expr, rhs: &'a Expr) -> (Core, Ty) {
         let at = (self.file, lhs.span.to(rhs.span));
-        let build = |l, r| Core::Binary {
-            op,
-            lhs: Box::new(l),
-            rhs: Box::new(r),
-            at,
-        };
+        let build = |l, r| Core::Binary { op, lhs: Box::new(l), rhs: Box::new(r), at };
         match op {
             BinOp::And | BinOp::Or => {
                 let l = self.check(lhs, &Ty::Bool);
@@ -31,11 +20,7 @@ impl<'a> Elab<'a, '_> {
             }
             BinOp::Eq | BinOp::Ne => {
                 let (l, lt) = self.infer(lhs);
-                let r = if lt == Ty::Error {
-                    self.infer(rhs).0
-                } else {
-                    self.check(rhs, &lt)
-                };
+                let r = if lt == Ty::Error { self.infer(rhs).0 } else { self.check(rhs, &lt) };
                 (build(l, r), Ty::Bool)
             }
             _ => {

@@ -18,14 +18,8 @@ impl<'a> Elab<'a, '_> {
         self.record_block_named(rid, body, at, None)
     }
 
-    fn record_block_named(
-        &mut self,
-        rid: RecordId,
-        body: &'a Block,
-        at: Span,
-        name: Option<&'a Ident>,
-    ) -> Core {
-        let fields: Vec<FieldTy<'a>> = self.types.record(rid).fields.clone();
+    fn record_block_named(&mut self, rid: RecordId, body: &'a Block, at: Span, name: Option<&'a Ident>) -> Core {
+        let fields = self.types.record(rid).fields.clone();
         let type_name = self.show(&Ty::Record(rid));
         let mut values: Vec<Option<Core>> = vec![None; fields.len()];
         let mut seen: HashMap<usize, Span> = HashMap::new();
@@ -50,10 +44,7 @@ impl<'a> Elab<'a, '_> {
                         .with_primary_label("unknown field");
                         diag = match suggest::did_you_mean(key.text(), names.iter().copied()) {
                             Some(hint) => diag.with_help(hint),
-                            None => diag.with_note(format!(
-                                "the fields of {type_name} are: {}",
-                                names.join(", ")
-                            )),
+                            None => diag.with_note(format!("the fields of {type_name} are: {}", names.join(", "))),
                         };
                         self.error(diag);
                         self.infer(value);
@@ -67,26 +58,20 @@ impl<'a> Elab<'a, '_> {
                 }
                 EntryKind::Nested { kind, name, body } => {
                     let list = format!("{}s", kind.name);
-                    let elem =
-                        fields.iter().position(|f| f.name == list).and_then(|i| {
-                            match &fields[i].ty {
-                                Ty::List(t) => match **t {
-                                    Ty::Record(r) => Some((i, r)),
-                                    _ => None,
-                                },
-                                _ => None,
-                            }
-                        });
+                    let elem = fields.iter().position(|f| f.name == list).and_then(|i| match &fields[i].ty {
+                        Ty::List(t) => match **t {
+                            Ty::Record(r) => Some((i, r)),
+                            _ => None,
+                        },
+                        _ => None,
+                    });
                     let Some((i, elem_rid)) = elem else {
                         self.error(
                             Diagnostic::error(
                                 &codes::INVALID_NESTED_BLOCK,
                                 self.file,
                                 kind.span,
-                                format!(
-                                    "{type_name} has no list `{list}` for `{} {}` blocks",
-                                    kind.name, name.name
-                                ),
+                                format!("{type_name} has no list `{list}` for `{} {}` blocks", kind.name, name.name),
                             )
                             .with_primary_label("not allowed here"),
                         );
@@ -116,10 +101,7 @@ impl<'a> Elab<'a, '_> {
         if !missing.is_empty() {
             let list: Vec<String> = missing.iter().map(|m| format!("`{m}`")).collect();
             let plural = if missing.len() == 1 { "" } else { "s" };
-            let first = &fields[fields
-                .iter()
-                .position(|f| f.name == missing[0])
-                .unwrap_or(0)];
+            let first = &fields[fields.iter().position(|f| f.name == missing[0]).unwrap_or(0)];
             self.error(
                 Diagnostic::error(
                     &codes::MISSING_FIELD,
@@ -143,26 +125,15 @@ impl<'a> Elab<'a, '_> {
 
     fn duplicate_field(&mut self, name: &str, span: Span, first: Span) {
         self.error(
-            Diagnostic::error(
-                &codes::DUPLICATE_FIELD,
-                self.file,
-                span,
-                format!("`{name}` is given twice"),
-            )
-            .with_primary_label("given again here")
-            .with_label(self.file, first, "first given here")
-            .with_help("keep one of them"),
+            Diagnostic::error(&codes::DUPLICATE_FIELD, self.file, span, format!("`{name}` is given twice"))
+                .with_primary_label("given again here")
+                .with_label(self.file, first, "first given here")
+                .with_help("keep one of them"),
         );
     }
 
     /// A record literal or block against an expected type: a record, a map, an enum variant.
-    pub(super) fn check_record(
-        &mut self,
-        tag: Option<&'a Ident>,
-        body: &'a Block,
-        expected: &Ty,
-        span: Span,
-    ) -> Core {
+    pub(super) fn check_record(&mut self, tag: Option<&'a Ident>, body: &'a Block, expected: &Ty, span: Span) -> Core {
         let want = match expected {
             Ty::Optional(inner) => (**inner).clone(),
             t => t.clone(),
@@ -257,12 +228,7 @@ impl<'a> Elab<'a, '_> {
 
     /// A record literal with nothing to expect: a named record type, a variant of the one
     /// enum in scope that has it, or an anonymous record of exactly the fields written.
-    pub(super) fn infer_record(
-        &mut self,
-        tag: Option<&'a Ident>,
-        body: &'a Block,
-        span: Span,
-    ) -> (Core, Ty) {
+    pub(super) fn infer_record(&mut self, tag: Option<&'a Ident>, body: &'a Block, span: Span) -> (Core, Ty) {
         if let Some(t) = tag {
             if let Some(Binding::Decl(d)) = self.index.lookup(self.module, &t.name) {
                 if self.index.decl(d).kind == DeclKind::Type {
@@ -294,10 +260,7 @@ impl<'a> Elab<'a, '_> {
                     (Core::Error, Ty::Error)
                 }
                 many => {
-                    let names: Vec<String> = many
-                        .iter()
-                        .map(|id| self.types.enum_ty(*id).name.clone())
-                        .collect();
+                    let names: Vec<String> = many.iter().map(|id| self.types.enum_ty(*id).name.clone()).collect();
                     self.error(
                         Diagnostic::error(
                             &codes::CANNOT_INFER,
@@ -317,9 +280,7 @@ impl<'a> Elab<'a, '_> {
         for entry in &body.entries {
             match &entry.kind {
                 EntryKind::Field { key, value } => {
-                    if let Some(first) =
-                        fields.iter().find(|f| f.name == key.text()).map(|f| f.span)
-                    {
+                    if let Some(first) = fields.iter().find(|f| f.name == key.text()).map(|f| f.span) {
                         self.duplicate_field(key.text(), key.span(), first);
                         continue;
                     }
@@ -348,7 +309,7 @@ impl<'a> Elab<'a, '_> {
                 }
             }
         }
-        let rid = self.types.add_record(RecordTy { name: None, fields });
+        let rid = self.types.add_record(RecordTy { name: None, fields: fields.into() });
         (Core::Record(rid, cores), Ty::Record(rid))
     }
 

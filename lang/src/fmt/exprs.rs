@@ -32,11 +32,7 @@ impl Printer<'_> {
                 self.broken_items(
                     args.iter().map(|a| {
                         (
-                            a.name
-                                .as_ref()
-                                .map(|n| n.span)
-                                .unwrap_or(a.value.span)
-                                .to(a.value.span),
+                            a.name.as_ref().map(|n| n.span).unwrap_or(a.value.span).to(a.value.span),
                             a.name.as_ref(),
                             &a.value,
                         )
@@ -45,12 +41,7 @@ impl Printer<'_> {
                 );
                 self.out.push(')');
             }
-            ExprKind::For {
-                var,
-                iter,
-                filter,
-                body,
-            } => {
+            ExprKind::For { var, iter, filter, body } => {
                 self.out.push_str("[for ");
                 self.out.push_str(&var.name);
                 self.out.push_str(" in ");
@@ -63,11 +54,7 @@ impl Printer<'_> {
                 self.expr(body);
                 self.out.push(']');
             }
-            ExprKind::If {
-                cond,
-                then,
-                otherwise,
-            } => {
+            ExprKind::If { cond, then, otherwise } => {
                 self.out.push_str("if ");
                 self.expr(cond);
                 self.out.push_str(" then ");
@@ -179,9 +166,7 @@ impl Printer<'_> {
                 let mut fields = Vec::new();
                 for entry in &body.entries {
                     match &entry.kind {
-                        EntryKind::Field { key, value } => {
-                            fields.push(format!("{} = {}", key_text(key), r(value)?))
-                        }
+                        EntryKind::Field { key, value } => fields.push(format!("{} = {}", key_text(key), r(value)?)),
                         EntryKind::Nested { .. } if strict => return None,
                         EntryKind::Nested { .. } => fields.push("...".into()),
                     }
@@ -189,33 +174,22 @@ impl Printer<'_> {
                         return None;
                     }
                 }
-                let inner = if fields.is_empty() {
-                    "{}".to_string()
-                } else {
-                    format!("{{ {} }}", fields.join(", "))
-                };
+                let inner = if fields.is_empty() { "{}".to_string() } else { format!("{{ {} }}", fields.join(", ")) };
                 match tag {
                     Some(t) => format!("{} {inner}", t.name),
                     None => inner,
                 }
             }
-            ExprKind::For {
-                var,
-                iter,
-                filter,
-                body,
-            } => {
+            ExprKind::For { var, iter, filter, body } => {
                 let filter = match filter {
                     Some(f) => format!(" if {}", r(f)?),
                     None => String::new(),
                 };
                 format!("[for {} in {}{filter}: {}]", var.name, r(iter)?, r(body)?)
             }
-            ExprKind::If {
-                cond,
-                then,
-                otherwise,
-            } => format!("if {} then {} else {}", r(cond)?, r(then)?, r(otherwise)?),
+            ExprKind::If { cond, then, otherwise } => {
+                format!("if {} then {} else {}", r(cond)?, r(then)?, r(otherwise)?)
+            }
             ExprKind::Binary { op, lhs, rhs, .. } => {
                 format!("{} {} {}", r(lhs)?, op.symbol(), r(rhs)?)
             }

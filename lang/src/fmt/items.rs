@@ -10,15 +10,9 @@ impl Printer<'_> {
         for (i, item) in file.items.iter().enumerate() {
             // Runs of imports, lets or type aliases may stay together; every other
             // declaration is set apart by a blank line.
-            let groupable = |k: &ItemKind| {
-                matches!(
-                    k,
-                    ItemKind::Import(_) | ItemKind::Let(_) | ItemKind::Type(_)
-                )
-            };
-            let same_group = previous.is_some_and(|p| {
-                groupable(p) && std::mem::discriminant(p) == std::mem::discriminant(&item.kind)
-            });
+            let groupable = |k: &ItemKind| matches!(k, ItemKind::Import(_) | ItemKind::Let(_) | ItemKind::Type(_));
+            let same_group = previous
+                .is_some_and(|p| groupable(p) && std::mem::discriminant(p) == std::mem::discriminant(&item.kind));
             let force_blank = i > 0 && !same_group;
             self.line_start(item.span.start, i == 0, force_blank);
             self.item(item);
@@ -74,16 +68,8 @@ impl Printer<'_> {
         self.out.push_str("fn ");
         self.out.push_str(&f.name.name);
         let flat: Option<Vec<String>> = f.params.iter().map(|p| self.flat_param(p)).collect();
-        let first = f
-            .params
-            .first()
-            .map(|p| p.span.start)
-            .unwrap_or(f.name.span.end);
-        let last = f
-            .params
-            .last()
-            .map(|p| p.span.end)
-            .unwrap_or(f.name.span.end);
+        let first = f.params.first().map(|p| p.span.start).unwrap_or(f.name.span.end);
+        let last = f.params.last().map(|p| p.span.end).unwrap_or(f.name.span.end);
         match flat {
             Some(params)
                 if !self.comment_within(first, last)
@@ -129,9 +115,7 @@ impl Printer<'_> {
     /// when that lets it stay on one line.
     fn assigned(&mut self, value: &Expr) {
         if let Some(flat) = self.flat_expr(value) {
-            if !self.fits(&format!(" {flat}"))
-                && (self.indent + 1) * 2 + flat.chars().count() <= super::WIDTH
-            {
+            if !self.fits(&format!(" {flat}")) && (self.indent + 1) * 2 + flat.chars().count() <= super::WIDTH {
                 self.newline();
                 self.indent += 1;
                 self.write_indent();
@@ -157,22 +141,11 @@ impl Printer<'_> {
         self.out.push_str("enum ");
         self.out.push_str(&e.name.name);
         self.out.push(' ');
-        let end = e
-            .variants
-            .last()
-            .map(|v| v.span.end)
-            .unwrap_or(e.name.span.end);
-        let simple = e
-            .variants
-            .iter()
-            .all(|v| v.fields.is_none() && v.doc.is_none());
+        let end = e.variants.last().map(|v| v.span.end).unwrap_or(e.name.span.end);
+        let simple = e.variants.iter().all(|v| v.fields.is_none() && v.doc.is_none());
         let names: Vec<&str> = e.variants.iter().map(|v| v.name.name.as_str()).collect();
         let flat = format!("{{ {} }}", names.join(", "));
-        if simple
-            && !e.variants.is_empty()
-            && !self.comment_within(e.name.span.end, end)
-            && self.fits(&flat)
-        {
+        if simple && !e.variants.is_empty() && !self.comment_within(e.name.span.end, end) && self.fits(&flat) {
             self.out.push_str(&flat);
             return;
         }
@@ -197,15 +170,8 @@ impl Printer<'_> {
 
     /// The offset of an enum's closing brace: the first `}` after its last variant.
     fn enum_end(&self, e: &EnumDecl) -> usize {
-        let after = e
-            .variants
-            .last()
-            .map(|v| v.span.end)
-            .unwrap_or(e.name.span.end);
-        self.src[after..]
-            .find('}')
-            .map(|i| after + i)
-            .unwrap_or(self.src.len())
+        let after = e.variants.last().map(|v| v.span.end).unwrap_or(e.name.span.end);
+        self.src[after..].find('}').map(|i| after + i).unwrap_or(self.src.len())
     }
 
     /// Entity bodies and nested blocks: always one entry per line.
@@ -245,13 +211,7 @@ impl Printer<'_> {
                 self.out.push(' ');
                 self.out.push_str(&name.name);
                 self.out.push(' ');
-                let as_record = Expr {
-                    kind: ExprKind::Record {
-                        tag: None,
-                        body: body.clone(),
-                    },
-                    span: body.span,
-                };
+                let as_record = Expr { kind: ExprKind::Record { tag: None, body: body.clone() }, span: body.span };
                 match self.flat_expr(&as_record) {
                     Some(flat) if !body.entries.is_empty() && self.fits(&flat) => {
                         self.out.push_str(&flat);
@@ -274,14 +234,8 @@ impl Printer<'_> {
     fn record_type(&mut self, fields: &[FieldDecl], span: crate::span::Span) {
         let flat: Option<Vec<String>> = fields.iter().map(|f| self.flat_field_decl(f)).collect();
         if let Some(flat) = flat {
-            let text = if flat.is_empty() {
-                "{}".to_string()
-            } else {
-                format!("{{ {} }}", flat.join(", "))
-            };
-            if !self.comment_within(span.start, span.end)
-                && fields.iter().all(|f| f.doc.is_none())
-                && self.fits(&text)
+            let text = if flat.is_empty() { "{}".to_string() } else { format!("{{ {} }}", flat.join(", ")) };
+            if !self.comment_within(span.start, span.end) && fields.iter().all(|f| f.doc.is_none()) && self.fits(&text)
             {
                 self.out.push_str(&text);
                 return;
@@ -311,14 +265,9 @@ impl Printer<'_> {
     pub(super) fn flat_type(&self, ty: &TypeExpr) -> Option<String> {
         Some(match &ty.kind {
             TypeExprKind::Named { path, args } => {
-                let mut s = path
-                    .iter()
-                    .map(|i| i.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(".");
+                let mut s = path.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(".");
                 if !args.is_empty() {
-                    let args: Option<Vec<String>> =
-                        args.iter().map(|a| self.flat_type(a)).collect();
+                    let args: Option<Vec<String>> = args.iter().map(|a| self.flat_type(a)).collect();
                     s.push('[');
                     s.push_str(&args?.join(", "));
                     s.push(']');
@@ -330,14 +279,9 @@ impl Printer<'_> {
                 if fields.iter().any(|f| f.doc.is_some()) {
                     return None;
                 }
-                let flat: Option<Vec<String>> =
-                    fields.iter().map(|f| self.flat_field_decl(f)).collect();
+                let flat: Option<Vec<String>> = fields.iter().map(|f| self.flat_field_decl(f)).collect();
                 let flat = flat?;
-                if flat.is_empty() {
-                    "{}".into()
-                } else {
-                    format!("{{ {} }}", flat.join(", "))
-                }
+                if flat.is_empty() { "{}".into() } else { format!("{{ {} }}", flat.join(", ")) }
             }
             TypeExprKind::Error => return None,
         })

@@ -17,14 +17,8 @@ const INDENT: &str = "  ";
 
 /// Formats a file that parsed without errors. (With errors, callers must not format.)
 pub fn format(src: &str, parsed: &Parsed) -> String {
-    let mut printer = Printer {
-        src,
-        comments: &parsed.comments,
-        next_comment: 0,
-        out: String::new(),
-        indent: 0,
-        last_end: 0,
-    };
+    let mut printer =
+        Printer { src, comments: &parsed.comments, next_comment: 0, out: String::new(), indent: 0, last_end: 0 };
     printer.file(&parsed.file);
     printer.out
 }
@@ -72,10 +66,7 @@ impl Printer<'_> {
 
     /// True if a comment not yet printed starts inside `start..end`.
     fn comment_within(&self, start: usize, end: usize) -> bool {
-        self.comments[self.next_comment..]
-            .iter()
-            .take_while(|c| c.span.start < end)
-            .any(|c| c.span.start >= start)
+        self.comments[self.next_comment..].iter().take_while(|c| c.span.start < end).any(|c| c.span.start >= start)
     }
 
     /// Starts a new line for a node at `pos`: prints the comments above it, keeps one blank
@@ -84,10 +75,7 @@ impl Printer<'_> {
         let mut first = first_in_block;
         let mut want_blank = force_blank;
         loop {
-            let comment = self
-                .pending_comment()
-                .filter(|c| c.span.start < pos)
-                .cloned();
+            let comment = self.pending_comment().filter(|c| c.span.start < pos).cloned();
             let next = comment.as_ref().map(|c| c.span.start).unwrap_or(pos);
             if !first && (want_blank || self.blank_line_between(self.last_end, next)) {
                 self.newline();
@@ -96,8 +84,7 @@ impl Printer<'_> {
             first = false;
             self.write_indent();
             let Some(c) = comment else { return };
-            self.out
-                .push_str(self.src[c.span.start..c.span.end].trim_end());
+            self.out.push_str(self.src[c.span.start..c.span.end].trim_end());
             self.newline();
             self.last_end = c.span.end;
             self.next_comment += 1;
@@ -110,8 +97,7 @@ impl Printer<'_> {
         if let Some(c) = self.pending_comment().cloned() {
             if c.span.start >= end && !self.src[end..c.span.start].contains('\n') {
                 self.out.push(' ');
-                self.out
-                    .push_str(self.src[c.span.start..c.span.end].trim_end());
+                self.out.push_str(self.src[c.span.start..c.span.end].trim_end());
                 self.last_end = c.span.end;
                 self.next_comment += 1;
             }
@@ -128,8 +114,7 @@ impl Printer<'_> {
                 self.newline();
             }
             self.write_indent();
-            self.out
-                .push_str(self.src[c.span.start..c.span.end].trim_end());
+            self.out.push_str(self.src[c.span.start..c.span.end].trim_end());
             self.newline();
             self.last_end = c.span.end;
             self.next_comment += 1;

@@ -9,9 +9,7 @@ use chumsky::error::{Rich, RichPattern, RichReason};
 
 /// Recovery may report a consequence of the first mistake further on; in one declaration
 /// only the first syntax error is the root cause, but number errors are independent.
-pub(crate) fn first_independent<'t, 's>(
-    errs: Vec<Rich<'t, Token<'s>>>,
-) -> Vec<Rich<'t, Token<'s>>> {
+pub(crate) fn first_independent<'t, 's>(errs: Vec<Rich<'t, Token<'s>>>) -> Vec<Rich<'t, Token<'s>>> {
     let mut out = Vec::new();
     let mut seen_syntax = false;
     for err in errs {
@@ -33,8 +31,7 @@ pub(crate) fn to_diagnostic(file: FileId, err: Rich<'_, Token<'_>>, chunk: Span)
             return Diagnostic::error(&codes::INVALID_NUMBER, file, span, format!("number {rest}"))
                 .with_primary_label("cannot be read");
         }
-        return Diagnostic::error(&codes::SYNTAX_ERROR, file, span, msg.to_string())
-            .with_primary_label("here");
+        return Diagnostic::error(&codes::SYNTAX_ERROR, file, span, msg.to_string()).with_primary_label("here");
     }
     let found = match err.found() {
         Some(tok) => tok.to_string(),
@@ -45,13 +42,8 @@ pub(crate) fn to_diagnostic(file: FileId, err: Rich<'_, Token<'_>>, chunk: Span)
         Some(list) => format!("expected {list}"),
         None => "not expected here".to_string(),
     };
-    let mut diag = Diagnostic::error(
-        &codes::SYNTAX_ERROR,
-        file,
-        span,
-        format!("unexpected {found}"),
-    )
-    .with_primary_label(label);
+    let mut diag =
+        Diagnostic::error(&codes::SYNTAX_ERROR, file, span, format!("unexpected {found}")).with_primary_label(label);
     if let Some(help) = hint(err.found(), expected.as_deref()) {
         diag = diag.with_help(help);
     }
@@ -61,9 +53,7 @@ pub(crate) fn to_diagnostic(file: FileId, err: Rich<'_, Token<'_>>, chunk: Span)
     diag
 }
 
-fn expected_list<'a, 's: 'a>(
-    patterns: impl Iterator<Item = &'a RichPattern<'a, Token<'s>>>,
-) -> Option<String> {
+fn expected_list<'a, 's: 'a>(patterns: impl Iterator<Item = &'a RichPattern<'a, Token<'s>>>) -> Option<String> {
     let mut names: Vec<String> = Vec::new();
     for pattern in patterns {
         let name = match pattern {
@@ -79,10 +69,8 @@ fn expected_list<'a, 's: 'a>(
     }
     // Postfix and operator tokens only say the previous expression could go on; when a
     // separator or closing bracket is also possible, they are noise.
-    const CONTINUATIONS: &[&str] = &[
-        "`(`", "`.`", "`+`", "`-`", "`*`", "`/`", "`==`", "`!=`", "`<`", "`<=`", "`>`", "`>=`",
-        "`and`", "`or`",
-    ];
+    const CONTINUATIONS: &[&str] =
+        &["`(`", "`.`", "`+`", "`-`", "`*`", "`/`", "`==`", "`!=`", "`<`", "`<=`", "`>`", "`>=`", "`and`", "`or`"];
     if names.iter().any(|n| !CONTINUATIONS.contains(&n.as_str())) {
         names.retain(|n| !CONTINUATIONS.contains(&n.as_str()));
     }
@@ -109,13 +97,8 @@ fn hint(found: Option<&Token<'_>>, expected: Option<&str>) -> Option<String> {
         Some(tok) if tok.is_keyword() && expected.contains("a name") => {
             Some(format!("{tok} is a keyword and cannot be used as a name"))
         }
-        Some(Token::StrStart) if expected.contains("`=`") => {
-            Some("add `=` between the field and its value".into())
-        }
-        Some(_)
-            if expected.contains("`,`")
-                && (expected.contains("`]`") || expected.contains("`)`")) =>
-        {
+        Some(Token::StrStart) if expected.contains("`=`") => Some("add `=` between the field and its value".into()),
+        Some(_) if expected.contains("`,`") && (expected.contains("`]`") || expected.contains("`)`")) => {
             Some("separate elements with commas".into())
         }
         _ => None,

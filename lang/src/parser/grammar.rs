@@ -25,8 +25,7 @@ where
     E: ParserExtra<'t, I> + 't,
     E::Error: LabelError<'t, I, &'static str>,
 {
-    select! { Token::Ident(name) = e => Ident { name: name.to_string(), span: sp(e.span()) } }
-        .labelled("a name")
+    select! { Token::Ident(name) = e => Ident { name: name.to_string(), span: sp(e.span()) } }.labelled("a name")
 }
 
 /// `a.b.c`
@@ -59,12 +58,7 @@ where
     let ty = type_expr(expr.clone());
 
     let import = just(Token::Import)
-        .ignore_then(
-            ident()
-                .separated_by(just(Token::Dot))
-                .at_least(1)
-                .collect::<Vec<_>>(),
-        )
+        .ignore_then(ident().separated_by(just(Token::Dot)).at_least(1).collect::<Vec<_>>())
         .then(
             just(Token::Dot)
                 .ignore_then(
@@ -92,13 +86,7 @@ where
         .then_ignore(just(Token::Colon))
         .then(ty.clone())
         .then(just(Token::Eq).ignore_then(expr.clone()).or_not())
-        .map_with(|((name, ty), default), e| Param {
-            doc: None,
-            name,
-            ty,
-            default,
-            span: sp(e.span()),
-        });
+        .map_with(|((name, ty), default), e| Param { doc: None, name, ty, default, span: sp(e.span()) });
     let function = just(Token::Fn)
         .ignore_then(ident())
         .then(
@@ -112,14 +100,7 @@ where
         .then(ty.clone())
         .then_ignore(just(Token::Eq))
         .then(expr.clone())
-        .map(|(((name, params), ret), body)| {
-            ItemKind::Fn(FnDecl {
-                name,
-                params,
-                ret,
-                body,
-            })
-        });
+        .map(|(((name, params), ret), body)| ItemKind::Fn(FnDecl { name, params, ret, body }));
 
     let type_decl = just(Token::Type)
         .ignore_then(ident())
@@ -129,12 +110,7 @@ where
 
     let variant = ident()
         .then(record_fields(ty.clone(), expr.clone()).or_not())
-        .map_with(|(name, fields), e| Variant {
-            doc: None,
-            name,
-            fields,
-            span: sp(e.span()),
-        });
+        .map_with(|(name, fields), e| Variant { doc: None, name, fields, span: sp(e.span()) });
     let enum_decl = just(Token::Enum)
         .ignore_then(ident())
         .then(
@@ -155,11 +131,7 @@ where
 
     choice((import, entity, function, type_decl, enum_decl, let_decl))
         .labelled("a declaration")
-        .map_with(|kind, e| Item {
-            doc: None,
-            kind,
-            span: sp(e.span()),
-        })
+        .map_with(|kind, e| Item { doc: None, kind, span: sp(e.span()) })
 }
 
 /// `{ name: Type = default, ... }`
@@ -176,13 +148,7 @@ where
         .then_ignore(just(Token::Colon))
         .then(ty)
         .then(just(Token::Eq).ignore_then(expr).or_not())
-        .map_with(|((name, ty), default), e| FieldDecl {
-            doc: None,
-            name,
-            ty,
-            default,
-            span: sp(e.span()),
-        })
+        .map_with(|((name, ty), default), e| FieldDecl { doc: None, name, ty, default, span: sp(e.span()) })
         .labelled("a field declaration (`name: Type`)");
     field
         .then_ignore(optional_comma())
@@ -210,21 +176,12 @@ where
                     .delimited_by(just(Token::LBracket), just(Token::RBracket))
                     .or_not(),
             )
-            .map(|(path, args)| TypeExprKind::Named {
-                path,
-                args: args.unwrap_or_default(),
-            });
+            .map(|(path, args)| TypeExprKind::Named { path, args: args.unwrap_or_default() });
         let record = record_fields(ty, expr).map(TypeExprKind::Record);
-        let atom = choice((named, record)).map_with(|kind, e| TypeExpr {
-            kind,
-            span: sp(e.span()),
-        });
+        let atom = choice((named, record)).map_with(|kind, e| TypeExpr { kind, span: sp(e.span()) });
         atom.then(just(Token::Question).map_with(|_, e| sp(e.span())).or_not())
             .map(|(inner, q)| match q {
-                Some(q) => TypeExpr {
-                    span: inner.span.to(q),
-                    kind: TypeExprKind::Optional(Box::new(inner)),
-                },
+                Some(q) => TypeExpr { span: inner.span.to(q), kind: TypeExprKind::Optional(Box::new(inner)) },
                 None => inner,
             })
             .labelled("a type")
@@ -233,15 +190,7 @@ where
 }
 
 fn bin(op: BinOp, op_span: Span, lhs: Expr, rhs: Expr) -> Expr {
-    Expr {
-        span: lhs.span.to(rhs.span),
-        kind: ExprKind::Binary {
-            op,
-            op_span,
-            lhs: Box::new(lhs),
-            rhs: Box::new(rhs),
-        },
-    }
+    Expr { span: lhs.span.to(rhs.span), kind: ExprKind::Binary { op, op_span, lhs: Box::new(lhs), rhs: Box::new(rhs) } }
 }
 
 type Boxed<'t, I, O, E> = chumsky::Boxed<'t, 't, I, O, E>;
@@ -256,34 +205,21 @@ where
 {
     let mut block_slot = Recursive::declare();
     let expr = recursive(|expr| {
-        let lit = literal().map_with(|lit, e| Expr {
-            kind: lit,
+        let lit = literal().map_with(|lit, e| Expr { kind: lit, span: sp(e.span()) });
+
+        let string = string(expr.clone()).map_with(|parts, e| Expr { kind: ExprKind::Str(parts), span: sp(e.span()) });
+
+        let name_or_record = ident().then(block_slot.clone().or_not()).map_with(|(name, body), e| Expr {
+            kind: match body {
+                Some(body) => ExprKind::Record { tag: Some(name), body },
+                None => ExprKind::Name(name),
+            },
             span: sp(e.span()),
         });
 
-        let string = string(expr.clone()).map_with(|parts, e| Expr {
-            kind: ExprKind::Str(parts),
-            span: sp(e.span()),
-        });
-
-        let name_or_record =
-            ident()
-                .then(block_slot.clone().or_not())
-                .map_with(|(name, body), e| Expr {
-                    kind: match body {
-                        Some(body) => ExprKind::Record {
-                            tag: Some(name),
-                            body,
-                        },
-                        None => ExprKind::Name(name),
-                    },
-                    span: sp(e.span()),
-                });
-
-        let record = block_slot.clone().map_with(|body, e| Expr {
-            kind: ExprKind::Record { tag: None, body },
-            span: sp(e.span()),
-        });
+        let record = block_slot
+            .clone()
+            .map_with(|body, e| Expr { kind: ExprKind::Record { tag: None, body }, span: sp(e.span()) });
 
         let comprehension = just(Token::For)
             .ignore_then(ident())
@@ -298,39 +234,23 @@ where
                 filter: filter.map(Box::new),
                 body: Box::new(body),
             });
-        let elements = expr
-            .clone()
-            .separated_by(just(Token::Comma))
-            .allow_trailing()
-            .collect::<Vec<_>>()
-            .map(ExprKind::List);
+        let elements =
+            expr.clone().separated_by(just(Token::Comma)).allow_trailing().collect::<Vec<_>>().map(ExprKind::List);
         let list = comprehension
             .or(elements)
             .delimited_by(just(Token::LBracket), just(Token::RBracket))
-            .map_with(|kind, e| Expr {
-                kind,
-                span: sp(e.span()),
-            })
+            .map_with(|kind, e| Expr { kind, span: sp(e.span()) })
             .recover_with(via_parser(nested_delimiters(
                 Token::LBracket,
                 Token::RBracket,
-                [
-                    (Token::LParen, Token::RParen),
-                    (Token::LBrace, Token::RBrace),
-                ],
-                |s| Expr {
-                    kind: ExprKind::Error,
-                    span: sp(s),
-                },
+                [(Token::LParen, Token::RParen), (Token::LBrace, Token::RBrace)],
+                |s| Expr { kind: ExprKind::Error, span: sp(s) },
             )));
 
         let paren = expr
             .clone()
             .delimited_by(just(Token::LParen), just(Token::RParen))
-            .map_with(|inner, e| Expr {
-                kind: ExprKind::Paren(Box::new(inner)),
-                span: sp(e.span()),
-            });
+            .map_with(|inner, e| Expr { kind: ExprKind::Paren(Box::new(inner)), span: sp(e.span()) });
 
         let conditional = just(Token::If)
             .ignore_then(expr.clone())
@@ -339,24 +259,11 @@ where
             .then_ignore(just(Token::Else))
             .then(expr.clone())
             .map_with(|((cond, then), otherwise), e| Expr {
-                kind: ExprKind::If {
-                    cond: Box::new(cond),
-                    then: Box::new(then),
-                    otherwise: Box::new(otherwise),
-                },
+                kind: ExprKind::If { cond: Box::new(cond), then: Box::new(then), otherwise: Box::new(otherwise) },
                 span: sp(e.span()),
             });
 
-        let primary = choice((
-            lit,
-            string,
-            name_or_record,
-            record,
-            list,
-            paren,
-            conditional,
-        ))
-        .labelled("an expression");
+        let primary = choice((lit, string, name_or_record, record, list, paren, conditional)).labelled("an expression");
 
         let arg = ident()
             .then_ignore(just(Token::Colon))
@@ -378,50 +285,29 @@ where
             args.map(|(args, span)| Postfix::Call(args, span)),
         ));
         let postfix = primary.foldl(postfix_op.repeated(), |base, op| match op {
-            Postfix::Field(name) => Expr {
-                span: base.span.to(name.span),
-                kind: ExprKind::Field {
-                    base: Box::new(base),
-                    name,
-                },
-            },
-            Postfix::Call(args, span) => Expr {
-                span: base.span.to(span),
-                kind: ExprKind::Call {
-                    callee: Box::new(base),
-                    args,
-                },
-            },
+            Postfix::Field(name) => {
+                Expr { span: base.span.to(name.span), kind: ExprKind::Field { base: Box::new(base), name } }
+            }
+            Postfix::Call(args, span) => {
+                Expr { span: base.span.to(span), kind: ExprKind::Call { callee: Box::new(base), args } }
+            }
         });
 
-        let unary_op = select! { Token::Minus => UnOp::Neg, Token::Not => UnOp::Not }
-            .map_with(|op, e| (op, sp(e.span())));
-        let unary = unary_op
-            .repeated()
-            .foldr(postfix, |(op, span), operand| Expr {
-                span: span.to(operand.span),
-                kind: ExprKind::Unary {
-                    op,
-                    operand: Box::new(operand),
-                },
-            });
+        let unary_op =
+            select! { Token::Minus => UnOp::Neg, Token::Not => UnOp::Not }.map_with(|op, e| (op, sp(e.span())));
+        let unary = unary_op.repeated().foldr(postfix, |(op, span), operand| Expr {
+            span: span.to(operand.span),
+            kind: ExprKind::Unary { op, operand: Box::new(operand) },
+        });
 
         let op = |table: &'static [(Token<'static>, BinOp)]| {
-            any()
-                .filter(move |t: &Token<'s>| table.iter().any(|(tok, _)| tok == t))
-                .map_with(move |t, e| {
-                    let op = table
-                        .iter()
-                        .find(|(tok, _)| *tok == t)
-                        .map(|(_, op)| *op)
-                        .unwrap_or(BinOp::Add);
-                    (op, sp(e.span()))
-                })
+            any().filter(move |t: &Token<'s>| table.iter().any(|(tok, _)| tok == t)).map_with(move |t, e| {
+                let op = table.iter().find(|(tok, _)| *tok == t).map(|(_, op)| *op).unwrap_or(BinOp::Add);
+                (op, sp(e.span()))
+            })
         };
-        static MUL: &[(Token<'static>, BinOp)] =
-            &[(Token::Star, BinOp::Mul), (Token::Slash, BinOp::Div)];
-        static ADD: &[(Token<'static>, BinOp)] =
-            &[(Token::Plus, BinOp::Add), (Token::Minus, BinOp::Sub)];
+        static MUL: &[(Token<'static>, BinOp)] = &[(Token::Star, BinOp::Mul), (Token::Slash, BinOp::Div)];
+        static ADD: &[(Token<'static>, BinOp)] = &[(Token::Plus, BinOp::Add), (Token::Minus, BinOp::Sub)];
         static CMP: &[(Token<'static>, BinOp)] = &[
             (Token::EqEq, BinOp::Eq),
             (Token::NotEq, BinOp::Ne),
@@ -433,36 +319,17 @@ where
         static AND: &[(Token<'static>, BinOp)] = &[(Token::And, BinOp::And)];
         static OR: &[(Token<'static>, BinOp)] = &[(Token::Or, BinOp::Or)];
 
-        let product = unary
-            .clone()
-            .foldl(op(MUL).then(unary).repeated(), |l, ((op, s), r)| {
-                bin(op, s, l, r)
-            })
-            .boxed();
-        let sum = product
-            .clone()
-            .foldl(op(ADD).then(product).repeated(), |l, ((op, s), r)| {
-                bin(op, s, l, r)
-            })
-            .boxed();
-        let comparison = sum
-            .clone()
-            .then(op(CMP).then(sum).or_not())
-            .map(|(l, rest)| match rest {
-                Some(((op, s), r)) => bin(op, s, l, r),
-                None => l,
-            });
-        let conjunction = comparison
-            .clone()
-            .foldl(op(AND).then(comparison).repeated(), |l, ((op, s), r)| {
-                bin(op, s, l, r)
-            })
-            .boxed();
+        let product = unary.clone().foldl(op(MUL).then(unary).repeated(), |l, ((op, s), r)| bin(op, s, l, r)).boxed();
+        let sum = product.clone().foldl(op(ADD).then(product).repeated(), |l, ((op, s), r)| bin(op, s, l, r)).boxed();
+        let comparison = sum.clone().then(op(CMP).then(sum).or_not()).map(|(l, rest)| match rest {
+            Some(((op, s), r)) => bin(op, s, l, r),
+            None => l,
+        });
+        let conjunction =
+            comparison.clone().foldl(op(AND).then(comparison).repeated(), |l, ((op, s), r)| bin(op, s, l, r)).boxed();
         conjunction
             .clone()
-            .foldl(op(OR).then(conjunction).repeated(), |l, ((op, s), r)| {
-                bin(op, s, l, r)
-            })
+            .foldl(op(OR).then(conjunction).repeated(), |l, ((op, s), r)| bin(op, s, l, r))
             .labelled("an expression")
             .boxed()
     })
@@ -479,42 +346,25 @@ where
                     StrPart::Interp(_) => String::new(),
                 })
                 .collect();
-            Key::Str {
-                value,
-                span: sp(e.span()),
-            }
+            Key::Str { value, span: sp(e.span()) }
         }));
-    let field = key
-        .then_ignore(just(Token::Eq))
-        .then(expr.clone())
-        .map(|(key, value)| EntryKind::Field { key, value });
-    let nested = ident()
-        .then(ident())
-        .then(block_slot.clone())
-        .map(|((kind, name), body)| EntryKind::Nested { kind, name, body });
+    let field = key.then_ignore(just(Token::Eq)).then(expr.clone()).map(|(key, value)| EntryKind::Field { key, value });
+    let nested = ident().then(ident()).then(block_slot.clone()).map(|((kind, name), body)| EntryKind::Nested {
+        kind,
+        name,
+        body,
+    });
     let entry = choice((nested, field))
         .labelled("a field (`name = value`)")
-        .map_with(|kind, e| {
-            Some(Entry {
-                doc: None,
-                kind,
-                span: sp(e.span()),
-            })
-        })
-        .recover_with(skip_then_retry_until(
-            any().ignored(),
-            choice((just(Token::RBrace).ignored(), end())),
-        ));
+        .map_with(|kind, e| Some(Entry { doc: None, kind, span: sp(e.span()) }))
+        .recover_with(skip_then_retry_until(any().ignored(), choice((just(Token::RBrace).ignored(), end()))));
     block_slot.define(
         entry
             .then_ignore(optional_comma())
             .repeated()
             .collect::<Vec<_>>()
             .delimited_by(just(Token::LBrace), just(Token::RBrace))
-            .map_with(|entries, e| Block {
-                entries: entries.into_iter().flatten().collect(),
-                span: sp(e.span()),
-            }),
+            .map_with(|entries, e| Block { entries: entries.into_iter().flatten().collect(), span: sp(e.span()) }),
     );
     (expr, block_slot.boxed())
 }
@@ -529,9 +379,7 @@ where
     E::Error: LabelError<'t, I, &'static str>,
 {
     let text = select! { Token::StrText(raw) => StrPart::Text(unescape(raw)) };
-    let interp = expr
-        .delimited_by(just(Token::InterpOpen), just(Token::InterpClose))
-        .map(StrPart::Interp);
+    let interp = expr.delimited_by(just(Token::InterpOpen), just(Token::InterpClose)).map(StrPart::Interp);
     just(Token::StrStart)
         .ignore_then(text.or(interp).repeated().collect::<Vec<_>>())
         .then_ignore(just(Token::StrEnd))

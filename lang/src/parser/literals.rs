@@ -60,10 +60,7 @@ where
             };
             // The lexer has already turned unreadable numbers into `BadNumber`.
             match value {
-                Ok(value) => ExprKind::Literal(Literal {
-                    value,
-                    text: text.to_string(),
-                }),
+                Ok(value) => ExprKind::Literal(Literal { value, text: text.to_string() }),
                 Err(_) => ExprKind::Error,
             }
         })
@@ -82,17 +79,12 @@ fn int(t: &str) -> Result<LitValue, String> {
 }
 
 fn float(t: &str) -> Result<LitValue, String> {
-    digits(t)
-        .parse::<f64>()
-        .map(LitValue::Float)
-        .map_err(|_| "is not a number".into())
+    digits(t).parse::<f64>().map(LitValue::Float).map_err(|_| "is not a number".into())
 }
 
 /// Splits `1.5s` into 1.5 and `s`.
 fn number_and_unit(t: &str) -> (String, &str) {
-    let cut = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '_' || c == '.'))
-        .unwrap_or(t.len());
+    let cut = t.find(|c: char| !(c.is_ascii_digit() || c == '_' || c == '.')).unwrap_or(t.len());
     (digits(&t[..cut]), &t[cut..])
 }
 
@@ -116,9 +108,7 @@ fn whole(number: &str, factor: u64, unit_name: &str) -> Result<u64, String> {
     if scale % denominator != 0 {
         return Err(format!("is not a whole number of {unit_name} units"));
     }
-    total = total
-        .checked_add((scale / denominator) as u64)
-        .ok_or_else(too_large)?;
+    total = total.checked_add((scale / denominator) as u64).ok_or_else(too_large)?;
     Ok(total)
 }
 
@@ -148,10 +138,7 @@ fn bytes(t: &str) -> Result<LitValue, String> {
 
 fn percent(t: &str) -> Result<LitValue, String> {
     let (number, _) = number_and_unit(t);
-    number
-        .parse::<f64>()
-        .map(LitValue::Percent)
-        .map_err(|_| "is not a number".into())
+    number.parse::<f64>().map(LitValue::Percent).map_err(|_| "is not a number".into())
 }
 
 /// Decodes the escapes the lexer accepted; an invalid one was reported there and is kept as written.

@@ -43,9 +43,7 @@ pub fn parse(file: FileId, src: &str) -> Parsed {
     lexical.sort_unstable();
 
     // Declarations parse independently, so a large file is split across the cores.
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(4);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
     let mut items = Vec::new();
     if threads > 1 && chunks.len() >= PARALLEL_THRESHOLD {
         let per_thread = chunks.len().div_ceil(threads);
@@ -54,10 +52,7 @@ pub fn parse(file: FileId, src: &str) -> Parsed {
                 .chunks(per_thread)
                 .map(|part| scope.spawn(|| parse_declarations(file, part, &lexical)))
                 .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_default())
-                .collect()
+            handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
         });
         for (mut part_items, part_diags) in results {
             items.append(&mut part_items);
@@ -70,11 +65,7 @@ pub fn parse(file: FileId, src: &str) -> Parsed {
     }
     let mut file_ast = SourceFile { items };
     docs::attach(src, &lexed.comments, &mut file_ast);
-    Parsed {
-        file: file_ast,
-        comments: lexed.comments,
-        diagnostics,
-    }
+    Parsed { file: file_ast, comments: lexed.comments, diagnostics }
 }
 
 type Spanned<'s> = (Token<'s>, SimpleSpan);
@@ -90,11 +81,7 @@ type ChunkInput<'t, 's> = chumsky::input::MappedInput<
 const PARALLEL_THRESHOLD: usize = 2048;
 
 /// Parses declarations in order. `lexical` holds the sorted offsets of lexical errors.
-fn parse_declarations(
-    file: FileId,
-    chunks: &[&[Spanned<'_>]],
-    lexical: &[usize],
-) -> (Vec<Item>, Vec<Diagnostic>) {
+fn parse_declarations(file: FileId, chunks: &[&[Spanned<'_>]], lexical: &[usize]) -> (Vec<Item>, Vec<Diagnostic>) {
     // Most declarations are well formed: a first pass with chumsky's empty error type builds
     // them without the cost of rich errors; only a declaration that fails is parsed again
     // with rich errors and recovery, to report it.
@@ -108,15 +95,10 @@ fn parse_declarations(
         // A lexical error is the root cause of whatever the parser would say about the same
         // declaration, so the parser's complaints are dropped there.
         let first_at_or_after = lexical.partition_point(|&offset| offset < chunk_start);
-        let lexical_error = lexical
-            .get(first_at_or_after)
-            .is_some_and(|&offset| offset < chunk_end);
+        let lexical_error = lexical.get(first_at_or_after).is_some_and(|&offset| offset < chunk_end);
         let delimiter_problem = check_delimiters(file, chunk);
         if !lexical_error && delimiter_problem.is_none() {
-            if let (Some(item), errs) = fast
-                .parse(chunk_input(chunk, chunk_end))
-                .into_output_errors()
-            {
+            if let (Some(item), errs) = fast.parse(chunk_input(chunk, chunk_end)).into_output_errors() {
                 if errs.is_empty() {
                     items.push(item);
                     continue;
@@ -131,24 +113,13 @@ fn parse_declarations(
             }
             // The bracket error is the root cause: keep whatever tree recovery builds,
             // but not the parser's own complaints about the same brackets.
-            let (item, _) = rich
-                .parse(chunk_input(chunk, chunk_end))
-                .into_output_errors();
+            let (item, _) = rich.parse(chunk_input(chunk, chunk_end)).into_output_errors();
             items.extend(item);
             continue;
         }
-        let (item, errs) = rich
-            .parse(chunk_input(chunk, chunk_end))
-            .into_output_errors();
-        let errs = if lexical_error {
-            Vec::new()
-        } else {
-            errors::first_independent(errs)
-        };
-        diagnostics.extend(
-            errs.into_iter()
-                .map(|e| errors::to_diagnostic(file, e, Span::new(chunk_start, chunk_end))),
-        );
+        let (item, errs) = rich.parse(chunk_input(chunk, chunk_end)).into_output_errors();
+        let errs = if lexical_error { Vec::new() } else { errors::first_independent(errs) };
+        diagnostics.extend(errs.into_iter().map(|e| errors::to_diagnostic(file, e, Span::new(chunk_start, chunk_end))));
         items.extend(item);
     }
     (items, diagnostics)
@@ -156,27 +127,18 @@ fn parse_declarations(
 
 fn chunk_input<'t, 's>(chunk: &'t [Spanned<'s>], end: usize) -> ChunkInput<'t, 's> {
     let eoi = SimpleSpan::from(end..end);
-    chunk.map(
-        eoi,
-        (|(t, s)| (t, s)) as fn(&'t Spanned<'s>) -> (&'t Token<'s>, &'t SimpleSpan),
-    )
+    chunk.map(eoi, (|(t, s)| (t, s)) as fn(&'t Spanned<'s>) -> (&'t Token<'s>, &'t SimpleSpan))
 }
 
 /// Splits tokens into runs that each start at a declaration keyword at the start of a line.
 /// Tokens before the first keyword form a run of their own, so they are reported rather
 /// than dropped. (A keyword inside a line, as in `let type = 3`, is a mistake in that
 /// declaration, not the start of another.)
-fn declarations<'a, 's>(
-    src: &str,
-    tokens: &'a [(Token<'s>, SimpleSpan)],
-) -> Vec<&'a [(Token<'s>, SimpleSpan)]> {
+fn declarations<'a, 's>(src: &str, tokens: &'a [(Token<'s>, SimpleSpan)]) -> Vec<&'a [(Token<'s>, SimpleSpan)]> {
     let mut chunks = Vec::new();
     let mut start = 0;
     for (i, (tok, span)) in tokens.iter().enumerate() {
-        if i > start
-            && tok.starts_declaration()
-            && src[tokens[i - 1].1.end..span.start].contains('\n')
-        {
+        if i > start && tok.starts_declaration() && src[tokens[i - 1].1.end..span.start].contains('\n') {
             chunks.push(&tokens[start..i]);
             start = i;
         }
@@ -196,9 +158,14 @@ fn check_delimiters(file: FileId, chunk: &[(Token<'_>, SimpleSpan)]) -> Option<D
                 open.push((*tok, *span));
                 if open.len() > MAX_NESTING {
                     return Some(
-                        Diagnostic::error(&codes::TOO_DEEPLY_NESTED, file, Span::from(*span), format!("brackets nested more than {MAX_NESTING} deep"))
-                            .with_primary_label("this bracket is too deep")
-                            .with_help("flatten the value, for example with `let` declarations for the inner parts"),
+                        Diagnostic::error(
+                            &codes::TOO_DEEPLY_NESTED,
+                            file,
+                            Span::from(*span),
+                            format!("brackets nested more than {MAX_NESTING} deep"),
+                        )
+                        .with_primary_label("this bracket is too deep")
+                        .with_help("flatten the value, for example with `let` declarations for the inner parts"),
                     );
                 }
                 continue;
@@ -217,11 +184,7 @@ fn check_delimiters(file: FileId, chunk: &[(Token<'_>, SimpleSpan)]) -> Option<D
                         format!("unclosed {opener}"),
                     )
                     .with_primary_label(format!("this {opener} is never closed"))
-                    .with_label(
-                        file,
-                        Span::from(*span),
-                        format!("expected {} before this {closer}", closing(opener)),
-                    )
+                    .with_label(file, Span::from(*span), format!("expected {} before this {closer}", closing(opener)))
                     .with_help(format!("add the missing {}", closing(opener))),
                 );
             }
@@ -241,19 +204,10 @@ fn check_delimiters(file: FileId, chunk: &[(Token<'_>, SimpleSpan)]) -> Option<D
     let (opener, open_span) = open.pop()?;
     let end = chunk.last().map(|(_, s)| s.end).unwrap_or(open_span.end);
     Some(
-        Diagnostic::error(
-            &codes::UNCLOSED_DELIMITER,
-            file,
-            Span::from(open_span),
-            format!("unclosed {opener}"),
-        )
-        .with_primary_label(format!("this {opener} is never closed"))
-        .with_label(
-            file,
-            Span::new(end, end),
-            format!("expected {} before here", closing(opener)),
-        )
-        .with_help(format!("add the missing {}", closing(opener))),
+        Diagnostic::error(&codes::UNCLOSED_DELIMITER, file, Span::from(open_span), format!("unclosed {opener}"))
+            .with_primary_label(format!("this {opener} is never closed"))
+            .with_label(file, Span::new(end, end), format!("expected {} before here", closing(opener)))
+            .with_help(format!("add the missing {}", closing(opener))),
     )
 }
 
