@@ -99,7 +99,15 @@ fn examples_check_clean_and_their_programs_are_snapshotted() {
         let again = serde_json::to_string_pretty(conv_compiler::check(&sources).program.as_ref().unwrap()).unwrap();
         assert_eq!(json, again, "evaluation is deterministic");
         let stem = dir.file_name().unwrap().to_string_lossy().into_owned();
-        snapshot_settings("eval", &dir).bind(|| insta::assert_snapshot!(stem, json));
+        snapshot_settings("eval", &dir).bind(|| insta::assert_snapshot!(stem.clone(), json));
+        let graph = conv_graph::build(checked.program.as_ref().unwrap());
+        // The small examples' graphs are reviewed whole; the large ones are checked by shape.
+        if graph.graph.node_count() < 100 {
+            snapshot_settings("graph", &dir).bind(|| insta::assert_snapshot!(stem, conv_graph::to_mermaid(&graph)));
+        }
+        let value: serde_json::Value = serde_json::from_str(&conv_graph::to_json(&graph)).unwrap();
+        assert!(value["nodes"].as_array().is_some_and(|n| !n.is_empty()), "graph JSON has nodes");
+        assert!(value["edges"].as_array().is_some_and(|e| !e.is_empty()), "graph JSON has edges");
     }
 }
 

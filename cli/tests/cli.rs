@@ -107,7 +107,7 @@ fn twenty_thousand_nested_brackets_are_refused_cleanly() {
 }
 
 #[test]
-fn fifty_megabyte_file_is_checked_without_failing() {
+fn fifty_megabyte_file_is_refused_with_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();
     let decl = "service api_0 {\n  version = \"1.0.0\"\n  replicas = 2\n  gates = [http_ok(path: \"/healthz\")]\n}\n\n";
     let mut text = String::with_capacity(50 << 20);
@@ -118,8 +118,11 @@ fn fifty_megabyte_file_is_checked_without_failing() {
     }
     std::fs::write(dir.path().join("big.conv"), &text).unwrap();
     let out = conv(&["check", "big.conv"], dir.path());
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(stderr(&out).contains("big.conv: ok"));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("[E0109] Error: file is too large: 50 MiB"), "{}", stderr(&out));
+    let fmt = conv(&["fmt", "big.conv"], dir.path());
+    assert_eq!(fmt.status.code(), Some(1), "{}", stderr(&fmt));
+    assert_eq!(std::fs::metadata(dir.path().join("big.conv")).unwrap().len(), text.len() as u64, "not rewritten");
 }
 
 #[test]

@@ -2,6 +2,9 @@
 
 use conv_lang::{Diagnostic, FileId, Span, codes};
 
+/// Larger files are refused (E0109) rather than ground through.
+pub const MAX_FILE_BYTES: usize = 32 << 20;
+
 #[derive(Debug, Clone)]
 pub struct Source {
     pub id: FileId,
@@ -59,6 +62,23 @@ impl Sources {
 
     /// [`Sources::add_bytes`] with an explicit module path.
     pub fn add_module_bytes(&mut self, name: impl Into<String>, module: impl Into<String>, bytes: Vec<u8>) -> FileId {
+        if bytes.len() > MAX_FILE_BYTES {
+            let size = bytes.len();
+            let id = self.add_module(name, module, String::new());
+            self.load_diagnostics.push(
+                Diagnostic::error(
+                    &codes::FILE_TOO_LARGE,
+                    id,
+                    Span::new(0, 0),
+                    format!("file is too large: {} MiB", size >> 20),
+                )
+                .with_primary_label("not read")
+                .with_note(format!("conv reads .conv files of up to {} MiB", MAX_FILE_BYTES >> 20))
+                .with_help("split the program across several files of one directory"),
+            );
+            self.unparsable.push(id);
+            return id;
+        }
         match String::from_utf8(bytes) {
             Ok(text) => self.add_module(name, module, text),
             Err(err) => {

@@ -1,5 +1,6 @@
 //! The front end's diagnostic codes, one module each with its explanation.
 
+mod file_too_large;
 mod invalid_escape;
 mod invalid_number;
 mod not_utf8;
@@ -9,6 +10,7 @@ mod unclosed_delimiter;
 mod unexpected_character;
 mod unterminated_string;
 
+pub use file_too_large::FILE_TOO_LARGE;
 pub use invalid_escape::INVALID_ESCAPE;
 pub use invalid_number::INVALID_NUMBER;
 pub use not_utf8::NOT_UTF8;
@@ -30,4 +32,5 @@ pub static ALL: &[&Code] = &[
     &UNCLOSED_DELIMITER,
     &TOO_DEEPLY_NESTED,
     &NOT_UTF8,
+    &FILE_TOO_LARGE,
 ];
