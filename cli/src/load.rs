@@ -78,6 +78,7 @@ pub fn load_program(path: &Path) -> Result<Sources, LoadError> {
 }
 
 pub fn display_name(path: &Path) -> String {
-    let shown = path.strip_prefix("./").unwrap_or(path);
-    shown.display().to_string()
+    let shown = path.strip_prefix("./").unwrap_or(path).display().to_string();
+    let shown = shown.trim_end_matches('/');
+    if shown.is_empty() { ".".to_string() } else { shown.to_string() }
 }

@@ -78,6 +78,80 @@ enum Command {
         #[arg(long, value_enum, default_value_t = commands::graph::GraphFormat::Mermaid)]
         format: commands::graph::GraphFormat,
     },
+    /// Show what apply would change: per release, the stages with their sites, changes,
+    /// gates and approvals, and the rollback path.
+    ///
+    /// Exit status: 0, or with --detailed-exitcode 0 no changes, 2 changes; 1 errors.
+    ///
+    /// Examples:
+    ///   conv plan examples/quickstart
+    ///   conv plan deploy/ --format markdown > plan.md   # for a pull-request comment
+    ///   conv plan deploy/ -o plan.json                   # apply later with `conv apply plan.json`
+    Plan {
+        /// The program (default: the current directory).
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        #[arg(long, value_enum, default_value_t = commands::runtime::PlanFormat::Text)]
+        format: commands::runtime::PlanFormat,
+        /// Also save the plan as JSON to this file.
+        #[arg(short = 'o', long = "out")]
+        out: Option<PathBuf>,
+        /// Exit 2 when there are changes, 0 when there are none.
+        #[arg(long)]
+        detailed_exitcode: bool,
+        /// Override a `let` of the program with a string: `--set api_version=1.5.0`.
+        #[arg(long = "set", value_name = "NAME=VALUE")]
+        set: Vec<String>,
+    },
+    /// Plan and apply: roll out stage by stage, gated by health signals; a failed stage
+    /// rolls its whole release back.
+    ///
+    /// With a program, shows the plan and asks to confirm (--yes skips the question; with
+    /// no terminal, --yes is required). With a saved plan (plan.json), applies it only if
+    /// live state is still what the plan was made against.
+    ///
+    /// Examples:
+    ///   conv apply examples/quickstart --yes
+    ///   conv apply plan.json
+    Apply {
+        /// A program, or a plan saved with `conv plan -o plan.json`.
+        #[arg(default_value = ".")]
+        target: PathBuf,
+        /// Apply without asking.
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// Override a `let` of the program with a string: `--set api_version=1.5.0`.
+        #[arg(long = "set", value_name = "NAME=VALUE")]
+        set: Vec<String>,
+    },
+    /// Show sites x services: versions, instances up, health, and where the rollout stands.
+    Status {
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        #[arg(long, value_enum, default_value_t = commands::runtime::StatusFormat::Table)]
+        format: commands::runtime::StatusFormat,
+        /// Override a `let` of the program with a string: `--set api_version=1.5.0`.
+        #[arg(long = "set", value_name = "NAME=VALUE")]
+        set: Vec<String>,
+    },
+    /// Approve a stage that waits for approval, from another terminal.
+    ///
+    /// Example: conv approve storefront production examples/quickstart
+    Approve {
+        release: String,
+        stage: String,
+        /// The program whose state to write (default: the current directory).
+        #[arg(default_value = ".")]
+        path: PathBuf,
+    },
+    /// Stop everything conv started for the project.
+    Destroy {
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Stop without asking.
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
     /// Rewrite .conv files in the canonical format (there are no options).
     ///
     /// Files with syntax errors are never rewritten: their errors are shown and the exit
@@ -133,6 +207,13 @@ fn main() -> ExitCode {
         Command::Check { paths, format } => commands::check::run(&paths, format, color),
         Command::Eval { path, format: EvalFormat::Json } => commands::eval::run(&path, color),
         Command::Graph { path, format } => commands::graph::run(&path, format, color),
+        Command::Plan { path, format, out, detailed_exitcode, set } => {
+            commands::runtime::plan_cmd(&path, &set, format, out.as_deref(), detailed_exitcode, color)
+        }
+        Command::Apply { target, yes, set } => commands::runtime::apply_cmd(&target, &set, yes, color),
+        Command::Status { path, format, set } => commands::runtime::status_cmd(&path, &set, format, color),
+        Command::Approve { release, stage, path } => commands::runtime::approve_cmd(&release, &stage, &path),
+        Command::Destroy { path, yes } => commands::runtime::destroy_cmd(&path, yes),
         Command::Fmt { paths, check } => commands::fmt::run(&paths, check, color),
         Command::Explain { code, list } => commands::explain::run(code.as_deref(), list),
     };

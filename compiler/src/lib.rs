@@ -58,10 +58,52 @@ pub fn add_stdlib(sources: &mut Sources) -> Vec<FileId> {
 /// Runs the whole pipeline over a program. `sources` should hold the user's files; the
 /// standard library is added here.
 pub fn check(sources: &Sources) -> Checked {
+    check_with(sources, &[])
+}
+
+/// A `--set NAME=VALUE` from the command line: replaces the value of the program's `let NAME`
+/// with the string VALUE, as if it were written in the file.
+#[derive(Clone, Debug)]
+pub struct Override {
+    pub name: String,
+    pub value: String,
+}
+
+/// Overrides naming no `let` of the program.
+pub fn unknown_overrides<'o>(sources: &Sources, overrides: &'o [Override]) -> Vec<&'o str> {
+    overrides
+        .iter()
+        .filter(|o| {
+            !sources.iter().any(|s| {
+                conv_lang::parse(s.id, &s.text)
+                    .file
+                    .items
+                    .iter()
+                    .any(|i| matches!(&i.kind, conv_lang::ast::ItemKind::Let(l) if l.name.name == o.name))
+            })
+        })
+        .map(|o| o.name.as_str())
+        .collect()
+}
+
+/// [`check`] with `let` overrides applied to the user's files.
+pub fn check_with(sources: &Sources, overrides: &[Override]) -> Checked {
     let mut all = sources.clone();
     let std_ids = add_stdlib(&mut all);
     let mut diagnostics: Vec<Diagnostic> = all.load_diagnostics().to_vec();
-    let parsed: Vec<(FileId, Parsed)> = all.iter().map(|s| (s.id, conv_lang::parse(s.id, &s.text))).collect();
+    let mut parsed: Vec<(FileId, Parsed)> = all.iter().map(|s| (s.id, conv_lang::parse(s.id, &s.text))).collect();
+    for (id, p) in &mut parsed {
+        if std_ids.contains(id) {
+            continue;
+        }
+        for item in &mut p.file.items {
+            if let conv_lang::ast::ItemKind::Let(l) = &mut item.kind {
+                if let Some(o) = overrides.iter().find(|o| o.name == l.name.name) {
+                    l.value.kind = conv_lang::ast::ExprKind::Str(vec![conv_lang::ast::StrPart::Text(o.value.clone())]);
+                }
+            }
+        }
+    }
     for (_, p) in &parsed {
         diagnostics.extend(p.diagnostics.iter().cloned());
     }

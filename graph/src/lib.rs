@@ -6,7 +6,7 @@
 //! dependency order, then the stage bakes, then its gates are checked. Each release also
 //! carries its rollback path: which services revert, where, in which order.
 
-mod build;
+pub mod build;
 mod render;
 
 pub use build::build;

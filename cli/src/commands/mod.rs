@@ -5,6 +5,7 @@ pub mod eval;
 pub mod explain;
 pub mod fmt;
 pub mod graph;
+pub mod runtime;
 
 /// Exit status: success, or no errors.
 pub const OK: u8 = 0;

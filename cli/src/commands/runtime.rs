@@ -1,0 +1,298 @@
+//! `conv plan`, `conv apply`, `conv status`, `conv approve`, `conv destroy`: the commands
+//! that observe and change live state through the runtime.
+
+use super::{FAILED, FOUND, OK};
+use conv_cli::{load, render};
+use conv_model::Program;
+use conv_runtime::apply::{self, Outcome};
+use conv_runtime::local::LocalProvider;
+use conv_runtime::plan::{self, Plan};
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatusFormat {
+    Table,
+    Json,
+}
+
+/// The program root: a directory itself, or a file's folder. State lives in `<root>/.conv`.
+fn root_of(path: &Path) -> PathBuf {
+    if path.is_dir() {
+        path.to_path_buf()
+    } else {
+        path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+    }
+}
+
+/// Compiles the program, printing its diagnostics; `None` (and the exit status) on errors.
+fn compile(path: &Path, overrides: &[String], color: bool) -> Result<Program, u8> {
+    let sources = load::load_program(path).map_err(|err| {
+        eprintln!("error: {err}");
+        FAILED
+    })?;
+    let mut parsed = Vec::new();
+    for o in overrides {
+        let Some((name, value)) = o.split_once('=') else {
+            eprintln!("error: `--set {o}` must be NAME=VALUE");
+            return Err(FAILED);
+        };
+        parsed.push(conv_compiler::Override { name: name.trim().to_string(), value: value.to_string() });
+    }
+    let unknown = conv_compiler::unknown_overrides(&sources, &parsed);
+    if !unknown.is_empty() {
+        eprintln!("error: `--set` names no `let` of the program: {}", unknown.join(", "));
+        return Err(FAILED);
+    }
+    let checked = conv_compiler::check_with(&sources, &parsed);
+    eprint!("{}", render::human(&checked.diagnostics, &checked.sources, color));
+    checked.program.clone().ok_or_else(|| {
+        eprintln!("{}: {}", load::display_name(path), render::summary(checked.error_count(), checked.warning_count()));
+        FOUND
+    })
+}
+
+pub fn plan_cmd(
+    path: &Path,
+    set: &[String],
+    format: PlanFormat,
+    out: Option<&Path>,
+    detailed: bool,
+    color: bool,
+) -> u8 {
+    let program = match compile(path, set, color) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let root = root_of(path);
+    let provider = LocalProvider::new(&root);
+    let plan = plan::make_plan(&root, &program, &provider.observe(&program));
+    if let Some(out) = out {
+        let json = match serde_json::to_vec_pretty(&plan) {
+            Ok(j) => j,
+            Err(err) => {
+                eprintln!("error: cannot serialize the plan: {err}");
+                return FAILED;
+            }
+        };
+        if let Err(err) = conv_runtime::write_atomically(out, &json) {
+            eprintln!("error: cannot write {}: {err}", out.display());
+            return FAILED;
+        }
+        eprintln!("saved the plan to {}; apply it with `conv apply {}`", out.display(), out.display());
+    }
+    let text = match format {
+        PlanFormat::Text => conv_runtime::render::text(&plan, color && std::io::stdout().is_terminal()),
+        PlanFormat::Markdown => conv_runtime::render::markdown(&plan),
+        PlanFormat::Json => serde_json::to_string_pretty(&plan).unwrap_or_default(),
+    };
+    write_stdout(&text);
+    match (detailed, plan.has_changes()) {
+        (true, true) => 2,
+        _ => OK,
+    }
+}
+
+pub fn apply_cmd(target: &Path, set: &[String], yes: bool, color: bool) -> u8 {
+    let is_saved_plan = target.is_file() && target.extension().is_some_and(|e| e == "json");
+    let (plan, root) = if is_saved_plan {
+        let plan: Plan = match std::fs::read_to_string(target)
+            .map_err(|e| e.to_string())
+            .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+        {
+            Ok(p) => p,
+            Err(err) => {
+                eprintln!("error: cannot read the plan {}: {err}", target.display());
+                return FAILED;
+            }
+        };
+        if plan.schema_version != plan::PLAN_SCHEMA_VERSION {
+            eprintln!(
+                "error: {} has plan schema {}; this conv reads schema {}",
+                target.display(),
+                plan.schema_version,
+                plan::PLAN_SCHEMA_VERSION
+            );
+            return FAILED;
+        }
+        let root = plan.root.clone();
+        let provider = LocalProvider::new(&root);
+        let stale = plan::stale_sites(&plan, &provider.observe(&plan.program));
+        if !stale.is_empty() {
+            eprintln!("error: live state changed since the plan was made; refusing to apply {}", target.display());
+            for (addr, then, now) in &stale {
+                eprintln!("  {addr}: planned against `{then}`, now `{now}`");
+            }
+            eprintln!("make a new plan with `conv plan -o {}`", target.display());
+            return FOUND;
+        }
+        (plan, root)
+    } else {
+        let program = match compile(target, set, color) {
+            Ok(p) => p,
+            Err(code) => return code,
+        };
+        let root = root_of(target);
+        let provider = LocalProvider::new(&root);
+        (plan::make_plan(&root, &program, &provider.observe(&program)), root)
+    };
+    let provider = LocalProvider::new(&root);
+    eprint!("{}", conv_runtime::render::text(&plan, color));
+    if !plan.has_changes() {
+        eprintln!("nothing to do: live state matches the program");
+        return OK;
+    }
+    if !yes && !is_saved_plan && !confirm() {
+        eprintln!("not applied");
+        return FAILED;
+    }
+    let log: apply::Log = Arc::new(|line: String| eprintln!("{line}"));
+    match apply::run(&plan, &provider, log) {
+        Outcome::Converged => {
+            eprintln!("applied: every release converged");
+            OK
+        }
+        Outcome::Failed { release, stage, reason, rolled_back, paused } => {
+            eprintln!("\nrelease {release} failed at stage {stage}: {reason}");
+            if paused {
+                eprintln!("the release is paused where it failed");
+            } else {
+                eprintln!(
+                    "rolled back: {}",
+                    if rolled_back.is_empty() { "nothing had changed".to_string() } else { rolled_back.join(", ") }
+                );
+            }
+            FOUND
+        }
+    }
+}
+
+/// Asks on the terminal; with no terminal, refuses (use `--yes`).
+fn confirm() -> bool {
+    if !std::io::stdin().is_terminal() {
+        eprintln!("error: no terminal to confirm on; pass --yes to apply without asking");
+        return false;
+    }
+    eprint!("apply this plan? [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut answer);
+    matches!(answer.trim(), "y" | "Y" | "yes")
+}
+
+pub fn status_cmd(path: &Path, set: &[String], format: StatusFormat, color: bool) -> u8 {
+    let program = match compile(path, set, color) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let provider = LocalProvider::new(&root_of(path));
+    let live = provider.observe(&program);
+    let mut rows = Vec::new();
+    for env in &program.environments {
+        for site in &env.sites {
+            for service in &program.services {
+                let instances = live.instances(&env.name, site, &service.name);
+                let up = instances.iter().filter(|i| i.alive).count();
+                let healthy = instances
+                    .iter()
+                    .filter(|i| {
+                        i.alive
+                            && conv_runtime::gates::http_status(
+                                i.port,
+                                "/healthz",
+                                std::time::Duration::from_millis(500),
+                            )
+                            .is_ok_and(|c| (200..300).contains(&c))
+                    })
+                    .count();
+                let mut versions: Vec<&str> = instances.iter().map(|i| i.version.as_str()).collect();
+                versions.dedup();
+                let state = if instances.is_empty() {
+                    "not deployed"
+                } else if versions.len() == 1 && versions[0] == service.version && healthy == instances.len() {
+                    "converged"
+                } else if versions.contains(&service.version.as_str()) {
+                    "in progress"
+                } else {
+                    "behind"
+                };
+                rows.push(serde_json::json!({
+                    "environment": env.name, "site": site, "service": service.name,
+                    "versions": versions, "desired": service.version,
+                    "instances": instances.len(), "up": up, "healthy": healthy, "state": state,
+                }));
+            }
+        }
+    }
+    match format {
+        StatusFormat::Json => write_stdout(&serde_json::to_string_pretty(&rows).unwrap_or_default()),
+        StatusFormat::Table => {
+            let mut out = format!(
+                "{:<14} {:<14} {:<14} {:<16} {:<10} {:<8} {}\n",
+                "ENVIRONMENT", "SITE", "SERVICE", "VERSION", "UP", "HEALTHY", "STATE"
+            );
+            for r in &rows {
+                let versions: Vec<String> = r["versions"]
+                    .as_array()
+                    .map(|v| v.iter().filter_map(|x| x.as_str().map(String::from)).collect())
+                    .unwrap_or_default();
+                out.push_str(&format!(
+                    "{:<14} {:<14} {:<14} {:<16} {:<10} {:<8} {}\n",
+                    r["environment"].as_str().unwrap_or(""),
+                    r["site"].as_str().unwrap_or(""),
+                    r["service"].as_str().unwrap_or(""),
+                    if versions.is_empty() { "-".to_string() } else { versions.join(",") },
+                    format!("{}/{}", r["up"], r["instances"]),
+                    r["healthy"],
+                    r["state"].as_str().unwrap_or("")
+                ));
+            }
+            write_stdout(&out);
+        }
+    }
+    OK
+}
+
+pub fn approve_cmd(release: &str, stage: &str, path: &Path) -> u8 {
+    let who = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    let state = conv_runtime::state_dir(&root_of(path));
+    match conv_runtime::approval::approve(&state, release, stage, &who) {
+        Ok(_) => {
+            eprintln!("approved {release}/{stage} as {who}");
+            OK
+        }
+        Err(err) => {
+            eprintln!("error: cannot record the approval: {err}");
+            FAILED
+        }
+    }
+}
+
+pub fn destroy_cmd(path: &Path, yes: bool) -> u8 {
+    let provider = LocalProvider::new(&root_of(path));
+    if !yes && !confirm() {
+        eprintln!("nothing stopped");
+        return FAILED;
+    }
+    let stopped = provider.destroy_all();
+    eprintln!("stopped {stopped} instance{}", if stopped == 1 { "" } else { "s" });
+    OK
+}
+
+/// Prints to stdout; a closed pipe (`conv plan | head`) is not an error worth a panic.
+pub fn write_stdout(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    if !text.ends_with('\n') {
+        let _ = out.write_all(b"\n");
+    }
+    let _ = out.flush();
+}

@@ -1,0 +1,213 @@
+//! The runtime end to end: the real `conv` binary rolls real demo-app processes out on the
+//! local provider. Each test works in its own directory with its own ports, and stops every
+//! process it started, whatever happens.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn conv(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_conv"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("conv runs")
+}
+
+fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+/// A project directory whose processes are stopped when the test ends.
+struct Project {
+    dir: tempfile::TempDir,
+}
+
+impl Project {
+    fn new(program: &str) -> Project {
+        let demo = Path::new(env!("CARGO_BIN_EXE_conv")).with_file_name("demo-app");
+        assert!(demo.is_file(), "build demo-app first (`cargo build --workspace`): {} is missing", demo.display());
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("main.conv"), program).unwrap();
+        Project { dir }
+    }
+
+    fn path(&self) -> PathBuf {
+        self.dir.path().to_path_buf()
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        conv(args, self.dir.path())
+    }
+
+    fn status(&self) -> Vec<serde_json::Value> {
+        let out = self.run(&["status", ".", "--format", "json"]);
+        serde_json::from_slice::<Vec<serde_json::Value>>(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)))
+    }
+
+    fn versions(&self, service: &str) -> Vec<String> {
+        self.status()
+            .iter()
+            .filter(|r| r["service"] == service)
+            .flat_map(|r| r["versions"].as_array().cloned().unwrap_or_default())
+            .map(|v| v.as_str().unwrap_or_default().to_string())
+            .collect()
+    }
+}
+
+impl Drop for Project {
+    fn drop(&mut self) {
+        conv(&["destroy", ".", "--yes"], self.dir.path());
+    }
+}
+
+fn program(base_port: u16, db: &str, api: &str, on_failure: &str) -> String {
+    format!(
+        r#"import std.gates.{{http_ok, max_error_rate}}
+
+let db_version = "{db}"
+let api_version = "{api}"
+
+environment production {{
+  provider = local {{ instances_per_site = 2, base_port = {base_port} }}
+  sites = ["p1", "p2"]
+}}
+
+service db {{
+  run = command {{ argv = ["demo-app", "--port", "{{port}}", "--version", "{{version}}"] }}
+  version = db_version
+  gates = [http_ok(window: 1s)]
+}}
+
+service api {{
+  run = command {{ argv = ["demo-app", "--port", "{{port}}", "--version", "{{version}}"] }}
+  version = api_version
+  depends_on = [db]
+  gates = [http_ok(window: 1s), max_error_rate(under: 5%, window: 1s)]
+}}
+
+release shop {{
+  services = [db, api]
+  strategy = rollout {{
+    stage canary {{ env = production, fraction = 50%, bake = 1s }}
+    stage full {{ env = production, bake = 1s }}
+  }}
+  on_failure = {on_failure}
+}}
+"#
+    )
+}
+
+#[test]
+fn a_rollout_converges_and_applying_again_changes_nothing() {
+    let p = Project::new(&program(31000, "1.0.0", "1.0.0", "rollback"));
+    let out = p.run(&["apply", ".", "--yes"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("stage shop/canary: 2 sites of production at 50%"), "{}", text(&out));
+    assert!(text(&out).contains("release shop converged"));
+    assert!(
+        p.status().iter().all(|r| r["state"] == "converged" && r["up"] == 2 && r["healthy"] == 2),
+        "{:?}",
+        p.status()
+    );
+    let again = p.run(&["apply", ".", "--yes"]);
+    assert_eq!(again.status.code(), Some(0));
+    assert!(text(&again).contains("nothing to do"), "{}", text(&again));
+    let plan = p.run(&["plan", ".", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "no changes: {}", text(&plan));
+}
+
+#[test]
+fn a_bad_canary_rolls_back_every_sibling_of_its_release() {
+    let p = Project::new(&program(32000, "1.0.0", "1.0.0", "rollback"));
+    assert_eq!(p.run(&["apply", ".", "--yes"]).status.code(), Some(0));
+    let out = p.run(&["apply", ".", "--yes", "--set", "db_version=2.0.0", "--set", "api_version=2.0.0-bad"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let log = text(&out);
+    assert!(log.contains("release shop failed at stage canary"), "{log}");
+    assert!(log.contains("of api failed"), "names the failing gate's service: {log}");
+    // The sibling db went to 2.0.0 in the canary and must come back too, dependents first.
+    let api_back = log.find("production[\"p2\"]/api #0 back to 1.0.0").expect("api rolled back");
+    let db_back = log.find("production[\"p2\"]/db #0 back to 1.0.0").expect("db rolled back");
+    assert!(api_back < db_back, "api (the dependent) goes back before db: {log}");
+    assert!(p.versions("db").iter().all(|v| v == "1.0.0"), "{:?}", p.versions("db"));
+    assert!(p.versions("api").iter().all(|v| v == "1.0.0"), "{:?}", p.versions("api"));
+}
+
+#[test]
+fn a_saved_plan_is_refused_after_a_live_change() {
+    let p = Project::new(&program(33000, "1.0.0", "1.0.0", "rollback"));
+    assert_eq!(p.run(&["apply", ".", "--yes"]).status.code(), Some(0));
+    let plan_file = p.path().join("plan.json");
+    let saved =
+        p.run(&["plan", ".", "--set", "api_version=1.1.0", "-o", plan_file.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(saved.status.code(), Some(0), "{}", text(&saved));
+    let json: serde_json::Value = serde_json::from_slice(&saved.stdout).unwrap();
+    assert_eq!(json["schema_version"], 1);
+    // Someone stops an instance by hand.
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(p.path().join(".conv/local/production/p1/api/1.json")).unwrap())
+            .unwrap();
+    Command::new("kill").arg(record["pid"].to_string()).status().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let out = p.run(&["apply", plan_file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("live state changed since the plan was made"), "{}", text(&out));
+    assert!(text(&out).contains("production[\"p1\"]/api"), "names the site that differs: {}", text(&out));
+}
+
+#[test]
+fn a_failure_in_one_region_leaves_the_other_and_the_next_apply_touches_it_only() {
+    let program = r#"
+environment west {
+  provider = local { instances_per_site = 1, base_port = 34000 }
+  sites = ["w1"]
+}
+
+environment east {
+  provider = local { instances_per_site = 1, base_port = 34100 }
+  sites = ["e1"]
+}
+
+service web {
+  run = command { argv = ["demo-app", "--port", "{port}", "--version", "{version}"] }
+  version = "1.0.0"
+}
+
+release site {
+  services = [web]
+  strategy = rollout {
+    stage west { env = west, bake = 1s }
+    stage east { env = east, bake = 1s }
+  }
+  on_failure = pause
+}
+"#;
+    let p = Project::new(program);
+    // East's port is taken, so its instance cannot start.
+    let blocker = std::net::TcpListener::bind(("127.0.0.1", 34100)).unwrap();
+    let out = p.run(&["apply", ".", "--yes"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("release site failed at stage east"), "{}", text(&out));
+    assert!(text(&out).contains("paused"), "{}", text(&out));
+    let rows = p.status();
+    let row = |env: &str| rows.iter().find(|r| r["environment"] == env).cloned().unwrap();
+    assert_eq!(row("west")["state"], "converged", "{rows:?}");
+    assert_eq!(row("east")["up"], 0, "east's instance could not start: {rows:?}");
+    drop(blocker);
+    let plan = p.run(&["plan", "."]);
+    assert!(!text(&plan).contains("west[\"w1\"]/web\n"), "west is not in the plan: {}", text(&plan));
+    let again = p.run(&["apply", ".", "--yes"]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    assert!(text(&again).contains("stage site/west: west already converged"), "{}", text(&again));
+    assert!(text(&again).contains("east[\"e1\"]/web #0 1.0.0 up"), "{}", text(&again));
+}
+
+#[test]
+fn apply_without_a_terminal_requires_yes() {
+    let p = Project::new(&program(35000, "1.0.0", "1.0.0", "rollback"));
+    let out = p.run(&["apply", "."]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("pass --yes"), "{}", text(&out));
+    assert!(p.versions("api").is_empty(), "nothing was started");
+}

@@ -1,0 +1,431 @@
+//! Apply: walks a plan stage by stage with tokio. Within a stage, sites deploy in parallel
+//! up to `max_parallel`, services in dependency order; a stage fails when more sites fail
+//! than its budget allows or when a gate fails while it bakes. A failed stage rolls every
+//! service of its release back, in the plan's rollback order, to what ran before, or pauses.
+
+use crate::gates::{self, Sample};
+use crate::live::LiveState;
+use crate::local::{LocalProvider, is_alive};
+use crate::plan::{Plan, ReleasePlan, StagePlan, address};
+use conv_model::program::{duration, trim_float};
+use conv_model::{EnvName, Gate, OnFailure, Program, ServiceName, SiteName};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Converged,
+    /// A stage failed; the release was rolled back (or paused, with `rolled_back` empty).
+    Failed {
+        release: String,
+        stage: String,
+        reason: String,
+        rolled_back: Vec<String>,
+        paused: bool,
+    },
+}
+
+/// Where progress lines go (a terminal, a pipe, a test).
+pub type Log = Arc<dyn Fn(String) + Send + Sync>;
+
+/// How long a started instance has to answer HTTP before it counts as failed.
+const READY_TIMEOUT: Duration = Duration::from_secs(10);
+const PROBE_INTERVAL: Duration = Duration::from_millis(500);
+
+pub fn run(plan: &Plan, provider: &LocalProvider, log: Log) -> Outcome {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_time().build() {
+        Ok(rt) => rt,
+        Err(err) => {
+            return Outcome::Failed {
+                release: String::new(),
+                stage: String::new(),
+                reason: format!("cannot start the runtime: {err}"),
+                rolled_back: Vec::new(),
+                paused: false,
+            };
+        }
+    };
+    runtime.block_on(apply_plan(plan.clone(), provider.clone(), log))
+}
+
+async fn apply_plan(plan: Plan, provider: LocalProvider, log: Log) -> Outcome {
+    let program = Arc::new(plan.program.clone());
+    let before = provider.observe(&program);
+    for release in &plan.releases {
+        let mut touched: Vec<(EnvName, SiteName, ServiceName)> = Vec::new();
+        for stage in &release.stages {
+            if let Err(reason) = run_stage(&program, &provider, release, stage, &mut touched, &log).await {
+                log(format!("stage {}/{} failed: {reason}", release.name, stage.name));
+                let paused = release.on_failure == OnFailure::Pause;
+                let rolled_back = if paused {
+                    log(format!(
+                        "release {} pauses here (on_failure = pause); fix forward with a new version, or `conv rollback {}`",
+                        release.name, release.name
+                    ));
+                    Vec::new()
+                } else {
+                    log(format!("rolling back release {}", release.name));
+                    let p = provider.clone();
+                    let (prog, b, t, r, l) =
+                        (program.clone(), before.clone(), touched.clone(), release.clone(), log.clone());
+                    tokio::task::spawn_blocking(move || rollback(&p, &prog, &b, &t, &r, &l)).await.unwrap_or_default()
+                };
+                return Outcome::Failed {
+                    release: release.name.clone(),
+                    stage: stage.name.clone(),
+                    reason,
+                    rolled_back,
+                    paused,
+                };
+            }
+        }
+        log(format!("release {} converged", release.name));
+    }
+    Outcome::Converged
+}
+
+async fn run_stage(
+    program: &Arc<Program>,
+    provider: &LocalProvider,
+    release: &ReleasePlan,
+    stage: &StagePlan,
+    touched: &mut Vec<(EnvName, SiteName, ServiceName)>,
+    log: &Log,
+) -> Result<(), String> {
+    let changed: Vec<_> = stage.sites.iter().filter(|s| !s.changes.is_empty()).cloned().collect();
+    if changed.is_empty() {
+        log(format!("stage {}/{}: {} already converged", release.name, stage.name, stage.env));
+        return Ok(());
+    }
+    for group in &stage.approvals {
+        wait_for_approval(provider, release, stage, group, log).await;
+    }
+    log(format!(
+        "stage {}/{}: {} site{} of {} at {}%",
+        release.name,
+        stage.name,
+        changed.len(),
+        if changed.len() == 1 { "" } else { "s" },
+        stage.env,
+        trim_float(stage.fraction_percent)
+    ));
+    let limit = stage.max_parallel.map(|m| m as usize).unwrap_or(changed.len()).max(1);
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(limit));
+    let mut tasks = Vec::new();
+    for site in changed {
+        let (sem, p, prog, env, l) =
+            (semaphore.clone(), provider.clone(), program.clone(), stage.env.clone(), log.clone());
+        tasks.push(tokio::spawn(async move {
+            let _permit = sem.acquire_owned().await;
+            let site_name = site.site.clone();
+            let result = tokio::task::spawn_blocking(move || deploy_site(&p, &prog, &env, &site, &l))
+                .await
+                .unwrap_or_else(|e| Err(e.to_string()));
+            (site_name, result)
+        }));
+    }
+    let mut failures = Vec::new();
+    for task in tasks {
+        let Ok((site, result)) = task.await else { continue };
+        for s in &stage.sites {
+            if s.site == site {
+                for c in &s.changes {
+                    let key = (stage.env.clone(), site.clone(), c.service.clone());
+                    if !touched.contains(&key) {
+                        touched.push(key);
+                    }
+                }
+            }
+        }
+        if let Err(why) = result {
+            log(format!("  {}[{:?}] failed: {why}", stage.env, site.as_str()));
+            failures.push((site, why));
+        }
+    }
+    let allowed = (stage.max_failures_percent / 100.0 * stage.sites.len() as f64).floor() as usize;
+    if failures.len() > allowed {
+        let (site, why) = &failures[0];
+        return Err(format!(
+            "{} of {} sites failed, the budget allows {allowed} (first: {}[{:?}]: {why})",
+            failures.len(),
+            stage.sites.len(),
+            stage.env,
+            site.as_str()
+        ));
+    }
+    let (p, prog, s, l) = (provider.clone(), program.clone(), stage.clone(), log.clone());
+    let services: Vec<ServiceName> = release
+        .stages
+        .iter()
+        .flat_map(|st| st.sites.iter().flat_map(|x| x.changes.iter().map(|c| c.service.clone())))
+        .fold(Vec::new(), |mut acc, s| {
+            if !acc.contains(&s) {
+                acc.push(s);
+            }
+            acc
+        });
+    let (rname, sname) = (release.name.clone(), stage.name.clone());
+    tokio::task::spawn_blocking(move || bake_and_check(&p, &prog, &rname, &sname, &s, &services, &l))
+        .await
+        .unwrap_or_else(|e| Err(e.to_string()))?;
+    log(format!("stage {}/{} done", release.name, stage.name));
+    Ok(())
+}
+
+async fn wait_for_approval(provider: &LocalProvider, release: &ReleasePlan, stage: &StagePlan, group: &str, log: &Log) {
+    let mut told = false;
+    loop {
+        if let Some(a) = crate::approval::find(&provider.state_dir, &release.name, &stage.name) {
+            log(format!("stage {}/{} approved by {}", release.name, stage.name, a.by));
+            crate::approval::consume(&provider.state_dir, &release.name, &stage.name);
+            return;
+        }
+        if !told {
+            log(format!("waiting for approval by {group}: run `conv approve {} {}`", release.name, stage.name));
+            told = true;
+        }
+        tokio::time::sleep(PROBE_INTERVAL).await;
+    }
+}
+
+fn deploy_site(
+    provider: &LocalProvider,
+    program: &Program,
+    env: &EnvName,
+    site: &crate::plan::SitePlan,
+    log: &Log,
+) -> Result<(), String> {
+    for change in &site.changes {
+        let Some(service) = program.service(&change.service) else { continue };
+        for (index, port) in &change.instances {
+            let rec = provider.start(env, &site.site, service, *index, *port, &change.version)?;
+            wait_ready(rec.pid, *port)
+                .map_err(|why| format!("{} #{index} {why} (log: {})", change.service, rec.log.display()))?;
+            log(format!(
+                "  {} #{index} {} up on port {port}",
+                address(env, &site.site, &change.service),
+                change.version
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Ready when the instance answers HTTP at all; its health is for the gates to judge.
+fn wait_ready(pid: u32, port: u16) -> Result<(), String> {
+    let deadline = Instant::now() + READY_TIMEOUT;
+    loop {
+        if gates::http_status(port, "/", Duration::from_millis(500)).is_ok() {
+            return Ok(());
+        }
+        if !is_alive(pid) {
+            return Err("exited at start".into());
+        }
+        if Instant::now() > deadline {
+            return Err(format!("did not answer on port {port} within {}", duration(READY_TIMEOUT.as_millis() as u64)));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The ports of the instances of `service` on the new version in the stage's environment.
+fn targets(
+    provider: &LocalProvider,
+    program: &Program,
+    env: &EnvName,
+    service: &ServiceName,
+) -> Vec<(SiteName, u16, u32)> {
+    let Some(e) = program.environment(env) else { return Vec::new() };
+    let Some(svc) = program.service(service) else { return Vec::new() };
+    let live = provider.observe(program);
+    let mut out = Vec::new();
+    for site in &e.sites {
+        for i in live.instances(env, site, service) {
+            if i.version == svc.version {
+                out.push((site.clone(), i.port, i.pid));
+            }
+        }
+    }
+    out
+}
+
+/// Bakes for the stage's bake time (at least a second), probing HTTP gates and process
+/// liveness as it goes; then judges error-rate and latency gates on the metrics gathered
+/// over the bake, and PromQL gates at its end.
+fn bake_and_check(
+    provider: &LocalProvider,
+    program: &Program,
+    release: &str,
+    stage_name: &str,
+    stage: &StagePlan,
+    services: &[ServiceName],
+    log: &Log,
+) -> Result<(), String> {
+    let stage_def = program
+        .release(&conv_model::ReleaseName(release.to_string()))
+        .and_then(|r| r.stages.iter().find(|s| s.name == stage_name));
+    let stage_gates: Vec<Gate> = stage_def.map(|s| s.gates.clone()).unwrap_or_default();
+    let mut checks: Vec<(ServiceName, Gate, Vec<(SiteName, u16, u32)>)> = Vec::new();
+    for service in services {
+        let Some(svc) = program.service(service) else { continue };
+        let t = targets(provider, program, &stage.env, service);
+        for g in svc.gates.iter().chain(stage_gates.iter()) {
+            checks.push((service.clone(), g.clone(), t.clone()));
+        }
+    }
+    let bake = Duration::from_millis(stage.bake_ms.max(1000));
+    log(format!(
+        "  baking {} for {}: {} gate check{}",
+        stage_name,
+        duration(bake.as_millis() as u64),
+        checks.len(),
+        if checks.len() == 1 { "" } else { "s" }
+    ));
+    let baseline: Vec<Sample> = checks.iter().map(|(_, _, t)| sample(t)).collect();
+    let start = Instant::now();
+    while start.elapsed() < bake {
+        for (service, gate, targets) in &checks {
+            for (site, port, pid) in targets {
+                if !is_alive(*pid) {
+                    return Err(format!(
+                        "{} on {}[{:?}] (port {port}) exited while baking",
+                        service,
+                        stage.env,
+                        site.as_str()
+                    ));
+                }
+                if let Gate::Http { path, timeout_ms, .. } = gate {
+                    match gates::http_status(*port, path, Duration::from_millis(*timeout_ms)) {
+                        Ok(code) if (200..300).contains(&code) => {}
+                        Ok(code) => {
+                            return Err(format!(
+                                "gate `{}` of {service} failed on {}[{:?}]: GET {path} answered {code}",
+                                gate.describe(),
+                                stage.env,
+                                site.as_str()
+                            ));
+                        }
+                        Err(why) => {
+                            return Err(format!(
+                                "gate `{}` of {service} failed on {}[{:?}]: {why}",
+                                gate.describe(),
+                                stage.env,
+                                site.as_str()
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        std::thread::sleep(PROBE_INTERVAL);
+    }
+    for (i, (service, gate, targets)) in checks.iter().enumerate() {
+        let window = sample(targets).since(&baseline[i]);
+        match gate {
+            Gate::ErrorRate { under_percent, .. } => {
+                if let Some(rate) = window.error_percent() {
+                    if rate > *under_percent {
+                        return Err(format!(
+                            "gate `{}` of {service} failed in {}: error rate {}% against a limit of {}% ({} of {} requests)",
+                            gate.describe(),
+                            stage.env,
+                            trim_float(rate),
+                            trim_float(*under_percent),
+                            window.errors,
+                            window.requests
+                        ));
+                    }
+                }
+            }
+            Gate::Latency { quantile_percent, under_ms, .. } => {
+                if let Some(seconds) = window.quantile(quantile_percent / 100.0) {
+                    let ms = seconds * 1000.0;
+                    if ms > *under_ms as f64 {
+                        return Err(format!(
+                            "gate `{}` of {service} failed in {}: p{} latency {}ms against a limit of {}",
+                            gate.describe(),
+                            stage.env,
+                            trim_float(*quantile_percent),
+                            trim_float(ms),
+                            duration(*under_ms)
+                        ));
+                    }
+                }
+            }
+            Gate::Query { promql, max, .. } => {
+                let Some(url) = program.environment(&stage.env).and_then(|e| e.prometheus.clone()) else {
+                    return Err(format!("gate `{}` needs `prometheus` on environment {}", gate.describe(), stage.env));
+                };
+                let value =
+                    gates::prometheus_query(&url, promql).map_err(|e| format!("gate `{}`: {e}", gate.describe()))?;
+                if value > *max {
+                    return Err(format!(
+                        "gate `{}` failed in {}: {} against a maximum of {}",
+                        gate.describe(),
+                        stage.env,
+                        trim_float(value),
+                        trim_float(*max)
+                    ));
+                }
+            }
+            Gate::Http { .. } | Gate::Approval { .. } => {}
+        }
+    }
+    log(format!("  gates of {stage_name} passed"));
+    Ok(())
+}
+
+fn sample(targets: &[(SiteName, u16, u32)]) -> Sample {
+    let mut total = Sample::default();
+    for (_, port, _) in targets {
+        if let Ok(s) = gates::scrape(*port) {
+            total.add(&s);
+        }
+    }
+    total
+}
+
+/// Puts every touched site and service back to what ran before the apply, in the plan's
+/// rollback order; returns the addresses rolled back.
+fn rollback(
+    provider: &LocalProvider,
+    program: &Program,
+    before: &LiveState,
+    touched: &[(EnvName, SiteName, ServiceName)],
+    release: &ReleasePlan,
+    log: &Log,
+) -> Vec<String> {
+    let mut done = Vec::new();
+    for addr in &release.rollback {
+        let Some((env, site, service)) =
+            touched.iter().find(|(e, s, v)| &format!("{e}[{:?}]/{}/{v}", s.as_str(), release.name) == addr)
+        else {
+            continue;
+        };
+        let Some(svc) = program.service(service) else { continue };
+        let previous = before.instances(env, site, service);
+        let count = crate::local::instance_count(program, env, service);
+        for index in 0..count {
+            let current = provider.read_record(env, site, service, index);
+            match previous.iter().find(|i| i.index == index) {
+                Some(old) if current.as_ref().is_some_and(|c| c.version == old.version && is_alive(c.pid)) => {}
+                Some(old) => match provider.start(env, site, svc, index, old.port, &old.version) {
+                    Ok(_) => log(format!("  {} #{index} back to {}", address(env, site, service), old.version)),
+                    Err(why) => log(format!(
+                        "  {} #{index} could not go back to {}: {why}",
+                        address(env, site, service),
+                        old.version
+                    )),
+                },
+                None if current.is_some() => {
+                    provider.stop(env, site, service, index);
+                    log(format!("  {} #{index} stopped (it did not run before)", address(env, site, service)));
+                }
+                None => {}
+            }
+        }
+        done.push(addr.clone());
+    }
+    done
+}

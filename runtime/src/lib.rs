@@ -1,0 +1,36 @@
+//! The runtime: observe live state, diff it with the resolved program, plan, and apply
+//! progressive rollouts, gated by real health signals, rolling a release back as a whole
+//! when a gate fails.
+//!
+//! Providers reach sites; `local` (the default) runs real processes on this machine and
+//! keeps their records under the project's `.conv/` directory.
+
+pub mod apply;
+pub mod approval;
+pub mod gates;
+pub mod live;
+pub mod local;
+pub mod plan;
+pub mod render;
+
+pub use live::LiveState;
+pub use plan::Plan;
+
+use std::path::{Path, PathBuf};
+
+/// Where a project keeps what conv started and decided: `<program root>/.conv`.
+pub fn state_dir(program_root: &Path) -> PathBuf {
+    program_root.join(".conv")
+}
+
+/// Writes beside the target and renames over it, so a crash never leaves half a file.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}

@@ -1,0 +1,276 @@
+//! The local provider: a site is a set of instance slots on 127.0.0.1 ports; an instance is
+//! a real process started from the service's command, detached so it outlives conv, and
+//! recorded under `.conv/local/` (pid, version, port, start time, log file).
+
+use crate::live::{Instance, LiveState};
+use conv_model::{EnvName, Program, Provider, Run, Service, ServiceName, SiteName};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+
+/// What conv knows of an instance it started.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct InstanceRecord {
+    pub pid: u32,
+    pub version: String,
+    pub port: u16,
+    pub started_at_unix: u64,
+    pub log: PathBuf,
+}
+
+#[derive(Clone, Debug)]
+pub struct LocalProvider {
+    /// `<project>/.conv`
+    pub state_dir: PathBuf,
+    /// Relative commands are looked up here first (the program root).
+    pub program_root: PathBuf,
+}
+
+/// How long a stopped process gets between SIGTERM and SIGKILL.
+const STOP_GRACE: Duration = Duration::from_secs(5);
+
+impl LocalProvider {
+    pub fn new(program_root: &Path) -> Self {
+        LocalProvider { state_dir: crate::state_dir(program_root), program_root: program_root.to_path_buf() }
+    }
+
+    fn slot_dir(&self, env: &EnvName, site: &SiteName, service: &ServiceName) -> PathBuf {
+        self.state_dir.join("local").join(env.as_str()).join(site.as_str()).join(service.as_str())
+    }
+
+    fn record_path(&self, env: &EnvName, site: &SiteName, service: &ServiceName, index: u32) -> PathBuf {
+        self.slot_dir(env, site, service).join(format!("{index}.json"))
+    }
+
+    pub fn read_record(
+        &self,
+        env: &EnvName,
+        site: &SiteName,
+        service: &ServiceName,
+        index: u32,
+    ) -> Option<InstanceRecord> {
+        let text = std::fs::read_to_string(self.record_path(env, site, service, index)).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+
+    /// Observes every site of every local environment of the program.
+    pub fn observe(&self, program: &Program) -> LiveState {
+        let mut live = LiveState::default();
+        for env in &program.environments {
+            if !matches!(env.provider, Provider::Local { .. }) {
+                continue;
+            }
+            for site in &env.sites {
+                for service in &program.services {
+                    let dir = self.slot_dir(&env.name, site, &service.name);
+                    let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+                    let mut instances = Vec::new();
+                    for entry in entries.flatten() {
+                        let name = entry.file_name().to_string_lossy().into_owned();
+                        let Some(index) = name.strip_suffix(".json").and_then(|n| n.parse::<u32>().ok()) else {
+                            continue;
+                        };
+                        let Some(rec) = self.read_record(&env.name, site, &service.name, index) else { continue };
+                        instances.push(Instance {
+                            index,
+                            version: rec.version,
+                            port: rec.port,
+                            pid: rec.pid,
+                            alive: is_alive(rec.pid),
+                        });
+                    }
+                    instances.sort_by_key(|i| i.index);
+                    if !instances.is_empty() {
+                        live.sites.insert((env.name.clone(), site.clone(), service.name.clone()), instances);
+                    }
+                }
+            }
+        }
+        live
+    }
+
+    /// Starts `version` of `service` in slot `index` on `port`, replacing whatever runs there.
+    pub fn start(
+        &self,
+        env: &EnvName,
+        site: &SiteName,
+        service: &Service,
+        index: u32,
+        port: u16,
+        version: &str,
+    ) -> Result<InstanceRecord, String> {
+        self.stop(env, site, &service.name, index);
+        let Run::Command { argv, env: vars } = &service.run else {
+            return Err(format!("service {} runs an image; the local provider runs commands", service.name));
+        };
+        let substitute = |s: &str| {
+            s.replace("{port}", &port.to_string())
+                .replace("{version}", version)
+                .replace("{site}", site.as_str())
+                .replace("{instance}", &index.to_string())
+        };
+        let argv: Vec<String> = argv.iter().map(|a| substitute(a)).collect();
+        let Some(program) = argv.first() else { return Err(format!("service {} has an empty command", service.name)) };
+        let program = self.resolve_program(program);
+        let dir = self.slot_dir(env, site, &service.name);
+        std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let log = dir.join(format!("{index}.log"));
+        let out = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .map_err(|e| format!("cannot open {}: {e}", log.display()))?;
+        let err = out.try_clone().map_err(|e| e.to_string())?;
+        let mut cmd = Command::new(&program);
+        cmd.args(&argv[1..])
+            .envs(vars.iter())
+            .envs(service.config.iter())
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .current_dir(&self.program_root);
+        // A process group of its own: the instance outlives conv and its terminal.
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        let child = cmd.spawn().map_err(|e| format!("cannot start {}: {e}", program.display()))?;
+        let rec = InstanceRecord {
+            pid: child.id(),
+            version: version.to_string(),
+            port,
+            started_at_unix: SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+            log,
+        };
+        // The child is not waited for: it is detached and observed through its record.
+        drop(child);
+        let json = serde_json::to_vec_pretty(&rec).map_err(|e| e.to_string())?;
+        crate::write_atomically(&self.record_path(env, site, &service.name, index), &json)
+            .map_err(|e| e.to_string())?;
+        Ok(rec)
+    }
+
+    /// Stops the instance in slot `index`, gracefully: SIGTERM, then SIGKILL after a grace period.
+    pub fn stop(&self, env: &EnvName, site: &SiteName, service: &ServiceName, index: u32) {
+        if let Some(rec) = self.read_record(env, site, service, index) {
+            terminate(rec.pid);
+        }
+        let _ = std::fs::remove_file(self.record_path(env, site, service, index));
+    }
+
+    /// Stops every instance recorded under `.conv/local`; returns how many.
+    pub fn destroy_all(&self) -> usize {
+        let mut stopped = 0;
+        let root = self.state_dir.join("local");
+        for record in walk_records(&root) {
+            if let Ok(text) = std::fs::read_to_string(&record) {
+                if let Ok(rec) = serde_json::from_str::<InstanceRecord>(&text) {
+                    terminate(rec.pid);
+                    stopped += 1;
+                }
+            }
+            let _ = std::fs::remove_file(&record);
+        }
+        stopped
+    }
+
+    fn resolve_program(&self, name: &str) -> PathBuf {
+        if name.contains('/') {
+            return self.program_root.join(name);
+        }
+        if let Some(paths) = std::env::var_os("PATH") {
+            for dir in std::env::split_paths(&paths) {
+                let candidate = dir.join(name);
+                if candidate.is_file() {
+                    return candidate;
+                }
+            }
+        }
+        // Beside the conv binary: `cargo build` puts demo-app there.
+        if let Some(dir) = std::env::current_exe().ok().and_then(|p| p.parent().map(Path::to_path_buf)) {
+            let candidate = dir.join(name);
+            if candidate.is_file() {
+                return candidate;
+            }
+        }
+        PathBuf::from(name)
+    }
+}
+
+/// The port of an instance slot: the environment's base port plus the slot's place among the
+/// slots of every environment that shares that base port, so that no two slots collide.
+pub fn port_for(program: &Program, env: &EnvName, site: &SiteName, service: &ServiceName, index: u32) -> u16 {
+    let base_of = |e: &conv_model::Environment| match e.provider {
+        Provider::Local { base_port, instances_per_site } => Some((base_port, instances_per_site)),
+        _ => None,
+    };
+    let Some((base, _)) = program.environment(env).and_then(base_of) else { return 0 };
+    let mut offset: u32 = 0;
+    for e in &program.environments {
+        let Some((b, per_site)) = base_of(e) else { continue };
+        if b != base {
+            continue;
+        }
+        for s in &e.sites {
+            for svc in &program.services {
+                if &e.name == env && s == site && &svc.name == service {
+                    return base.saturating_add((offset + index) as u16);
+                }
+                offset += svc.replicas.unwrap_or(per_site);
+            }
+        }
+    }
+    0
+}
+
+/// How many instances a service has on each site of an environment.
+pub fn instance_count(program: &Program, env: &EnvName, service: &ServiceName) -> u32 {
+    let per_site = match program.environment(env).map(|e| &e.provider) {
+        Some(Provider::Local { instances_per_site, .. }) => *instances_per_site,
+        _ => 1,
+    };
+    program.service(service).and_then(|s| s.replicas).unwrap_or(per_site)
+}
+
+pub fn is_alive(pid: u32) -> bool {
+    if pid == 0 {
+        return false;
+    }
+    // A zombie (exited, not yet reaped) counts as dead.
+    if let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        if let Some(state) = stat.rsplit(')').next().and_then(|rest| rest.split_whitespace().next()) {
+            return state != "Z" && state != "X";
+        }
+    }
+    kill(Pid::from_raw(pid as i32), None).is_ok()
+}
+
+fn terminate(pid: u32) {
+    if !is_alive(pid) {
+        return;
+    }
+    let target = Pid::from_raw(pid as i32);
+    let _ = kill(target, Signal::SIGTERM);
+    let deadline = Instant::now() + STOP_GRACE;
+    while Instant::now() < deadline {
+        if !is_alive(pid) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = kill(target, Signal::SIGKILL);
+}
+
+fn walk_records(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else { return out };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk_records(&path));
+        } else if path.extension().is_some_and(|e| e == "json") {
+            out.push(path);
+        }
+    }
+    out
+}

@@ -1,0 +1,202 @@
+//! The plan: live state diffed with the program, stage by stage, with each release's
+//! rollback path. Versioned and serializable: a saved plan alone is enough to apply.
+
+use crate::live::{Instance, LiveState};
+use crate::local::{instance_count, port_for};
+use conv_model::{EnvName, OnFailure, Program, Provider, Requirement, ServiceName, SiteName};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The version of the JSON shape of [`Plan`]; bumped on any incompatible change.
+pub const PLAN_SCHEMA_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Plan {
+    pub schema_version: u32,
+    /// The program root whose `.conv/` holds the live records (absolute).
+    pub root: std::path::PathBuf,
+    /// The resolved program the plan was made from.
+    pub program: Program,
+    /// What each site and service ran when the plan was made (`env["site"]/service` -> state).
+    pub live: BTreeMap<String, String>,
+    pub releases: Vec<ReleasePlan>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ReleasePlan {
+    pub name: String,
+    pub on_failure: OnFailure,
+    pub stages: Vec<StagePlan>,
+    /// On failure, the services go back in this order (addresses in .conv syntax).
+    pub rollback: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StagePlan {
+    pub name: String,
+    pub env: EnvName,
+    pub fraction_percent: f64,
+    pub bake_ms: u64,
+    pub max_parallel: Option<u32>,
+    pub max_failures_percent: f64,
+    /// Groups whose approval the stage waits for.
+    pub approvals: Vec<String>,
+    /// The gates checked while the stage bakes, described in .conv terms.
+    pub gates: Vec<String>,
+    pub sites: Vec<SitePlan>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SitePlan {
+    pub site: SiteName,
+    pub changes: Vec<Change>,
+}
+
+/// One service on one site: which instance slots start which version.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Change {
+    pub service: ServiceName,
+    pub version: String,
+    /// Slot index and port of each instance to (re)start on `version`.
+    pub instances: Vec<(u32, u16)>,
+    pub from: String,
+    pub to: String,
+}
+
+impl Plan {
+    pub fn change_count(&self) -> usize {
+        self.releases.iter().flat_map(|r| &r.stages).flat_map(|s| &s.sites).map(|s| s.changes.len()).sum()
+    }
+
+    pub fn has_changes(&self) -> bool {
+        self.change_count() > 0
+    }
+}
+
+pub fn address(env: &EnvName, site: &SiteName, service: &ServiceName) -> String {
+    format!("{env}[{:?}]/{service}", site.as_str())
+}
+
+/// The stable text of live state the plan was made against, per site and service.
+pub fn fingerprint(program: &Program, live: &LiveState) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for env in &program.environments {
+        if !matches!(env.provider, Provider::Local { .. }) {
+            continue;
+        }
+        for site in &env.sites {
+            for service in &program.services {
+                out.insert(address(&env.name, site, &service.name), live.describe(&env.name, site, &service.name));
+            }
+        }
+    }
+    out
+}
+
+/// Diffs live state with the program, simulating each stage on the state the stages before
+/// it leave, so that instances already on the new version are never touched again.
+pub fn make_plan(root: &std::path::Path, program: &Program, live: &LiveState) -> Plan {
+    let graph = conv_graph::build(program);
+    let mut simulated = live.clone();
+    let mut releases = Vec::new();
+    for release in &program.releases {
+        let order = conv_graph::build::start_order(program, release);
+        let mut stages = Vec::new();
+        for stage in &release.stages {
+            let Some(env) = program.environment(&stage.env) else { continue };
+            let mut sites = Vec::new();
+            for site in &env.sites {
+                let mut changes = Vec::new();
+                for service_name in &order {
+                    let Some(service) = program.service(service_name) else { continue };
+                    let total = instance_count(program, &env.name, service_name);
+                    let wanted = ((total as f64) * stage.fraction_percent / 100.0).ceil().max(1.0) as u32;
+                    let key = (env.name.clone(), site.clone(), service_name.clone());
+                    let current = simulated.sites.get(&key).cloned().unwrap_or_default();
+                    let from = simulated.describe(&env.name, site, service_name);
+                    let mut instances = Vec::new();
+                    let mut next: Vec<Instance> = current.clone();
+                    for index in 0..wanted.min(total) {
+                        let ok = current.iter().any(|i| i.index == index && i.alive && i.version == service.version);
+                        if !ok {
+                            let port = port_for(program, &env.name, site, service_name, index);
+                            instances.push((index, port));
+                            next.retain(|i| i.index != index);
+                            next.push(Instance { index, version: service.version.clone(), port, pid: 0, alive: true });
+                        }
+                    }
+                    next.sort_by_key(|i| i.index);
+                    simulated.sites.insert(key, next);
+                    if !instances.is_empty() {
+                        let to = simulated.describe(&env.name, site, service_name);
+                        changes.push(Change {
+                            service: service_name.clone(),
+                            version: service.version.clone(),
+                            instances,
+                            from,
+                            to,
+                        });
+                    }
+                }
+                sites.push(SitePlan { site: site.clone(), changes });
+            }
+            let approvals = if release.stages.iter().position(|s| s.env == stage.env)
+                == release.stages.iter().position(|s| s.name == stage.name)
+            {
+                env.requires
+                    .iter()
+                    .filter_map(|r| match r {
+                        Requirement::Approval { group } => Some(group.clone()),
+                        _ => None,
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let mut gates: Vec<String> = stage.gates.iter().map(|g| g.describe()).collect();
+            for s in &order {
+                if let Some(svc) = program.service(s) {
+                    gates.extend(svc.gates.iter().map(|g| format!("{s}: {}", g.describe())));
+                }
+            }
+            stages.push(StagePlan {
+                name: stage.name.clone(),
+                env: stage.env.clone(),
+                fraction_percent: stage.fraction_percent,
+                bake_ms: stage.bake_ms,
+                max_parallel: stage.max_parallel,
+                max_failures_percent: stage.max_failures_percent,
+                approvals,
+                gates,
+                sites,
+            });
+        }
+        let rollback = graph
+            .releases
+            .iter()
+            .find(|r| r.release == release.name)
+            .map(|r| r.rollback.iter().map(|s| s.address.to_string()).collect())
+            .unwrap_or_default();
+        releases.push(ReleasePlan { name: release.name.to_string(), on_failure: release.on_failure, stages, rollback });
+    }
+    Plan {
+        schema_version: PLAN_SCHEMA_VERSION,
+        root: std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf()),
+        program: program.clone(),
+        live: fingerprint(program, live),
+        releases,
+    }
+}
+
+/// The sites whose live state differs from what the plan was made against.
+pub fn stale_sites(plan: &Plan, live: &LiveState) -> Vec<(String, String, String)> {
+    let now = fingerprint(&plan.program, live);
+    let mut out = Vec::new();
+    for (addr, then) in &plan.live {
+        let current = now.get(addr).cloned().unwrap_or_else(|| "not running".into());
+        if &current != then {
+            out.push((addr.clone(), then.clone(), current));
+        }
+    }
+    out
+}

@@ -1,0 +1,142 @@
+//! Plans for people: text for the terminal (colored on request) and Markdown for a pull
+//! request comment. JSON is the plan's serde form.
+
+use crate::plan::Plan;
+use conv_model::program::{duration, trim_float};
+use similar::{ChangeTag, TextDiff};
+
+struct Style {
+    color: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color { format!("\u{1b}[{code}m{text}\u{1b}[0m") } else { text.to_string() }
+    }
+}
+
+/// The plan as text: per release, the path through the stages with each stage's sites,
+/// changes (a line diff of the instances), gates and approvals, then the rollback path.
+pub fn text(plan: &Plan, color: bool) -> String {
+    let st = Style { color };
+    let mut out = String::new();
+    let changes = plan.change_count();
+    out.push_str(&format!(
+        "Plan: {changes} change{} in {} release{}\n",
+        plural(changes),
+        plan.releases.len(),
+        plural(plan.releases.len())
+    ));
+    for r in &plan.releases {
+        out.push_str(&format!("\n{} {} (on failure: {:?})\n", st.paint("1", "release"), r.name, r.on_failure));
+        for s in &r.stages {
+            let changed: usize = s.sites.iter().map(|x| x.changes.len()).sum();
+            let limit =
+                s.max_parallel.map(|m| format!(", {m} site{} at a time", plural(m as usize))).unwrap_or_default();
+            out.push_str(&format!(
+                "  stage {} -> {} at {}%, bake {}{limit}, max failures {}%{}\n",
+                s.name,
+                s.env,
+                trim_float(s.fraction_percent),
+                duration(s.bake_ms),
+                trim_float(s.max_failures_percent),
+                if changed == 0 { st.paint("2", " (no changes)") } else { String::new() }
+            ));
+            for group in &s.approvals {
+                out.push_str(&format!("    waits for approval by {group}: conv approve {} {}\n", r.name, s.name));
+            }
+            for g in &s.gates {
+                out.push_str(&format!("    gate {g}\n"));
+            }
+            for site in &s.sites {
+                for c in &site.changes {
+                    out.push_str(&format!("    ~ {}[{:?}]/{}\n", s.env, site.site.as_str(), c.service));
+                    out.push_str(&diff(&c.from, &c.to, &st));
+                }
+            }
+        }
+        if !r.rollback.is_empty() {
+            out.push_str(&format!("  rollback order if a stage fails: {}\n", r.rollback.join(", ")));
+        }
+    }
+    out
+}
+
+/// A line per instance, `-` what runs now, `+` what will.
+fn diff(from: &str, to: &str, st: &Style) -> String {
+    let lines = |s: &str| s.split(", ").map(|l| format!("{l}\n")).collect::<String>();
+    let (a, b) = (lines(from), lines(to));
+    let mut out = String::new();
+    for change in TextDiff::from_lines(&a, &b).iter_all_changes() {
+        let line = change.value().trim_end();
+        match change.tag() {
+            ChangeTag::Delete => out.push_str(&format!("      {}\n", st.paint("31", &format!("- {line}")))),
+            ChangeTag::Insert => out.push_str(&format!("      {}\n", st.paint("32", &format!("+ {line}")))),
+            ChangeTag::Equal => out.push_str(&format!("        {line}\n")),
+        }
+    }
+    out
+}
+
+/// The plan as a pull-request comment: a summary table first, the details folded. Long
+/// site lists are cut so that the comment stays under GitHub's 65,535 characters.
+pub fn markdown(plan: &Plan) -> String {
+    const BUDGET: usize = 60_000;
+    let mut out = String::from("## conv plan\n\n");
+    out.push_str(&format!(
+        "**{} change{}** in {} release{}.\n\n",
+        plan.change_count(),
+        plural(plan.change_count()),
+        plan.releases.len(),
+        plural(plan.releases.len())
+    ));
+    out.push_str("| release | stage | environment | fraction | bake | sites changed | approvals |\n|---|---|---|---|---|---|---|\n");
+    for r in &plan.releases {
+        for s in &r.stages {
+            let sites = s.sites.iter().filter(|x| !x.changes.is_empty()).count();
+            out.push_str(&format!(
+                "| {} | {} | {} | {}% | {} | {} of {} | {} |\n",
+                r.name,
+                s.name,
+                s.env,
+                trim_float(s.fraction_percent),
+                duration(s.bake_ms),
+                sites,
+                s.sites.len(),
+                if s.approvals.is_empty() { "-".to_string() } else { s.approvals.join(", ") }
+            ));
+        }
+    }
+    for r in &plan.releases {
+        let mut details = format!(
+            "\n<details><summary>release <code>{}</code>: stages, changes and rollback path</summary>\n\n",
+            r.name
+        );
+        for s in &r.stages {
+            details.push_str(&format!("**{}** -> `{}` at {}%\n\n", s.name, s.env, trim_float(s.fraction_percent)));
+            for g in &s.gates {
+                details.push_str(&format!("- gate: {g}\n"));
+            }
+            for site in s.sites.iter().filter(|x| !x.changes.is_empty()) {
+                let list: Vec<String> =
+                    site.changes.iter().map(|c| format!("`{}` {} -> {}", c.service, c.from, c.to)).collect();
+                details.push_str(&format!("- `{}`: {}\n", site.site.as_str(), list.join("; ")));
+            }
+            details.push('\n');
+        }
+        details.push_str(&format!(
+            "Rollback order: {}\n\n</details>\n",
+            r.rollback.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")
+        ));
+        if out.len() + details.len() > BUDGET {
+            out.push_str(&format!("\n_Details of release `{}` and after are left out to fit a comment; run `conv plan` for all of them._\n", r.name));
+            break;
+        }
+        out.push_str(&details);
+    }
+    out
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
