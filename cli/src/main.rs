@@ -144,6 +144,16 @@ enum Command {
         #[arg(default_value = ".")]
         path: PathBuf,
     },
+    /// Roll a release back by hand: every service of it returns to what it ran before the
+    /// last apply that changed it, in the rollback order the plan shows.
+    Rollback {
+        release: String,
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Roll back without asking.
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
     /// Stop everything conv started for the project.
     Destroy {
         #[arg(default_value = ".")]
@@ -213,6 +223,7 @@ fn main() -> ExitCode {
         Command::Apply { target, yes, set } => commands::runtime::apply_cmd(&target, &set, yes, color),
         Command::Status { path, format, set } => commands::runtime::status_cmd(&path, &set, format, color),
         Command::Approve { release, stage, path } => commands::runtime::approve_cmd(&release, &stage, &path),
+        Command::Rollback { release, path, yes } => commands::runtime::rollback_cmd(&release, &path, yes, color),
         Command::Destroy { path, yes } => commands::runtime::destroy_cmd(&path, yes),
         Command::Fmt { paths, check } => commands::fmt::run(&paths, check, color),
         Command::Explain { code, list } => commands::explain::run(code.as_deref(), list),

@@ -211,3 +211,34 @@ fn apply_without_a_terminal_requires_yes() {
     assert!(text(&out).contains("pass --yes"), "{}", text(&out));
     assert!(p.versions("api").is_empty(), "nothing was started");
 }
+
+#[test]
+fn a_fixed_version_continues_from_a_paused_rollout_without_rolling_back() {
+    let p = Project::new(&program(36000, "1.0.0", "1.0.0", "pause"));
+    assert_eq!(p.run(&["apply", ".", "--yes"]).status.code(), Some(0));
+    let bad = p.run(&["apply", ".", "--yes", "--set", "api_version=2.0.0-bad"]);
+    assert_eq!(bad.status.code(), Some(1), "{}", text(&bad));
+    assert!(text(&bad).contains("paused"), "{}", text(&bad));
+    let mut versions = p.versions("api");
+    versions.sort();
+    assert!(versions.contains(&"2.0.0-bad".to_string()), "the bad canary stays where it paused: {versions:?}");
+    let fixed = p.run(&["apply", ".", "--yes", "--set", "api_version=2.0.1"]);
+    assert_eq!(fixed.status.code(), Some(0), "{}", text(&fixed));
+    assert!(!text(&fixed).contains("back to"), "fix forward, no rollback: {}", text(&fixed));
+    assert!(!text(&fixed).contains("/db #"), "db was already right and is not touched: {}", text(&fixed));
+    assert!(p.versions("api").iter().all(|v| v == "2.0.1"), "{:?}", p.versions("api"));
+}
+
+#[test]
+fn rollback_by_hand_restores_what_ran_before_the_last_apply() {
+    let p = Project::new(&program(37000, "1.0.0", "1.0.0", "rollback"));
+    assert_eq!(p.run(&["apply", ".", "--yes"]).status.code(), Some(0));
+    assert_eq!(p.run(&["apply", ".", "--yes", "--set", "api_version=1.1.0"]).status.code(), Some(0));
+    assert!(p.versions("api").iter().all(|v| v == "1.1.0"));
+    let out = p.run(&["rollback", "shop", ".", "--yes"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(p.versions("api").iter().all(|v| v == "1.0.0"), "{:?}", p.versions("api"));
+    let unknown = p.run(&["rollback", "nope", ".", "--yes"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(text(&unknown).contains("no release `nope`"));
+}

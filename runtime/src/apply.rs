@@ -54,6 +54,11 @@ async fn apply_plan(plan: Plan, provider: LocalProvider, log: Log) -> Outcome {
     let before = provider.observe(&program);
     for release in &plan.releases {
         let mut touched: Vec<(EnvName, SiteName, ServiceName)> = Vec::new();
+        if release.stages.iter().any(|s| s.sites.iter().any(|x| !x.changes.is_empty())) {
+            if let Err(err) = save_previous(&provider, &program, &before, release) {
+                log(format!("warning: cannot record what release {} ran before: {err}", release.name));
+            }
+        }
         for stage in &release.stages {
             if let Err(reason) = run_stage(&program, &provider, release, stage, &mut touched, &log).await {
                 log(format!("stage {}/{} failed: {reason}", release.name, stage.name));
@@ -384,6 +389,54 @@ fn sample(targets: &[(SiteName, u16, u32)]) -> Sample {
         }
     }
     total
+}
+
+fn previous_path(provider: &LocalProvider, release: &str) -> std::path::PathBuf {
+    provider.state_dir.join("releases").join(release).join("previous.json")
+}
+
+/// Records what the release's services ran before this apply changed them, for
+/// `conv rollback RELEASE` later.
+fn save_previous(
+    provider: &LocalProvider,
+    program: &Program,
+    before: &LiveState,
+    release: &ReleasePlan,
+) -> std::io::Result<()> {
+    let Some(def) = program.release(&conv_model::ReleaseName(release.name.clone())) else { return Ok(()) };
+    let mut kept = LiveState::default();
+    for ((env, site, service), instances) in &before.sites {
+        if def.services.contains(service) {
+            kept.sites.insert((env.clone(), site.clone(), service.clone()), instances.clone());
+        }
+    }
+    let entries: Vec<_> = kept.sites.into_iter().collect();
+    let json = serde_json::to_vec_pretty(&entries).map_err(std::io::Error::other)?;
+    crate::write_atomically(&previous_path(provider, &release.name), &json)
+}
+
+/// `conv rollback RELEASE`: puts the release's services back to what they ran before the
+/// last apply that changed them, in the plan's rollback order.
+pub fn rollback_release(plan: &Plan, release: &str, provider: &LocalProvider, log: Log) -> Result<Vec<String>, String> {
+    let Some(r) = plan.releases.iter().find(|r| r.name == release) else {
+        return Err(format!("no release `{release}` in the program"));
+    };
+    let text = std::fs::read_to_string(previous_path(provider, release)).map_err(|_| {
+        format!("release `{release}` has no recorded previous state: it was never changed by `conv apply`")
+    })?;
+    let entries: Vec<((EnvName, SiteName, ServiceName), Vec<crate::live::Instance>)> =
+        serde_json::from_str(&text).map_err(|e| format!("the record of release `{release}` is damaged: {e}"))?;
+    let before = LiveState { sites: entries.into_iter().collect() };
+    let def = plan.program.release(&conv_model::ReleaseName(release.to_string())).ok_or("no such release")?;
+    let mut touched = Vec::new();
+    for env in &plan.program.environments {
+        for site in &env.sites {
+            for service in &def.services {
+                touched.push((env.name.clone(), site.clone(), service.clone()));
+            }
+        }
+    }
+    Ok(rollback(provider, &plan.program, &before, &touched, r, &log))
 }
 
 /// Puts every touched site and service back to what ran before the apply, in the plan's

@@ -154,8 +154,12 @@ pub fn apply_cmd(target: &Path, set: &[String], yes: bool, color: bool) -> u8 {
         eprintln!("not applied");
         return FAILED;
     }
-    let log: apply::Log = Arc::new(|line: String| eprintln!("{line}"));
-    match apply::run(&plan, &provider, log) {
+    let (log, progress) = progress_log(color);
+    let outcome = apply::run(&plan, &provider, log);
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    match outcome {
         Outcome::Converged => {
             eprintln!("applied: every release converged");
             OK
@@ -170,6 +174,59 @@ pub fn apply_cmd(target: &Path, set: &[String], yes: bool, color: bool) -> u8 {
                     if rolled_back.is_empty() { "nothing had changed".to_string() } else { rolled_back.join(", ") }
                 );
             }
+            FOUND
+        }
+    }
+}
+
+/// Progress lines: on a terminal, a spinner shows the step in flight and finished lines
+/// scroll above it; in a pipe, plain lines.
+fn progress_log(color: bool) -> (apply::Log, Option<indicatif::ProgressBar>) {
+    if !std::io::stderr().is_terminal() {
+        return (Arc::new(|line: String| eprintln!("{line}")), None);
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    let template = if color { "{spinner:.cyan} {elapsed:>4} {msg}" } else { "{spinner} {elapsed:>4} {msg}" };
+    if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    let shown = bar.clone();
+    let log: apply::Log = Arc::new(move |line: String| {
+        shown.println(&line);
+        shown.set_message(line.trim().to_string());
+    });
+    (log, Some(bar))
+}
+
+pub fn rollback_cmd(release: &str, path: &Path, yes: bool, color: bool) -> u8 {
+    let program = match compile(path, &[], color) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let root = root_of(path);
+    let provider = LocalProvider::new(&root);
+    let plan = plan::make_plan(&root, &program, &provider.observe(&program));
+    if !yes && !confirm() {
+        eprintln!("nothing rolled back");
+        return FAILED;
+    }
+    let (log, progress) = progress_log(color);
+    let result = apply::rollback_release(&plan, release, &provider, log);
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    match result {
+        Ok(done) if done.is_empty() => {
+            eprintln!("release {release}: nothing to roll back");
+            OK
+        }
+        Ok(done) => {
+            eprintln!("rolled back: {}", done.join(", "));
+            OK
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
             FOUND
         }
     }

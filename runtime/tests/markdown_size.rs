@@ -1,0 +1,58 @@
+//! A plan of 50 services on 40 sites, as a pull-request comment, stays under GitHub's
+//! 65,535-character limit, and still starts with the summary table.
+
+use conv_model::*;
+use conv_runtime::{LiveState, plan, render};
+use std::collections::BTreeMap;
+
+fn program() -> Program {
+    let sites: Vec<SiteName> = (0..40).map(|i| SiteName(format!("cluster-{i:02}"))).collect();
+    let env = Environment {
+        name: EnvName("production".into()),
+        provider: Provider::Local { instances_per_site: 2, base_port: 40000 },
+        sites,
+        after: vec![],
+        requires: vec![Requirement::Approval { group: "sre".into() }],
+        critical: true,
+        prometheus: None,
+    };
+    let services: Vec<Service> = (0..50)
+        .map(|i| Service {
+            name: ServiceName(format!("service_{i:02}")),
+            run: Run::Command { argv: vec!["demo-app".into()], env: BTreeMap::new() },
+            version: "2.0.0".into(),
+            replicas: None,
+            config: BTreeMap::new(),
+            ports: vec![],
+            depends_on: vec![],
+            gates: vec![Gate::ErrorRate { under_percent: 1.0, window_ms: 60_000 }],
+        })
+        .collect();
+    let stage = |name: &str, fraction: f64| Stage {
+        name: name.into(),
+        env: EnvName("production".into()),
+        fraction_percent: fraction,
+        bake_ms: 60_000,
+        max_parallel: Some(5),
+        max_failures_percent: 10.0,
+        gates: vec![],
+    };
+    let release = Release {
+        name: ReleaseName("everything".into()),
+        services: services.iter().map(|s| s.name.clone()).collect(),
+        stages: vec![stage("canary", 10.0), stage("full", 100.0)],
+        on_failure: OnFailure::Rollback,
+    };
+    Program { schema_version: PROGRAM_SCHEMA_VERSION, environments: vec![env], services, releases: vec![release] }
+}
+
+#[test]
+fn a_large_plan_fits_in_a_pull_request_comment() {
+    let program = program();
+    let plan = plan::make_plan(std::path::Path::new("/tmp/project"), &program, &LiveState::default());
+    assert_eq!(plan.change_count(), 50 * 40 * 2, "every service on every site, in both stages");
+    let md = render::markdown(&plan);
+    assert!(md.len() < 65_535, "{} characters", md.len());
+    assert!(md.starts_with("## conv plan\n\n**4000 changes**"), "{}", &md[..200]);
+    assert!(md.contains("| everything | canary | production | 10% | 1m | 40 of 40 | sre |"), "{}", &md[..600]);
+}
