@@ -162,6 +162,12 @@ enum Command {
         #[arg(long, short = 'y')]
         yes: bool,
     },
+    /// Serve the Language Server Protocol over stdin and stdout, for editors.
+    ///
+    /// Diagnostics as you type (the same as `conv check`), hover, go to definition,
+    /// references, completion, rename, formatting, document symbols, semantic tokens and
+    /// quick fixes. See editors/README.md for VS Code and Neovim.
+    Lsp,
     /// Rewrite .conv files in the canonical format (there are no options).
     ///
     /// Files with syntax errors are never rewritten: their errors are shown and the exit
@@ -225,6 +231,10 @@ fn main() -> ExitCode {
         Command::Approve { release, stage, path } => commands::runtime::approve_cmd(&release, &stage, &path),
         Command::Rollback { release, path, yes } => commands::runtime::rollback_cmd(&release, &path, yes, color),
         Command::Destroy { path, yes } => commands::runtime::destroy_cmd(&path, yes),
+        Command::Lsp => {
+            conv_lsp::serve_stdio();
+            0
+        }
         Command::Fmt { paths, check } => commands::fmt::run(&paths, check, color),
         Command::Explain { code, list } => commands::explain::run(code.as_deref(), list),
     };

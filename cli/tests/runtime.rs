@@ -208,7 +208,7 @@ fn apply_without_a_terminal_requires_yes() {
     let p = Project::new(&program(35000, "1.0.0", "1.0.0", "rollback"));
     let out = p.run(&["apply", "."]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(text(&out).contains("pass --yes"), "{}", text(&out));
+    assert!(text(&out).contains("pass --yes to go ahead"), "{}", text(&out));
     assert!(p.versions("api").is_empty(), "nothing was started");
 }
 

@@ -14,6 +14,7 @@ pub mod elab;
 pub mod eval;
 pub mod extract;
 pub mod index;
+pub mod refs;
 pub mod sources;
 pub mod spans;
 pub mod stdlib;

@@ -103,7 +103,20 @@ async fn run_stage(
         log(format!("stage {}/{}: {} already converged", release.name, stage.name, stage.env));
         return Ok(());
     }
-    for group in &stage.approvals {
+    let mut groups = stage.approvals.clone();
+    // `manual_approval(...)` gates of the stage or its services wait the same way.
+    if let Some(def) = program.release(&conv_model::ReleaseName(release.name.clone())) {
+        let stage_gates = def.stages.iter().filter(|s| s.name == stage.name).flat_map(|s| s.gates.iter());
+        let service_gates = def.services.iter().filter_map(|s| program.service(s)).flat_map(|s| s.gates.iter());
+        for gate in stage_gates.chain(service_gates) {
+            if let Gate::Approval { group } = gate {
+                if !groups.contains(group) {
+                    groups.push(group.clone());
+                }
+            }
+        }
+    }
+    for group in &groups {
         wait_for_approval(provider, release, stage, group, log).await;
     }
     log(format!(
@@ -187,7 +200,12 @@ async fn wait_for_approval(provider: &LocalProvider, release: &ReleasePlan, stag
             return;
         }
         if !told {
-            log(format!("waiting for approval by {group}: run `conv approve {} {}`", release.name, stage.name));
+            log(format!(
+                "waiting for approval by {group}: run `conv approve {} {} {}`",
+                release.name,
+                stage.name,
+                provider.program_root.display()
+            ));
             told = true;
         }
         tokio::time::sleep(PROBE_INTERVAL).await;

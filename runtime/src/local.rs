@@ -34,7 +34,9 @@ const STOP_GRACE: Duration = Duration::from_secs(5);
 
 impl LocalProvider {
     pub fn new(program_root: &Path) -> Self {
-        LocalProvider { state_dir: crate::state_dir(program_root), program_root: program_root.to_path_buf() }
+        // Absolute, so records and logs name the same files from any working directory.
+        let root = std::path::absolute(program_root).unwrap_or_else(|_| program_root.to_path_buf());
+        LocalProvider { state_dir: crate::state_dir(&root), program_root: root }
     }
 
     fn slot_dir(&self, env: &EnvName, site: &SiteName, service: &ServiceName) -> PathBuf {

@@ -33,6 +33,33 @@ fn root_of(path: &Path) -> PathBuf {
     }
 }
 
+/// The runtime reaches local sites only, for now: an environment on another provider is
+/// refused up front rather than run on this machine by mistake.
+fn unsupported_providers(program: &Program) -> Result<(), u8> {
+    let other: Vec<String> = program
+        .environments
+        .iter()
+        .filter(|e| !matches!(e.provider, conv_model::Provider::Local { .. }))
+        .map(|e| {
+            let kind = match e.provider {
+                conv_model::Provider::Kubernetes { .. } => "kubernetes",
+                conv_model::Provider::Simulator { .. } => "simulator",
+                conv_model::Provider::Local { .. } => "local",
+            };
+            format!("{} ({kind})", e.name)
+        })
+        .collect();
+    if other.is_empty() {
+        return Ok(());
+    }
+    eprintln!(
+        "error: this conv applies to the local provider only; these environments use another: {}",
+        other.join(", ")
+    );
+    eprintln!("`conv check`, `conv eval` and `conv graph` work for them");
+    Err(FAILED)
+}
+
 /// Compiles the program, printing its diagnostics; `None` (and the exit status) on errors.
 fn compile(path: &Path, overrides: &[String], color: bool) -> Result<Program, u8> {
     let sources = load::load_program(path).map_err(|err| {
@@ -68,9 +95,11 @@ pub fn plan_cmd(
     detailed: bool,
     color: bool,
 ) -> u8 {
-    let program = match compile(path, set, color) {
+    // With --detailed-exitcode, 2 means changes; every error is 1.
+    let error = |code: u8| if detailed { FOUND } else { code };
+    let program = match compile(path, set, color).and_then(|p| unsupported_providers(&p).map(|_| p)) {
         Ok(p) => p,
-        Err(code) => return code,
+        Err(code) => return error(code),
     };
     let root = root_of(path);
     let provider = LocalProvider::new(&root);
@@ -80,12 +109,12 @@ pub fn plan_cmd(
             Ok(j) => j,
             Err(err) => {
                 eprintln!("error: cannot serialize the plan: {err}");
-                return FAILED;
+                return error(FAILED);
             }
         };
         if let Err(err) = conv_runtime::write_atomically(out, &json) {
             eprintln!("error: cannot write {}: {err}", out.display());
-            return FAILED;
+            return error(FAILED);
         }
         eprintln!("saved the plan to {}; apply it with `conv apply {}`", out.display(), out.display());
     }
@@ -136,7 +165,7 @@ pub fn apply_cmd(target: &Path, set: &[String], yes: bool, color: bool) -> u8 {
         }
         (plan, root)
     } else {
-        let program = match compile(target, set, color) {
+        let program = match compile(target, set, color).and_then(|p| unsupported_providers(&p).map(|_| p)) {
             Ok(p) => p,
             Err(code) => return code,
         };
@@ -150,7 +179,7 @@ pub fn apply_cmd(target: &Path, set: &[String], yes: bool, color: bool) -> u8 {
         eprintln!("nothing to do: live state matches the program");
         return OK;
     }
-    if !yes && !is_saved_plan && !confirm() {
+    if !yes && !is_saved_plan && !confirm("apply this plan?") {
         eprintln!("not applied");
         return FAILED;
     }
@@ -207,7 +236,7 @@ pub fn rollback_cmd(release: &str, path: &Path, yes: bool, color: bool) -> u8 {
     let root = root_of(path);
     let provider = LocalProvider::new(&root);
     let plan = plan::make_plan(&root, &program, &provider.observe(&program));
-    if !yes && !confirm() {
+    if !yes && !confirm(&format!("roll release {release} back?")) {
         eprintln!("nothing rolled back");
         return FAILED;
     }
@@ -233,12 +262,12 @@ pub fn rollback_cmd(release: &str, path: &Path, yes: bool, color: bool) -> u8 {
 }
 
 /// Asks on the terminal; with no terminal, refuses (use `--yes`).
-fn confirm() -> bool {
+fn confirm(question: &str) -> bool {
     if !std::io::stdin().is_terminal() {
-        eprintln!("error: no terminal to confirm on; pass --yes to apply without asking");
+        eprintln!("error: no terminal to confirm on; pass --yes to go ahead without asking");
         return false;
     }
-    eprint!("apply this plan? [y/N] ");
+    eprint!("{question} [y/N] ");
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
     let _ = std::io::stdin().lock().read_line(&mut answer);
@@ -335,7 +364,7 @@ pub fn approve_cmd(release: &str, stage: &str, path: &Path) -> u8 {
 
 pub fn destroy_cmd(path: &Path, yes: bool) -> u8 {
     let provider = LocalProvider::new(&root_of(path));
-    if !yes && !confirm() {
+    if !yes && !confirm("stop every instance conv started for this project?") {
         eprintln!("nothing stopped");
         return FAILED;
     }

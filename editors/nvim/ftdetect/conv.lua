@@ -1,0 +1,2 @@
+-- Files ending in .conv are conv programs.
+vim.cmd([[autocmd BufRead,BufNewFile *.conv setfiletype conv]])

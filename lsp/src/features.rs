@@ -1,0 +1,371 @@
+//! The language features, each a pure function of the program's files and a position.
+
+use crate::convert::{Text, diagnostic};
+use crate::workspace::{self, Program};
+use crate::{stdlib_file, text_range, uri_of};
+use conv_compiler::refs::{References, SymbolKind as Kind};
+use conv_lang::ast::{EntryKind, ItemKind};
+use conv_lang::token::Token;
+use conv_lang::{FileId, Span};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use tower_lsp_server::ls_types::*;
+
+pub const TOKEN_TYPES: &[SemanticTokenType] = &[
+    SemanticTokenType::KEYWORD,
+    SemanticTokenType::VARIABLE,
+    SemanticTokenType::FUNCTION,
+    SemanticTokenType::TYPE,
+    SemanticTokenType::NUMBER,
+    SemanticTokenType::STRING,
+    SemanticTokenType::COMMENT,
+    SemanticTokenType::PROPERTY,
+];
+
+const KEYWORDS: &[&str] = &[
+    "import",
+    "fn",
+    "type",
+    "enum",
+    "let",
+    "environment",
+    "service",
+    "release",
+    "if",
+    "then",
+    "else",
+    "for",
+    "in",
+    "and",
+    "or",
+    "not",
+    "true",
+    "false",
+    "none",
+];
+
+pub fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !KEYWORDS.contains(&s)
+}
+
+/// Where a file of the analysis is, on disk: a user file, or the standard library written
+/// out for the editor.
+fn file_path(program: &Program, refs: &References, file: FileId) -> Option<PathBuf> {
+    match program.paths.get(file.0 as usize) {
+        Some(p) => Some(p.clone()),
+        None => stdlib_file(&refs.sources.get(file).name),
+    }
+}
+
+fn location(program: &Program, refs: &References, file: FileId, span: Span) -> Option<Location> {
+    let path = file_path(program, refs, file)?;
+    Some(Location::new(uri_of(&path)?, text_range(&refs.sources.get(file).text, span)))
+}
+
+fn analyze(path: &Path, open: &HashMap<PathBuf, String>) -> (Program, References, FileId) {
+    let program = workspace::load(path, open);
+    let refs = conv_compiler::refs::references(&program.sources);
+    let file = program.file_of(path).unwrap_or(FileId(0));
+    (program, refs, file)
+}
+
+pub fn diagnostics(path: &Path, open: &HashMap<PathBuf, String>) -> Vec<(Uri, Vec<Diagnostic>)> {
+    let program = workspace::load(path, open);
+    let checked = conv_compiler::check(&program.sources);
+    let mut out = Vec::new();
+    for (i, file) in program.paths.iter().enumerate() {
+        let id = FileId(i as u32);
+        let Some(uri) = uri_of(file) else { continue };
+        let text = &checked.sources.get(id).text;
+        let t = Text::new(text);
+        let diags = checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.primary.file == id)
+            .map(|d| {
+                diagnostic(d, &t, |f| {
+                    let p = program
+                        .paths
+                        .get(f.0 as usize)
+                        .cloned()
+                        .or_else(|| stdlib_file(&checked.sources.get(f).name))?;
+                    Some((uri_of(&p)?, checked.sources.get(f).text.clone()))
+                })
+            })
+            .collect();
+        out.push((uri, diags));
+    }
+    out
+}
+
+pub fn hover(path: &Path, pos: Position, open: &HashMap<PathBuf, String>) -> Option<Hover> {
+    let (_, refs, file) = analyze(path, open);
+    let text = &refs.sources.get(file).text;
+    let offset = Text::new(text).offset(pos);
+    if let Some(field) = refs.field_at(file, offset) {
+        let spec = match field.entity {
+            conv_lang::ast::EntityKind::Environment => "EnvironmentSpec",
+            conv_lang::ast::EntityKind::Service => "ServiceSpec",
+            conv_lang::ast::EntityKind::Release => "ReleaseSpec",
+        };
+        let value = format!(
+            "```conv\n{}\n```\n{}\n\n_field of `{spec}` in std.prelude_",
+            field.declaration,
+            field.doc.clone().unwrap_or_default()
+        );
+        return Some(Hover {
+            contents: HoverContents::Markup(MarkupContent { kind: MarkupKind::Markdown, value }),
+            range: None,
+        });
+    }
+    let i = refs.symbol_at(file, offset)?;
+    let s = &refs.symbols[i];
+    let kind = match s.kind {
+        Kind::Environment => "environment",
+        Kind::Service => "service",
+        Kind::Release => "release",
+        Kind::Function => "function",
+        Kind::Type => "type",
+        Kind::Enum => "enum",
+        Kind::Let => "let",
+    };
+    let origin = if s.is_std {
+        format!("standard library, {}", refs.sources.get(s.file).name)
+    } else {
+        refs.sources.get(s.file).name.clone()
+    };
+    let value = format!("```conv\n{}\n```\n{}\n\n_{kind} · {origin}_", s.signature, s.doc.clone().unwrap_or_default());
+    Some(Hover { contents: HoverContents::Markup(MarkupContent { kind: MarkupKind::Markdown, value }), range: None })
+}
+
+pub fn definition(path: &Path, pos: Position, open: &HashMap<PathBuf, String>) -> Option<Location> {
+    let (program, refs, file) = analyze(path, open);
+    let offset = Text::new(&refs.sources.get(file).text).offset(pos);
+    let s = &refs.symbols[refs.symbol_at(file, offset)?];
+    location(&program, &refs, s.file, s.name_span)
+}
+
+pub fn references(path: &Path, pos: Position, open: &HashMap<PathBuf, String>) -> Option<Vec<Location>> {
+    let (program, refs, file) = analyze(path, open);
+    let offset = Text::new(&refs.sources.get(file).text).offset(pos);
+    let i = refs.symbol_at(file, offset)?;
+    Some(refs.occurrences(i).into_iter().filter_map(|(f, s)| location(&program, &refs, f, s)).collect())
+}
+
+pub fn rename(path: &Path, pos: Position, new_name: &str, open: &HashMap<PathBuf, String>) -> Option<WorkspaceEdit> {
+    let (program, refs, file) = analyze(path, open);
+    let offset = Text::new(&refs.sources.get(file).text).offset(pos);
+    let i = refs.symbol_at(file, offset)?;
+    if refs.symbols[i].is_std {
+        return None;
+    }
+    let mut changes: HashMap<Uri, Vec<TextEdit>> = HashMap::new();
+    for (f, span) in refs.occurrences(i) {
+        let Some(loc) = location(&program, &refs, f, span) else { continue };
+        changes.entry(loc.uri).or_default().push(TextEdit::new(loc.range, new_name.to_string()));
+    }
+    Some(WorkspaceEdit { changes: Some(changes), ..Default::default() })
+}
+
+fn completion_kind(kind: Kind) -> CompletionItemKind {
+    match kind {
+        Kind::Function => CompletionItemKind::FUNCTION,
+        Kind::Type => CompletionItemKind::STRUCT,
+        Kind::Enum => CompletionItemKind::ENUM,
+        Kind::Let => CompletionItemKind::CONSTANT,
+        Kind::Environment | Kind::Service | Kind::Release => CompletionItemKind::REFERENCE,
+    }
+}
+
+pub fn completion(path: &Path, pos: Position, open: &HashMap<PathBuf, String>) -> Option<Vec<CompletionItem>> {
+    let (_, refs, file) = analyze(path, open);
+    let text = &refs.sources.get(file).text;
+    let offset = Text::new(text).offset(pos);
+    let mut items: Vec<CompletionItem> = KEYWORDS
+        .iter()
+        .map(|k| CompletionItem { label: k.to_string(), kind: Some(CompletionItemKind::KEYWORD), ..Default::default() })
+        .collect();
+    // Inside an entity block: the fields of its schema, with types and defaults.
+    let parsed = refs.parsed.iter().find(|(f, _)| *f == file).map(|(_, p)| p);
+    if let Some(p) = parsed {
+        for item in &p.file.items {
+            if let ItemKind::Entity(e) = &item.kind {
+                if e.body.span.start < offset && offset < e.body.span.end {
+                    for f in refs.schema.iter().filter(|f| f.entity == e.kind) {
+                        items.push(CompletionItem {
+                            label: f.name.clone(),
+                            kind: Some(CompletionItemKind::FIELD),
+                            detail: Some(f.declaration.clone()),
+                            documentation: f.doc.clone().map(Documentation::String),
+                            insert_text: Some(format!("{} = ", f.name)),
+                            ..Default::default()
+                        });
+                    }
+                }
+            }
+        }
+    }
+    let visible: Vec<String> =
+        refs.visible.iter().find(|(f, _)| *f == file).map(|(_, v)| v.clone()).unwrap_or_default();
+    for s in &refs.symbols {
+        let in_scope = visible.contains(&s.name);
+        if !in_scope && !(s.is_std && s.kind == Kind::Function) {
+            continue;
+        }
+        if items.iter().any(|i| i.label == s.name) {
+            continue;
+        }
+        items.push(CompletionItem {
+            label: s.name.clone(),
+            kind: Some(completion_kind(s.kind)),
+            detail: Some(if in_scope {
+                s.signature.clone()
+            } else {
+                format!("{} (import from {})", s.signature, refs.sources.get(s.file).name)
+            }),
+            documentation: s.doc.clone().map(Documentation::String),
+            ..Default::default()
+        });
+    }
+    Some(items)
+}
+
+pub fn format(text: &str) -> Option<Vec<TextEdit>> {
+    let parsed = conv_lang::parse(FileId(0), text);
+    if parsed.has_errors() {
+        return None;
+    }
+    let formatted = conv_lang::fmt::format(text, &parsed);
+    if formatted == text {
+        return Some(Vec::new());
+    }
+    Some(vec![TextEdit::new(text_range(text, Span::new(0, text.len())), formatted)])
+}
+
+#[allow(deprecated)]
+pub fn symbols(text: &str) -> Vec<DocumentSymbol> {
+    let parsed = conv_lang::parse(FileId(0), text);
+    let t = Text::new(text);
+    let symbol = |name: &str, kind: SymbolKind, span: Span, selection: Span, children: Option<Vec<DocumentSymbol>>| {
+        DocumentSymbol {
+            name: name.to_string(),
+            detail: None,
+            kind,
+            tags: None,
+            deprecated: None,
+            range: t.range(span),
+            selection_range: t.range(selection),
+            children,
+        }
+    };
+    let mut out = Vec::new();
+    for item in &parsed.file.items {
+        let s = match &item.kind {
+            ItemKind::Entity(e) => {
+                let children = e
+                    .body
+                    .entries
+                    .iter()
+                    .map(|entry| match &entry.kind {
+                        EntryKind::Field { key, .. } => {
+                            symbol(key.text(), SymbolKind::FIELD, entry.span, key.span(), None)
+                        }
+                        EntryKind::Nested { kind, name, .. } => symbol(
+                            &format!("{} {}", kind.name, name.name),
+                            SymbolKind::OBJECT,
+                            entry.span,
+                            name.span,
+                            None,
+                        ),
+                    })
+                    .collect();
+                let kind = match e.kind {
+                    conv_lang::ast::EntityKind::Environment => SymbolKind::NAMESPACE,
+                    conv_lang::ast::EntityKind::Service => SymbolKind::CLASS,
+                    conv_lang::ast::EntityKind::Release => SymbolKind::PACKAGE,
+                };
+                symbol(&e.name.name, kind, item.span, e.name.span, Some(children))
+            }
+            ItemKind::Fn(f) => symbol(&f.name.name, SymbolKind::FUNCTION, item.span, f.name.span, None),
+            ItemKind::Type(ty) => symbol(&ty.name.name, SymbolKind::STRUCT, item.span, ty.name.span, None),
+            ItemKind::Enum(e) => symbol(&e.name.name, SymbolKind::ENUM, item.span, e.name.span, None),
+            ItemKind::Let(l) => symbol(&l.name.name, SymbolKind::CONSTANT, item.span, l.name.span, None),
+            ItemKind::Import(_) => continue,
+        };
+        out.push(s);
+    }
+    out
+}
+
+/// Semantic tokens from the lexer: keywords, names (types capitalized, functions before
+/// `(`, fields before `=`), numbers and units, strings, comments.
+pub fn semantic_tokens(text: &str) -> Vec<SemanticToken> {
+    let lexed = conv_lang::lexer::lex(FileId(0), text);
+    let mut raw: Vec<(usize, usize, u32, u32)> = Vec::new();
+    for c in &lexed.comments {
+        raw.push((c.span.start, c.span.end, 6, u32::from(c.doc) << 1));
+    }
+    let tokens = &lexed.tokens;
+    for (i, (tok, span)) in tokens.iter().enumerate() {
+        let next = tokens.get(i + 1).map(|(t, _)| *t);
+        let kind = match tok {
+            t if t.is_keyword() => 0,
+            Token::Ident(name) if name.starts_with(|c: char| c.is_ascii_uppercase()) => 3,
+            Token::Ident(_) if next == Some(Token::LParen) => 2,
+            Token::Ident(_) if next == Some(Token::Eq) => 7,
+            Token::Ident(_) => 1,
+            Token::Int(_) | Token::Float(_) | Token::Duration(_) | Token::Bytes(_) | Token::Percent(_) => 4,
+            Token::StrStart | Token::StrText(_) | Token::StrEnd => 5,
+            _ => continue,
+        };
+        if span.end > span.start {
+            raw.push((span.start, span.end, kind, 0));
+        }
+    }
+    raw.sort();
+    let t = Text::new(text);
+    let mut out = Vec::new();
+    let (mut line, mut col) = (0u32, 0u32);
+    for (start, end, kind, modifiers) in raw {
+        let a = t.position(start);
+        let b = t.position(end);
+        if a.line != b.line {
+            continue;
+        }
+        let delta_line = a.line - line;
+        let delta_start = if delta_line == 0 { a.character - col } else { a.character };
+        out.push(SemanticToken {
+            delta_line,
+            delta_start,
+            length: b.character - a.character,
+            token_type: kind,
+            token_modifiers_bitset: modifiers,
+        });
+        line = a.line;
+        col = a.character;
+    }
+    out
+}
+
+pub fn quick_fixes(uri: &Uri, diagnostics: &[Diagnostic]) -> Vec<CodeActionOrCommand> {
+    let mut out = Vec::new();
+    for d in diagnostics {
+        let Some(replacement) = d.data.as_ref().and_then(|v| v.get("replacement")).and_then(|v| v.as_str()) else {
+            continue;
+        };
+        let mut changes = HashMap::new();
+        changes.insert(uri.clone(), vec![TextEdit::new(d.range, replacement.to_string())]);
+        out.push(CodeActionOrCommand::CodeAction(CodeAction {
+            title: format!("Change to `{replacement}`"),
+            kind: Some(CodeActionKind::QUICKFIX),
+            diagnostics: Some(vec![d.clone()]),
+            edit: Some(WorkspaceEdit { changes: Some(changes), ..Default::default() }),
+            is_preferred: Some(true),
+            ..Default::default()
+        }));
+    }
+    out
+}
