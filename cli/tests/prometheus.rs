@@ -68,7 +68,7 @@ fn text(out: &Output) -> String {
 
 #[test]
 fn a_promql_gate_passes_or_fails_a_stage() {
-    let Some(prom) = start_prometheus(39090) else { return };
+    let Some(prom) = start_prometheus(29090) else { return };
     let project = tempfile::tempdir().unwrap();
     let program = format!(
         r#"import std.gates.{{promql}}
@@ -77,7 +77,7 @@ let check = "max(up)"
 let web_version = "1.0.0"
 
 environment production {{
-  provider = local {{ instances_per_site = 1, base_port = 38000 }}
+  provider = local {{ instances_per_site = 1, base_port = 24700 }}
   sites = ["p1"]
   prometheus = "http://127.0.0.1:{}"
 }}

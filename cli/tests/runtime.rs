@@ -100,7 +100,7 @@ release shop {{
 
 #[test]
 fn a_rollout_converges_and_applying_again_changes_nothing() {
-    let p = Project::new(&program(31000, "1.0.0", "1.0.0", "rollback"));
+    let p = Project::new(&program(24000, "1.0.0", "1.0.0", "rollback"));
     let out = p.run(&["apply", ".", "--yes"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("stage shop/canary: 2 sites of production at 50%"), "{}", text(&out));
@@ -119,7 +119,7 @@ fn a_rollout_converges_and_applying_again_changes_nothing() {
 
 #[test]
 fn a_bad_canary_rolls_back_every_sibling_of_its_release() {
-    let p = Project::new(&program(32000, "1.0.0", "1.0.0", "rollback"));
+    let p = Project::new(&program(24100, "1.0.0", "1.0.0", "rollback"));
     assert_eq!(p.run(&["apply", ".", "--yes"]).status.code(), Some(0));
     let out = p.run(&["apply", ".", "--yes", "--set", "db_version=2.0.0", "--set", "api_version=2.0.0-bad"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
@@ -136,7 +136,7 @@ fn a_bad_canary_rolls_back_every_sibling_of_its_release() {
 
 #[test]
 fn a_saved_plan_is_refused_after_a_live_change() {
-    let p = Project::new(&program(33000, "1.0.0", "1.0.0", "rollback"));
+    let p = Project::new(&program(24200, "1.0.0", "1.0.0", "rollback"));
     assert_eq!(p.run(&["apply", ".", "--yes"]).status.code(), Some(0));
     let plan_file = p.path().join("plan.json");
     let saved =
@@ -160,12 +160,12 @@ fn a_saved_plan_is_refused_after_a_live_change() {
 fn a_failure_in_one_region_leaves_the_other_and_the_next_apply_touches_it_only() {
     let program = r#"
 environment west {
-  provider = local { instances_per_site = 1, base_port = 34000 }
+  provider = local { instances_per_site = 1, base_port = 24300 }
   sites = ["w1"]
 }
 
 environment east {
-  provider = local { instances_per_site = 1, base_port = 34100 }
+  provider = local { instances_per_site = 1, base_port = 24350 }
   sites = ["e1"]
 }
 
@@ -185,7 +185,7 @@ release site {
 "#;
     let p = Project::new(program);
     // East's port is taken, so its instance cannot start.
-    let blocker = std::net::TcpListener::bind(("127.0.0.1", 34100)).unwrap();
+    let blocker = std::net::TcpListener::bind(("127.0.0.1", 24350)).unwrap();
     let out = p.run(&["apply", ".", "--yes"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("release site failed at stage east"), "{}", text(&out));
@@ -205,7 +205,7 @@ release site {
 
 #[test]
 fn apply_without_a_terminal_requires_yes() {
-    let p = Project::new(&program(35000, "1.0.0", "1.0.0", "rollback"));
+    let p = Project::new(&program(24400, "1.0.0", "1.0.0", "rollback"));
     let out = p.run(&["apply", "."]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("pass --yes to go ahead"), "{}", text(&out));
@@ -214,7 +214,7 @@ fn apply_without_a_terminal_requires_yes() {
 
 #[test]
 fn a_fixed_version_continues_from_a_paused_rollout_without_rolling_back() {
-    let p = Project::new(&program(36000, "1.0.0", "1.0.0", "pause"));
+    let p = Project::new(&program(24500, "1.0.0", "1.0.0", "pause"));
     assert_eq!(p.run(&["apply", ".", "--yes"]).status.code(), Some(0));
     let bad = p.run(&["apply", ".", "--yes", "--set", "api_version=2.0.0-bad"]);
     assert_eq!(bad.status.code(), Some(1), "{}", text(&bad));
@@ -231,7 +231,7 @@ fn a_fixed_version_continues_from_a_paused_rollout_without_rolling_back() {
 
 #[test]
 fn rollback_by_hand_restores_what_ran_before_the_last_apply() {
-    let p = Project::new(&program(37000, "1.0.0", "1.0.0", "rollback"));
+    let p = Project::new(&program(24600, "1.0.0", "1.0.0", "rollback"));
     assert_eq!(p.run(&["apply", ".", "--yes"]).status.code(), Some(0));
     assert_eq!(p.run(&["apply", ".", "--yes", "--set", "api_version=1.1.0"]).status.code(), Some(0));
     assert!(p.versions("api").iter().all(|v| v == "1.1.0"));

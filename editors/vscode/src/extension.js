@@ -4,7 +4,7 @@
 const os = require('os');
 const path = require('path');
 const vscode = require('vscode');
-const { LanguageClient, TransportKind } = require('vscode-languageclient/node');
+const { LanguageClient } = require('vscode-languageclient/node');
 
 const CLIENT_ID = 'conv';
 const CLIENT_NAME = 'conv language server';
@@ -27,10 +27,11 @@ function convPath() {
 function createClient() {
   const command = convPath();
   const folder = vscode.workspace.workspaceFolders && vscode.workspace.workspaceFolders[0];
+  // No `transport` field: the server speaks over stdin and stdout by default, and setting
+  // TransportKind.stdio would append a `--stdio` argument that `conv lsp` does not take.
   const executable = {
     command,
     args: ['lsp'],
-    transport: TransportKind.stdio,
     options: folder && folder.uri.scheme === 'file' ? { cwd: folder.uri.fsPath } : undefined,
   };
   /** @type {import('vscode-languageclient/node').ServerOptions} */

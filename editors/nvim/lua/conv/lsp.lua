@@ -11,8 +11,9 @@ local M = {}
 local defaults = {
   -- The command that starts the server.
   cmd = { 'conv', 'lsp' },
-  -- Searched for upwards from each file; the first directory holding one of them is the root.
-  -- Without a match, the root is the file's own directory.
+  -- Searched for upwards from each file, in this order: the nearest directory holding the first
+  -- marker found is the root (the repository, else the program's `.conv` state directory).
+  -- Without a match, the root is the file's own directory. Each root gets one server.
   root_markers = { '.git', '.conv' },
   -- function(fname) -> directory, to pick the root some other way.
   root_dir = nil,
@@ -38,13 +39,11 @@ local function exists(path)
   return vim.loop.fs_stat(path) ~= nil
 end
 
--- The nearest directory at or above `dir` that holds one of `markers`.
-local function search_up(dir, markers)
+-- The nearest directory at or above `dir` that holds `marker`.
+local function search_up(dir, marker)
   while dir and dir ~= '' do
-    for _, marker in ipairs(markers) do
-      if exists(dir .. '/' .. marker) then
-        return dir
-      end
+    if exists(dir .. '/' .. marker) then
+      return dir
     end
     local parent = vim.fn.fnamemodify(dir, ':h')
     if parent == dir then
@@ -68,7 +67,13 @@ local function find_root(bufnr)
     end
   end
   local dir = vim.fn.fnamemodify(fname, ':h')
-  return search_up(dir, config.root_markers or {}) or dir
+  for _, marker in ipairs(config.root_markers or {}) do
+    local root = search_up(dir, marker)
+    if root then
+      return root
+    end
+  end
+  return dir
 end
 
 local function format_buffer(bufnr)
