@@ -17,7 +17,12 @@ struct Server {
 
 impl Server {
     fn start() -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_conv")).arg("lsp").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_conv"))
+            .arg("lsp")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
         let stdin = child.stdin.take().unwrap();
         let stdout = BufReader::new(child.stdout.take().unwrap());
         let mut s = Server { child, stdin, stdout, next_id: 1 };
@@ -101,7 +106,10 @@ fn position(text: &str, needle: &str, offset: usize) -> Value {
 
 /// Replaces the temporary folder in responses so snapshots are stable.
 fn stable(value: &Value, dir: &tempfile::TempDir) -> String {
-    serde_json::to_string_pretty(value).unwrap().replace(&dir.path().display().to_string(), "$DIR").replace(&std::env::temp_dir().display().to_string(), "$TMP")
+    serde_json::to_string_pretty(value)
+        .unwrap()
+        .replace(&dir.path().display().to_string(), "$DIR")
+        .replace(&std::env::temp_dir().display().to_string(), "$TMP")
 }
 
 fn snapshot(name: &str, value: String) {
@@ -110,7 +118,10 @@ fn snapshot(name: &str, value: String) {
 }
 
 fn open(server: &mut Server, uri: &str, text: &str) -> Value {
-    server.notify("textDocument/didOpen", json!({ "textDocument": { "uri": uri, "languageId": "conv", "version": 1, "text": text } }));
+    server.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": uri, "languageId": "conv", "version": 1, "text": text } }),
+    );
     server.diagnostics()
 }
 
@@ -122,7 +133,10 @@ fn diagnostics_arrive_on_open_and_follow_changes() {
     assert_eq!(diags["diagnostics"][0]["code"], "E0201");
     snapshot("diagnostics_on_open", stable(&diags, &dir));
     let fixed = text.replace("db_prxy", "db_proxy");
-    server.notify("textDocument/didChange", json!({ "textDocument": { "uri": uri, "version": 2 }, "contentChanges": [{ "text": fixed }] }));
+    server.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 2 }, "contentChanges": [{ "text": fixed }] }),
+    );
     let after = server.diagnostics();
     assert_eq!(after["diagnostics"], json!([]), "the fix clears the diagnostic");
 }
@@ -132,9 +146,15 @@ fn hover_shows_docs_and_schema_fields() {
     let (dir, uri, text) = fixture();
     let mut server = Server::start();
     open(&mut server, &uri, &text);
-    let on_reference = server.request("textDocument/hover", json!({ "textDocument": { "uri": uri }, "position": position(&text, "db_proxy, api]", 2) }));
+    let on_reference = server.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri }, "position": position(&text, "db_proxy, api]", 2) }),
+    );
     assert!(on_reference["result"]["contents"]["value"].as_str().unwrap().contains("The database proxy."));
-    let on_field = server.request("textDocument/hover", json!({ "textDocument": { "uri": uri }, "position": position(&text, "depends_on", 3) }));
+    let on_field = server.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri }, "position": position(&text, "depends_on", 3) }),
+    );
     assert!(on_field["result"]["contents"]["value"].as_str().unwrap().contains("depends_on: List[Service] = []"));
     snapshot("hover", stable(&json!([on_reference["result"], on_field["result"]]), &dir));
 }
@@ -144,9 +164,15 @@ fn definition_lands_on_declarations_in_the_program_and_the_standard_library() {
     let (dir, uri, text) = fixture();
     let mut server = Server::start();
     open(&mut server, &uri, &text);
-    let entity = server.request("textDocument/definition", json!({ "textDocument": { "uri": uri }, "position": position(&text, "env = staging", 7) }));
+    let entity = server.request(
+        "textDocument/definition",
+        json!({ "textDocument": { "uri": uri }, "position": position(&text, "env = staging", 7) }),
+    );
     assert_eq!(entity["result"]["range"]["start"], position(&text, "staging {", 0));
-    let std_fn = server.request("textDocument/definition", json!({ "textDocument": { "uri": uri }, "position": position(&text, "http_ok(window", 1) }));
+    let std_fn = server.request(
+        "textDocument/definition",
+        json!({ "textDocument": { "uri": uri }, "position": position(&text, "http_ok(window", 1) }),
+    );
     let target = std_fn["result"]["uri"].as_str().unwrap();
     assert!(target.ends_with("std/gates.conv"), "{target}");
     let std_text = std::fs::read_to_string(target.strip_prefix("file://").unwrap()).unwrap();
@@ -161,12 +187,19 @@ fn references_and_rename_cover_every_use() {
     let mut server = Server::start();
     open(&mut server, &uri, &text);
     let at = position(&text, "service db_proxy", 9);
-    let refs = server.request("textDocument/references", json!({ "textDocument": { "uri": uri }, "position": at, "context": { "includeDeclaration": true } }));
+    let refs = server.request(
+        "textDocument/references",
+        json!({ "textDocument": { "uri": uri }, "position": at, "context": { "includeDeclaration": true } }),
+    );
     assert_eq!(refs["result"].as_array().unwrap().len(), 2, "the declaration and the release's list: {refs}");
-    let rename = server.request("textDocument/rename", json!({ "textDocument": { "uri": uri }, "position": at, "newName": "proxy" }));
+    let rename = server
+        .request("textDocument/rename", json!({ "textDocument": { "uri": uri }, "position": at, "newName": "proxy" }));
     let edits = rename["result"]["changes"][&uri].as_array().unwrap();
     assert!(edits.iter().all(|e| e["newText"] == "proxy") && edits.len() == 2);
-    let bad = server.request("textDocument/rename", json!({ "textDocument": { "uri": uri }, "position": at, "newName": "not a name" }));
+    let bad = server.request(
+        "textDocument/rename",
+        json!({ "textDocument": { "uri": uri }, "position": at, "newName": "not a name" }),
+    );
     assert!(bad["error"].is_object(), "an invalid name is refused: {bad}");
     snapshot("references", stable(&refs["result"], &dir));
 }
@@ -176,8 +209,12 @@ fn completion_offers_schema_fields_names_and_templates() {
     let (_dir, uri, text) = fixture();
     let mut server = Server::start();
     open(&mut server, &uri, &text);
-    let response = server.request("textDocument/completion", json!({ "textDocument": { "uri": uri }, "position": position(&text, "  version = \"1.4.2\"", 0) }));
-    let labels: Vec<&str> = response["result"].as_array().unwrap().iter().map(|i| i["label"].as_str().unwrap()).collect();
+    let response = server.request(
+        "textDocument/completion",
+        json!({ "textDocument": { "uri": uri }, "position": position(&text, "  version = \"1.4.2\"", 0) }),
+    );
+    let labels: Vec<&str> =
+        response["result"].as_array().unwrap().iter().map(|i| i["label"].as_str().unwrap()).collect();
     for expected in ["replicas", "depends_on", "db_proxy", "staging", "http_ok", "latency_p99", "service"] {
         assert!(labels.contains(&expected), "{expected} missing from {labels:?}");
     }
@@ -189,9 +226,15 @@ fn formatting_symbols_tokens_and_quick_fixes() {
     let mut server = Server::start();
     let diags = open(&mut server, &uri, &text);
     let messy = text.replace("  version = \"2.0.1\"", "  version=\"2.0.1\"");
-    server.notify("textDocument/didChange", json!({ "textDocument": { "uri": uri, "version": 2 }, "contentChanges": [{ "text": messy }] }));
+    server.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 2 }, "contentChanges": [{ "text": messy }] }),
+    );
     server.diagnostics();
-    let format = server.request("textDocument/formatting", json!({ "textDocument": { "uri": uri }, "options": { "tabSize": 2, "insertSpaces": true } }));
+    let format = server.request(
+        "textDocument/formatting",
+        json!({ "textDocument": { "uri": uri }, "options": { "tabSize": 2, "insertSpaces": true } }),
+    );
     assert_eq!(format["result"][0]["newText"].as_str().unwrap(), text, "formatting restores the canonical text");
     let symbols = server.request("textDocument/documentSymbol", json!({ "textDocument": { "uri": uri } }));
     let names: Vec<&str> = symbols["result"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
@@ -210,12 +253,28 @@ fn formatting_symbols_tokens_and_quick_fixes() {
 fn half_typed_input_and_bad_requests_leave_the_server_alive() {
     let (_dir, uri, _) = fixture();
     let mut server = Server::start();
-    for partial in ["service api {\n  version = ", "service", "import std.", "fn f(", "\"${", "release r { strategy = rollout { stage"] {
-        server.notify("textDocument/didChange", json!({ "textDocument": { "uri": uri, "version": 3 }, "contentChanges": [{ "text": partial }] }));
-        let hover = server.request("textDocument/hover", json!({ "textDocument": { "uri": uri }, "position": { "line": 0, "character": 3 } }));
+    for partial in [
+        "service api {\n  version = ",
+        "service",
+        "import std.",
+        "fn f(",
+        "\"${",
+        "release r { strategy = rollout { stage",
+    ] {
+        server.notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": uri, "version": 3 }, "contentChanges": [{ "text": partial }] }),
+        );
+        let hover = server.request(
+            "textDocument/hover",
+            json!({ "textDocument": { "uri": uri }, "position": { "line": 0, "character": 3 } }),
+        );
         assert!(hover.get("error").is_none() || hover["error"].is_object());
     }
-    let unknown = server.request("textDocument/hover", json!({ "textDocument": { "uri": "file:///nonexistent/x.conv" }, "position": { "line": 99, "character": 99 } }));
+    let unknown = server.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": "file:///nonexistent/x.conv" }, "position": { "line": 99, "character": 99 } }),
+    );
     assert!(unknown.get("result").is_some() || unknown.get("error").is_some());
     let alive = server.request("textDocument/documentSymbol", json!({ "textDocument": { "uri": uri } }));
     assert!(alive["result"].is_array(), "still answering: {alive}");
