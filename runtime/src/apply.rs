@@ -5,8 +5,8 @@
 
 use crate::gates::{self, Sample};
 use crate::live::LiveState;
-use crate::local::{LocalProvider, is_alive};
 use crate::plan::{Plan, ReleasePlan, StagePlan, address};
+use crate::provider::Provider;
 use conv_model::program::{duration, trim_float};
 use conv_model::{EnvName, Gate, OnFailure, Program, ServiceName, SiteName};
 use std::sync::Arc;
@@ -33,7 +33,7 @@ pub type Log = Arc<dyn Fn(String) + Send + Sync>;
 const READY_TIMEOUT: Duration = Duration::from_secs(10);
 const PROBE_INTERVAL: Duration = Duration::from_millis(500);
 
-pub fn run(plan: &Plan, provider: &LocalProvider, log: Log) -> Outcome {
+pub fn run<P: Provider>(plan: &Plan, provider: &P, log: Log) -> Outcome {
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_time().build() {
         Ok(rt) => rt,
         Err(err) => {
@@ -49,9 +49,9 @@ pub fn run(plan: &Plan, provider: &LocalProvider, log: Log) -> Outcome {
     runtime.block_on(apply_plan(plan.clone(), provider.clone(), log))
 }
 
-async fn apply_plan(plan: Plan, provider: LocalProvider, log: Log) -> Outcome {
+async fn apply_plan<P: Provider>(plan: Plan, provider: P, log: Log) -> Outcome {
     let program = Arc::new(plan.program.clone());
-    let before = provider.observe(&program);
+    let before = provider.observe(&program).await;
     for release in &plan.releases {
         let mut touched: Vec<(EnvName, SiteName, ServiceName)> = Vec::new();
         if release.stages.iter().any(|s| s.sites.iter().any(|x| !x.changes.is_empty())) {
@@ -71,10 +71,7 @@ async fn apply_plan(plan: Plan, provider: LocalProvider, log: Log) -> Outcome {
                     Vec::new()
                 } else {
                     log(format!("rolling back release {}", release.name));
-                    let p = provider.clone();
-                    let (prog, b, t, r, l) =
-                        (program.clone(), before.clone(), touched.clone(), release.clone(), log.clone());
-                    tokio::task::spawn_blocking(move || rollback(&p, &prog, &b, &t, &r, &l)).await.unwrap_or_default()
+                    rollback(&provider, &program, &before, &touched, release, &log).await
                 };
                 return Outcome::Failed {
                     release: release.name.clone(),
@@ -90,9 +87,9 @@ async fn apply_plan(plan: Plan, provider: LocalProvider, log: Log) -> Outcome {
     Outcome::Converged
 }
 
-async fn run_stage(
+async fn run_stage<P: Provider>(
     program: &Arc<Program>,
-    provider: &LocalProvider,
+    provider: &P,
     release: &ReleasePlan,
     stage: &StagePlan,
     touched: &mut Vec<(EnvName, SiteName, ServiceName)>,
@@ -136,11 +133,8 @@ async fn run_stage(
             (semaphore.clone(), provider.clone(), program.clone(), stage.env.clone(), log.clone());
         tasks.push(tokio::spawn(async move {
             let _permit = sem.acquire_owned().await;
-            let site_name = site.site.clone();
-            let result = tokio::task::spawn_blocking(move || deploy_site(&p, &prog, &env, &site, &l))
-                .await
-                .unwrap_or_else(|e| Err(e.to_string()));
-            (site_name, result)
+            let result = deploy_site(&p, &prog, &env, &site, &l).await;
+            (site.site.clone(), result)
         }));
     }
     let mut failures = Vec::new();
@@ -172,31 +166,31 @@ async fn run_stage(
             site.as_str()
         ));
     }
-    let (p, prog, s, l) = (provider.clone(), program.clone(), stage.clone(), log.clone());
-    let services: Vec<ServiceName> = release
-        .stages
-        .iter()
-        .flat_map(|st| st.sites.iter().flat_map(|x| x.changes.iter().map(|c| c.service.clone())))
-        .fold(Vec::new(), |mut acc, s| {
-            if !acc.contains(&s) {
-                acc.push(s);
-            }
-            acc
-        });
-    let (rname, sname) = (release.name.clone(), stage.name.clone());
-    tokio::task::spawn_blocking(move || bake_and_check(&p, &prog, &rname, &sname, &s, &services, &l))
-        .await
-        .unwrap_or_else(|e| Err(e.to_string()))?;
+    let mut services: Vec<ServiceName> = Vec::new();
+    for s in
+        release.stages.iter().flat_map(|st| st.sites.iter().flat_map(|x| x.changes.iter().map(|c| c.service.clone())))
+    {
+        if !services.contains(&s) {
+            services.push(s);
+        }
+    }
+    bake_and_check(provider, program, &release.name, &stage.name, stage, &services, log).await?;
     log(format!("stage {}/{} done", release.name, stage.name));
     Ok(())
 }
 
-async fn wait_for_approval(provider: &LocalProvider, release: &ReleasePlan, stage: &StagePlan, group: &str, log: &Log) {
+async fn wait_for_approval<P: Provider>(
+    provider: &P,
+    release: &ReleasePlan,
+    stage: &StagePlan,
+    group: &str,
+    log: &Log,
+) {
     let mut told = false;
     loop {
-        if let Some(a) = crate::approval::find(&provider.state_dir, &release.name, &stage.name) {
+        if let Some(a) = crate::approval::find(provider.state_dir(), &release.name, &stage.name) {
             log(format!("stage {}/{} approved by {}", release.name, stage.name, a.by));
-            crate::approval::consume(&provider.state_dir, &release.name, &stage.name);
+            crate::approval::consume(provider.state_dir(), &release.name, &stage.name);
             return;
         }
         if !told {
@@ -204,7 +198,7 @@ async fn wait_for_approval(provider: &LocalProvider, release: &ReleasePlan, stag
                 "waiting for approval by {group}: run `conv approve {} {} {}`",
                 release.name,
                 stage.name,
-                provider.program_root.display()
+                provider.root().display()
             ));
             told = true;
         }
@@ -212,8 +206,8 @@ async fn wait_for_approval(provider: &LocalProvider, release: &ReleasePlan, stag
     }
 }
 
-fn deploy_site(
-    provider: &LocalProvider,
+async fn deploy_site<P: Provider>(
+    provider: &P,
     program: &Program,
     env: &EnvName,
     site: &crate::plan::SitePlan,
@@ -222,9 +216,10 @@ fn deploy_site(
     for change in &site.changes {
         let Some(service) = program.service(&change.service) else { continue };
         for (index, port) in &change.instances {
-            let rec = provider.start(env, &site.site, service, *index, *port, &change.version)?;
-            wait_ready(rec.pid, *port)
-                .map_err(|why| format!("{} #{index} {why} (log: {})", change.service, rec.log.display()))?;
+            let started = provider.start(env, &site.site, service, *index, *port, &change.version).await?;
+            wait_ready(provider, started.pid, *port)
+                .await
+                .map_err(|why| format!("{} #{index} {why} (log: {})", change.service, started.log))?;
             log(format!(
                 "  {} #{index} {} up on port {port}",
                 address(env, &site.site, &change.service),
@@ -236,32 +231,25 @@ fn deploy_site(
 }
 
 /// Ready when the instance answers HTTP at all; its health is for the gates to judge.
-fn wait_ready(pid: u32, port: u16) -> Result<(), String> {
+async fn wait_ready<P: Provider>(provider: &P, pid: u32, port: u16) -> Result<(), String> {
     let deadline = Instant::now() + READY_TIMEOUT;
     loop {
-        if gates::http_status(port, "/", Duration::from_millis(500)).is_ok() {
+        if provider.probe(port, "/", Duration::from_millis(500)).await.is_ok() {
             return Ok(());
         }
-        if !is_alive(pid) {
+        if !provider.alive(pid).await {
             return Err("exited at start".into());
         }
         if Instant::now() > deadline {
             return Err(format!("did not answer on port {port} within {}", duration(READY_TIMEOUT.as_millis() as u64)));
         }
-        std::thread::sleep(Duration::from_millis(100));
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
-/// The ports of the instances of `service` on the new version in the stage's environment.
-fn targets(
-    provider: &LocalProvider,
-    program: &Program,
-    env: &EnvName,
-    service: &ServiceName,
-) -> Vec<(SiteName, u16, u32)> {
-    let Some(e) = program.environment(env) else { return Vec::new() };
-    let Some(svc) = program.service(service) else { return Vec::new() };
-    let live = provider.observe(program);
+/// The instances of `service` on the new version in the stage's environment.
+fn targets(live: &LiveState, program: &Program, env: &EnvName, service: &ServiceName) -> Vec<(SiteName, u16, u32)> {
+    let (Some(e), Some(svc)) = (program.environment(env), program.service(service)) else { return Vec::new() };
     let mut out = Vec::new();
     for site in &e.sites {
         for i in live.instances(env, site, service) {
@@ -276,8 +264,8 @@ fn targets(
 /// Bakes for the stage's bake time (at least a second), probing HTTP gates and process
 /// liveness as it goes; then judges error-rate and latency gates on the metrics gathered
 /// over the bake, and PromQL gates at its end.
-fn bake_and_check(
-    provider: &LocalProvider,
+async fn bake_and_check<P: Provider>(
+    provider: &P,
     program: &Program,
     release: &str,
     stage_name: &str,
@@ -289,10 +277,11 @@ fn bake_and_check(
         .release(&conv_model::ReleaseName(release.to_string()))
         .and_then(|r| r.stages.iter().find(|s| s.name == stage_name));
     let stage_gates: Vec<Gate> = stage_def.map(|s| s.gates.clone()).unwrap_or_default();
+    let live = provider.observe(program).await;
     let mut checks: Vec<(ServiceName, Gate, Vec<(SiteName, u16, u32)>)> = Vec::new();
     for service in services {
         let Some(svc) = program.service(service) else { continue };
-        let t = targets(provider, program, &stage.env, service);
+        let t = targets(&live, program, &stage.env, service);
         for g in svc.gates.iter().chain(stage_gates.iter()) {
             checks.push((service.clone(), g.clone(), t.clone()));
         }
@@ -305,12 +294,15 @@ fn bake_and_check(
         checks.len(),
         if checks.len() == 1 { "" } else { "s" }
     ));
-    let baseline: Vec<Sample> = checks.iter().map(|(_, _, t)| sample(t)).collect();
+    let mut baseline = Vec::new();
+    for (_, _, t) in &checks {
+        baseline.push(sample(provider, t).await);
+    }
     let start = Instant::now();
     while start.elapsed() < bake {
         for (service, gate, targets) in &checks {
             for (site, port, pid) in targets {
-                if !is_alive(*pid) {
+                if !provider.alive(*pid).await {
                     return Err(format!(
                         "{} on {}[{:?}] (port {port}) exited while baking",
                         service,
@@ -319,7 +311,7 @@ fn bake_and_check(
                     ));
                 }
                 if let Gate::Http { path, timeout_ms, .. } = gate {
-                    match gates::http_status(*port, path, Duration::from_millis(*timeout_ms)) {
+                    match provider.probe(*port, path, Duration::from_millis(*timeout_ms)).await {
                         Ok(code) if (200..300).contains(&code) => {}
                         Ok(code) => {
                             return Err(format!(
@@ -341,105 +333,119 @@ fn bake_and_check(
                 }
             }
         }
-        std::thread::sleep(PROBE_INTERVAL);
+        tokio::time::sleep(PROBE_INTERVAL).await;
     }
     for (i, (service, gate, targets)) in checks.iter().enumerate() {
-        let window = sample(targets).since(&baseline[i]);
-        match gate {
-            Gate::ErrorRate { under_percent, .. } => {
-                if let Some(rate) = window.error_percent() {
-                    if rate > *under_percent {
-                        return Err(format!(
-                            "gate `{}` of {service} failed in {}: error rate {}% against a limit of {}% ({} of {} requests)",
-                            gate.describe(),
-                            stage.env,
-                            trim_float(rate),
-                            trim_float(*under_percent),
-                            window.errors,
-                            window.requests
-                        ));
-                    }
-                }
-            }
-            Gate::Latency { quantile_percent, under_ms, .. } => {
-                if let Some(seconds) = window.quantile(quantile_percent / 100.0) {
-                    let ms = seconds * 1000.0;
-                    if ms > *under_ms as f64 {
-                        return Err(format!(
-                            "gate `{}` of {service} failed in {}: p{} latency {}ms against a limit of {}",
-                            gate.describe(),
-                            stage.env,
-                            trim_float(*quantile_percent),
-                            trim_float(ms),
-                            duration(*under_ms)
-                        ));
-                    }
-                }
-            }
-            Gate::Query { promql, max, .. } => {
-                let Some(url) = program.environment(&stage.env).and_then(|e| e.prometheus.clone()) else {
-                    return Err(format!("gate `{}` needs `prometheus` on environment {}", gate.describe(), stage.env));
-                };
-                let value =
-                    gates::prometheus_query(&url, promql).map_err(|e| format!("gate `{}`: {e}", gate.describe()))?;
-                if value > *max {
-                    return Err(format!(
-                        "gate `{}` failed in {}: {} against a maximum of {}",
-                        gate.describe(),
-                        stage.env,
-                        trim_float(value),
-                        trim_float(*max)
-                    ));
-                }
-            }
-            Gate::Http { .. } | Gate::Approval { .. } => {}
-        }
+        let window = sample(provider, targets).await.since(&baseline[i]);
+        judge(program, stage, service, gate, &window).await?;
     }
     log(format!("  gates of {stage_name} passed"));
     Ok(())
 }
 
-fn sample(targets: &[(SiteName, u16, u32)]) -> Sample {
+/// The verdict of a metrics or PromQL gate over a bake.
+async fn judge(
+    program: &Program,
+    stage: &StagePlan,
+    service: &ServiceName,
+    gate: &Gate,
+    window: &Sample,
+) -> Result<(), String> {
+    match gate {
+        Gate::ErrorRate { under_percent, .. } => {
+            if let Some(rate) = window.error_percent() {
+                if rate > *under_percent {
+                    return Err(format!(
+                        "gate `{}` of {service} failed in {}: error rate {}% against a limit of {}% ({} of {} requests)",
+                        gate.describe(),
+                        stage.env,
+                        trim_float(rate),
+                        trim_float(*under_percent),
+                        window.errors,
+                        window.requests
+                    ));
+                }
+            }
+        }
+        Gate::Latency { quantile_percent, under_ms, .. } => {
+            if let Some(seconds) = window.quantile(quantile_percent / 100.0) {
+                let ms = seconds * 1000.0;
+                if ms > *under_ms as f64 {
+                    return Err(format!(
+                        "gate `{}` of {service} failed in {}: p{} latency {}ms against a limit of {}",
+                        gate.describe(),
+                        stage.env,
+                        trim_float(*quantile_percent),
+                        trim_float(ms),
+                        duration(*under_ms)
+                    ));
+                }
+            }
+        }
+        Gate::Query { promql, max, .. } => {
+            let Some(url) = program.environment(&stage.env).and_then(|e| e.prometheus.clone()) else {
+                return Err(format!("gate `{}` needs `prometheus` on environment {}", gate.describe(), stage.env));
+            };
+            let query = promql.clone();
+            let value = tokio::task::spawn_blocking(move || gates::prometheus_query(&url, &query))
+                .await
+                .unwrap_or_else(|e| Err(e.to_string()))
+                .map_err(|e| format!("gate `{}`: {e}", gate.describe()))?;
+            if value > *max {
+                return Err(format!(
+                    "gate `{}` failed in {}: {} against a maximum of {}",
+                    gate.describe(),
+                    stage.env,
+                    trim_float(value),
+                    trim_float(*max)
+                ));
+            }
+        }
+        Gate::Http { .. } | Gate::Approval { .. } => {}
+    }
+    Ok(())
+}
+
+async fn sample<P: Provider>(provider: &P, targets: &[(SiteName, u16, u32)]) -> Sample {
     let mut total = Sample::default();
     for (_, port, _) in targets {
-        if let Ok(s) = gates::scrape(*port) {
+        if let Ok(s) = provider.signals(*port).await {
             total.add(&s);
         }
     }
     total
 }
 
-fn previous_path(provider: &LocalProvider, release: &str) -> std::path::PathBuf {
-    provider.state_dir.join("releases").join(release).join("previous.json")
+fn previous_path(state_dir: &std::path::Path, release: &str) -> std::path::PathBuf {
+    state_dir.join("releases").join(release).join("previous.json")
 }
 
 /// Records what the release's services ran before this apply changed them, for
 /// `conv rollback RELEASE` later.
-fn save_previous(
-    provider: &LocalProvider,
+fn save_previous<P: Provider>(
+    provider: &P,
     program: &Program,
     before: &LiveState,
     release: &ReleasePlan,
 ) -> std::io::Result<()> {
     let Some(def) = program.release(&conv_model::ReleaseName(release.name.clone())) else { return Ok(()) };
-    let mut kept = LiveState::default();
-    for ((env, site, service), instances) in &before.sites {
-        if def.services.contains(service) {
-            kept.sites.insert((env.clone(), site.clone(), service.clone()), instances.clone());
-        }
-    }
-    let entries: Vec<_> = kept.sites.into_iter().collect();
+    let entries: Vec<_> = before.sites.iter().filter(|((_, _, service), _)| def.services.contains(service)).collect();
     let json = serde_json::to_vec_pretty(&entries).map_err(std::io::Error::other)?;
-    crate::write_atomically(&previous_path(provider, &release.name), &json)
+    crate::write_atomically(&previous_path(provider.state_dir(), &release.name), &json)
 }
 
 /// `conv rollback RELEASE`: puts the release's services back to what they ran before the
 /// last apply that changed them, in the plan's rollback order.
-pub fn rollback_release(plan: &Plan, release: &str, provider: &LocalProvider, log: Log) -> Result<Vec<String>, String> {
+pub fn rollback_release<P: Provider>(
+    plan: &Plan,
+    release: &str,
+    provider: &P,
+    log: Log,
+) -> Result<Vec<String>, String> {
     let Some(r) = plan.releases.iter().find(|r| r.name == release) else {
         return Err(format!("no release `{release}` in the program"));
     };
-    let text = std::fs::read_to_string(previous_path(provider, release)).map_err(|_| {
+    let text = std::fs::read_to_string(previous_path(provider.state_dir(), release)).map_err(|_| {
         format!("release `{release}` has no recorded previous state: it was never changed by `conv apply`")
     })?;
     let entries: Vec<((EnvName, SiteName, ServiceName), Vec<crate::live::Instance>)> =
@@ -454,19 +460,21 @@ pub fn rollback_release(plan: &Plan, release: &str, provider: &LocalProvider, lo
             }
         }
     }
-    Ok(rollback(provider, &plan.program, &before, &touched, r, &log))
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().map_err(|e| e.to_string())?;
+    Ok(runtime.block_on(rollback(provider, &plan.program, &before, &touched, r, &log)))
 }
 
 /// Puts every touched site and service back to what ran before the apply, in the plan's
 /// rollback order; returns the addresses rolled back.
-fn rollback(
-    provider: &LocalProvider,
+async fn rollback<P: Provider>(
+    provider: &P,
     program: &Program,
     before: &LiveState,
     touched: &[(EnvName, SiteName, ServiceName)],
     release: &ReleasePlan,
     log: &Log,
 ) -> Vec<String> {
+    let now = provider.observe(program).await;
     let mut done = Vec::new();
     for addr in &release.rollback {
         let Some((env, site, service)) =
@@ -476,12 +484,13 @@ fn rollback(
         };
         let Some(svc) = program.service(service) else { continue };
         let previous = before.instances(env, site, service);
+        let current = now.instances(env, site, service);
         let count = crate::local::instance_count(program, env, service);
         for index in 0..count {
-            let current = provider.read_record(env, site, service, index);
+            let running = current.iter().find(|i| i.index == index);
             match previous.iter().find(|i| i.index == index) {
-                Some(old) if current.as_ref().is_some_and(|c| c.version == old.version && is_alive(c.pid)) => {}
-                Some(old) => match provider.start(env, site, svc, index, old.port, &old.version) {
+                Some(old) if running.is_some_and(|c| c.version == old.version && c.alive) => {}
+                Some(old) => match provider.start(env, site, svc, index, old.port, &old.version).await {
                     Ok(_) => log(format!("  {} #{index} back to {}", address(env, site, service), old.version)),
                     Err(why) => log(format!(
                         "  {} #{index} could not go back to {}: {why}",
@@ -489,8 +498,8 @@ fn rollback(
                         old.version
                     )),
                 },
-                None if current.is_some() => {
-                    provider.stop(env, site, service, index);
+                None if running.is_some() => {
+                    provider.stop(env, site, service, index).await;
                     log(format!("  {} #{index} stopped (it did not run before)", address(env, site, service)));
                 }
                 None => {}

@@ -11,6 +11,7 @@ pub mod gates;
 pub mod live;
 pub mod local;
 pub mod plan;
+pub mod provider;
 pub mod render;
 
 pub use live::LiveState;

@@ -276,3 +276,76 @@ fn walk_records(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+impl crate::provider::Provider for LocalProvider {
+    fn observe(&self, program: &Program) -> impl std::future::Future<Output = LiveState> + Send {
+        let (this, program) = (self.clone(), program.clone());
+        async move { tokio::task::spawn_blocking(move || LocalProvider::observe(&this, &program)).await.unwrap_or_default() }
+    }
+
+    fn start(
+        &self,
+        env: &EnvName,
+        site: &SiteName,
+        service: &Service,
+        index: u32,
+        port: u16,
+        version: &str,
+    ) -> impl std::future::Future<Output = Result<crate::provider::Started, String>> + Send {
+        let (this, env, site, service, version) =
+            (self.clone(), env.clone(), site.clone(), service.clone(), version.to_string());
+        async move {
+            tokio::task::spawn_blocking(move || {
+                LocalProvider::start(&this, &env, &site, &service, index, port, &version)
+                    .map(|rec| crate::provider::Started { pid: rec.pid, log: rec.log.display().to_string() })
+            })
+            .await
+            .unwrap_or_else(|e| Err(e.to_string()))
+        }
+    }
+
+    fn stop(
+        &self,
+        env: &EnvName,
+        site: &SiteName,
+        service: &ServiceName,
+        index: u32,
+    ) -> impl std::future::Future<Output = ()> + Send {
+        let (this, env, site, service) = (self.clone(), env.clone(), site.clone(), service.clone());
+        async move {
+            let _ = tokio::task::spawn_blocking(move || LocalProvider::stop(&this, &env, &site, &service, index)).await;
+        }
+    }
+
+    fn alive(&self, pid: u32) -> impl std::future::Future<Output = bool> + Send {
+        async move { is_alive(pid) }
+    }
+
+    fn probe(
+        &self,
+        port: u16,
+        path: &str,
+        timeout: Duration,
+    ) -> impl std::future::Future<Output = Result<u16, String>> + Send {
+        let path = path.to_string();
+        async move {
+            tokio::task::spawn_blocking(move || crate::gates::http_status(port, &path, timeout))
+                .await
+                .unwrap_or_else(|e| Err(e.to_string()))
+        }
+    }
+
+    fn signals(&self, port: u16) -> impl std::future::Future<Output = Result<crate::gates::Sample, String>> + Send {
+        async move {
+            tokio::task::spawn_blocking(move || crate::gates::scrape(port)).await.unwrap_or_else(|e| Err(e.to_string()))
+        }
+    }
+
+    fn state_dir(&self) -> &Path {
+        &self.state_dir
+    }
+
+    fn root(&self) -> &Path {
+        &self.program_root
+    }
+}
