@@ -154,6 +154,35 @@ enum Command {
         #[arg(long, short = 'y')]
         yes: bool,
     },
+    /// Past runs: when, how long, outcome, steps, who, what.
+    History {
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Compare live state with what was last applied and list each difference.
+    ///
+    /// Exit status: 0 no drift, 2 drift, 1 error. `conv apply` converges drift back.
+    Drift {
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Take an environment's apply lock from whoever holds it (after its holder is gone).
+    Unlock {
+        env: String,
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Required: confirms that the lock is taken from its holder.
+        #[arg(long)]
+        force: bool,
+        /// Do not ask.
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
     /// Stop everything conv started for the project.
     Destroy {
         #[arg(default_value = ".")]
@@ -230,6 +259,9 @@ fn main() -> ExitCode {
         Command::Status { path, format, set } => commands::runtime::status_cmd(&path, &set, format, color),
         Command::Approve { release, stage, path } => commands::runtime::approve_cmd(&release, &stage, &path),
         Command::Rollback { release, path, yes } => commands::runtime::rollback_cmd(&release, &path, yes, color),
+        Command::History { path, json } => commands::journal::history_cmd(&path, json),
+        Command::Drift { path, json } => commands::journal::drift_cmd(&path, json, color),
+        Command::Unlock { env, path, force, yes } => commands::journal::unlock_cmd(&env, &path, force, yes),
         Command::Destroy { path, yes } => commands::runtime::destroy_cmd(&path, yes),
         Command::Lsp => {
             conv_lsp::serve_stdio();

@@ -2,64 +2,10 @@
 //! local provider. Each test works in its own directory with its own ports, and stops every
 //! process it started, whatever happens.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn conv(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_conv"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("conv runs")
-}
-
-fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-}
-
-/// A project directory whose processes are stopped when the test ends.
-struct Project {
-    dir: tempfile::TempDir,
-}
-
-impl Project {
-    fn new(program: &str) -> Project {
-        let demo = Path::new(env!("CARGO_BIN_EXE_conv")).with_file_name("demo-app");
-        assert!(demo.is_file(), "build demo-app first (`cargo build --workspace`): {} is missing", demo.display());
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("main.conv"), program).unwrap();
-        Project { dir }
-    }
-
-    fn path(&self) -> PathBuf {
-        self.dir.path().to_path_buf()
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        conv(args, self.dir.path())
-    }
-
-    fn status(&self) -> Vec<serde_json::Value> {
-        let out = self.run(&["status", ".", "--format", "json"]);
-        serde_json::from_slice::<Vec<serde_json::Value>>(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)))
-    }
-
-    fn versions(&self, service: &str) -> Vec<String> {
-        self.status()
-            .iter()
-            .filter(|r| r["service"] == service)
-            .flat_map(|r| r["versions"].as_array().cloned().unwrap_or_default())
-            .map(|v| v.as_str().unwrap_or_default().to_string())
-            .collect()
-    }
-}
-
-impl Drop for Project {
-    fn drop(&mut self) {
-        conv(&["destroy", ".", "--yes"], self.dir.path());
-    }
-}
+use common::project::{Project, text};
+use std::process::Command;
 
 fn program(base_port: u16, db: &str, api: &str, on_failure: &str) -> String {
     format!(

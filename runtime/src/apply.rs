@@ -7,6 +7,7 @@ use crate::gates::{self, Sample};
 use crate::live::LiveState;
 use crate::plan::{Plan, ReleasePlan, StagePlan, address};
 use crate::provider::Provider;
+use crate::record::Recorder;
 use conv_model::program::{duration, trim_float};
 use conv_model::{EnvName, Gate, OnFailure, Program, ServiceName, SiteName};
 use std::sync::Arc;
@@ -33,7 +34,7 @@ pub type Log = Arc<dyn Fn(String) + Send + Sync>;
 const READY_TIMEOUT: Duration = Duration::from_secs(10);
 const PROBE_INTERVAL: Duration = Duration::from_millis(500);
 
-pub fn run<P: Provider>(plan: &Plan, provider: &P, log: Log) -> Outcome {
+pub fn run<P: Provider>(plan: &Plan, provider: &P, log: Log, rec: Recorder) -> Outcome {
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_time().build() {
         Ok(rt) => rt,
         Err(err) => {
@@ -46,10 +47,10 @@ pub fn run<P: Provider>(plan: &Plan, provider: &P, log: Log) -> Outcome {
             };
         }
     };
-    runtime.block_on(apply_plan(plan.clone(), provider.clone(), log))
+    runtime.block_on(apply_plan(plan.clone(), provider.clone(), log, rec))
 }
 
-async fn apply_plan<P: Provider>(plan: Plan, provider: P, log: Log) -> Outcome {
+async fn apply_plan<P: Provider>(plan: Plan, provider: P, log: Log, rec: Recorder) -> Outcome {
     let program = Arc::new(plan.program.clone());
     let before = provider.observe(&program).await;
     for release in &plan.releases {
@@ -60,7 +61,13 @@ async fn apply_plan<P: Provider>(plan: Plan, provider: P, log: Log) -> Outcome {
             }
         }
         for stage in &release.stages {
-            if let Err(reason) = run_stage(&program, &provider, release, stage, &mut touched, &log).await {
+            let step = match rec.intent("stage", &format!("{}/{}", release.name, stage.name), &stage.env.to_string()) {
+                Ok(s) => s,
+                Err(e) => return journal_failure(release, stage, e),
+            };
+            let result = run_stage(&program, &provider, release, stage, &mut touched, &log, &rec).await;
+            rec.outcome(step, result.is_ok(), result.as_ref().err().map(String::as_str).unwrap_or("done"));
+            if let Err(reason) = result {
                 log(format!("stage {}/{} failed: {reason}", release.name, stage.name));
                 let paused = release.on_failure == OnFailure::Pause;
                 let rolled_back = if paused {
@@ -71,7 +78,7 @@ async fn apply_plan<P: Provider>(plan: Plan, provider: P, log: Log) -> Outcome {
                     Vec::new()
                 } else {
                     log(format!("rolling back release {}", release.name));
-                    rollback(&provider, &program, &before, &touched, release, &log).await
+                    rollback(&provider, &program, &before, &touched, release, &log, &rec).await
                 };
                 return Outcome::Failed {
                     release: release.name.clone(),
@@ -82,6 +89,7 @@ async fn apply_plan<P: Provider>(plan: Plan, provider: P, log: Log) -> Outcome {
                 };
             }
         }
+        record_known_good(&provider, &program, release, &rec).await;
         log(format!("release {} converged", release.name));
     }
     Outcome::Converged
@@ -94,6 +102,7 @@ async fn run_stage<P: Provider>(
     stage: &StagePlan,
     touched: &mut Vec<(EnvName, SiteName, ServiceName)>,
     log: &Log,
+    rec: &Recorder,
 ) -> Result<(), String> {
     let changed: Vec<_> = stage.sites.iter().filter(|s| !s.changes.is_empty()).cloned().collect();
     if changed.is_empty() {
@@ -114,7 +123,7 @@ async fn run_stage<P: Provider>(
         }
     }
     for group in &groups {
-        wait_for_approval(provider, release, stage, group, log).await;
+        wait_for_approval(provider, release, stage, group, log, rec).await;
     }
     log(format!(
         "stage {}/{}: {} site{} of {} at {}%",
@@ -129,11 +138,11 @@ async fn run_stage<P: Provider>(
     let semaphore = Arc::new(tokio::sync::Semaphore::new(limit));
     let mut tasks = Vec::new();
     for site in changed {
-        let (sem, p, prog, env, l) =
-            (semaphore.clone(), provider.clone(), program.clone(), stage.env.clone(), log.clone());
+        let (sem, p, prog, env, l, r) =
+            (semaphore.clone(), provider.clone(), program.clone(), stage.env.clone(), log.clone(), rec.clone());
         tasks.push(tokio::spawn(async move {
             let _permit = sem.acquire_owned().await;
-            let result = deploy_site(&p, &prog, &env, &site, &l).await;
+            let result = deploy_site(&p, &prog, &env, &site, &l, &r).await;
             (site.site.clone(), result)
         }));
     }
@@ -174,7 +183,7 @@ async fn run_stage<P: Provider>(
             services.push(s);
         }
     }
-    bake_and_check(provider, program, &release.name, &stage.name, stage, &services, log).await?;
+    bake_and_check(provider, program, &release.name, &stage.name, stage, &services, log, rec).await?;
     log(format!("stage {}/{} done", release.name, stage.name));
     Ok(())
 }
@@ -185,11 +194,13 @@ async fn wait_for_approval<P: Provider>(
     stage: &StagePlan,
     group: &str,
     log: &Log,
+    rec: &Recorder,
 ) {
     let mut told = false;
     loop {
         if let Some(a) = crate::approval::find(provider.state_dir(), &release.name, &stage.name) {
             log(format!("stage {}/{} approved by {}", release.name, stage.name, a.by));
+            rec.approval(&release.name, &stage.name, &a.by);
             crate::approval::consume(provider.state_dir(), &release.name, &stage.name);
             return;
         }
@@ -212,14 +223,21 @@ async fn deploy_site<P: Provider>(
     env: &EnvName,
     site: &crate::plan::SitePlan,
     log: &Log,
+    rec: &Recorder,
 ) -> Result<(), String> {
     for change in &site.changes {
         let Some(service) = program.service(&change.service) else { continue };
         for (index, port) in &change.instances {
-            let started = provider.start(env, &site.site, service, *index, *port, &change.version).await?;
-            wait_ready(provider, started.pid, *port)
-                .await
-                .map_err(|why| format!("{} #{index} {why} (log: {})", change.service, started.log))?;
+            let addr = format!("{}#{index}", address(env, &site.site, &change.service));
+            let step = rec.intent("deploy", &addr, &change.version)?;
+            let result = match provider.start(env, &site.site, service, *index, *port, &change.version).await {
+                Ok(started) => wait_ready(provider, started.pid, *port)
+                    .await
+                    .map_err(|why| format!("{} #{index} {why} (log: {})", change.service, started.log)),
+                Err(e) => Err(e),
+            };
+            rec.outcome(step, result.is_ok(), result.as_ref().err().map(String::as_str).unwrap_or("up"));
+            result?;
             log(format!(
                 "  {} #{index} {} up on port {port}",
                 address(env, &site.site, &change.service),
@@ -272,6 +290,7 @@ async fn bake_and_check<P: Provider>(
     stage: &StagePlan,
     services: &[ServiceName],
     log: &Log,
+    rec: &Recorder,
 ) -> Result<(), String> {
     let stage_def = program
         .release(&conv_model::ReleaseName(release.to_string()))
@@ -337,7 +356,13 @@ async fn bake_and_check<P: Provider>(
     }
     for (i, (service, gate, targets)) in checks.iter().enumerate() {
         let window = sample(provider, targets).await.since(&baseline[i]);
-        judge(program, stage, service, gate, &window).await?;
+        let verdict = judge(program, stage, service, gate, &window).await;
+        let reading = match &verdict {
+            Ok(()) => format!("{} requests, {} errors", window.requests, window.errors),
+            Err(why) => why.clone(),
+        };
+        rec.gate(stage_name, &format!("{service}: {}", gate.describe()), verdict.is_ok(), &reading);
+        verdict?;
     }
     log(format!("  gates of {stage_name} passed"));
     Ok(())
@@ -461,7 +486,7 @@ pub fn rollback_release<P: Provider>(
         }
     }
     let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().map_err(|e| e.to_string())?;
-    Ok(runtime.block_on(rollback(provider, &plan.program, &before, &touched, r, &log)))
+    Ok(runtime.block_on(rollback(provider, &plan.program, &before, &touched, r, &log, &Recorder::default())))
 }
 
 /// Puts every touched site and service back to what ran before the apply, in the plan's
@@ -473,6 +498,7 @@ async fn rollback<P: Provider>(
     touched: &[(EnvName, SiteName, ServiceName)],
     release: &ReleasePlan,
     log: &Log,
+    rec: &Recorder,
 ) -> Vec<String> {
     let now = provider.observe(program).await;
     let mut done = Vec::new();
@@ -490,14 +516,24 @@ async fn rollback<P: Provider>(
             let running = current.iter().find(|i| i.index == index);
             match previous.iter().find(|i| i.index == index) {
                 Some(old) if running.is_some_and(|c| c.version == old.version && c.alive) => {}
-                Some(old) => match provider.start(env, site, svc, index, old.port, &old.version).await {
-                    Ok(_) => log(format!("  {} #{index} back to {}", address(env, site, service), old.version)),
-                    Err(why) => log(format!(
-                        "  {} #{index} could not go back to {}: {why}",
-                        address(env, site, service),
-                        old.version
-                    )),
-                },
+                Some(old) => {
+                    let addr = format!("{}#{index}", address(env, site, service));
+                    let step = rec.intent("rollback", &addr, &old.version).ok().flatten();
+                    match provider.start(env, site, svc, index, old.port, &old.version).await {
+                        Ok(_) => {
+                            rec.outcome(step, true, "rolled back");
+                            log(format!("  {} #{index} back to {}", address(env, site, service), old.version))
+                        }
+                        Err(why) => {
+                            rec.outcome(step, false, &why);
+                            log(format!(
+                                "  {} #{index} could not go back to {}: {why}",
+                                address(env, site, service),
+                                old.version
+                            ))
+                        }
+                    }
+                }
                 None if running.is_some() => {
                     provider.stop(env, site, service, index).await;
                     log(format!("  {} #{index} stopped (it did not run before)", address(env, site, service)));
@@ -508,4 +544,36 @@ async fn rollback<P: Provider>(
         done.push(addr.clone());
     }
     done
+}
+
+fn journal_failure(release: &ReleasePlan, stage: &StagePlan, why: String) -> Outcome {
+    Outcome::Failed {
+        release: release.name.clone(),
+        stage: stage.name.clone(),
+        reason: format!("cannot write the journal, so nothing was done: {why}"),
+        rolled_back: Vec::new(),
+        paused: true,
+    }
+}
+
+/// Once a release converges, what runs on its sites is known good: rollbacks and drift
+/// compare with it.
+async fn record_known_good<P: Provider>(provider: &P, program: &Program, release: &ReleasePlan, rec: &Recorder) {
+    let Some(def) = program.release(&conv_model::ReleaseName(release.name.clone())) else { return };
+    let live = provider.observe(program).await;
+    let mut envs: Vec<&EnvName> = def.stages.iter().map(|s| &s.env).collect();
+    envs.dedup();
+    for env in envs {
+        let Some(e) = program.environment(env) else { continue };
+        for site in &e.sites {
+            for service in &def.services {
+                let Some(svc) = program.service(service) else { continue };
+                let up =
+                    live.instances(env, site, service).iter().filter(|i| i.alive && i.version == svc.version).count();
+                if up > 0 {
+                    rec.known_good(env.as_str(), site.as_str(), service.as_str(), &svc.version, up as u32);
+                }
+            }
+        }
+    }
 }

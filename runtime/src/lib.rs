@@ -12,6 +12,7 @@ pub mod live;
 pub mod local;
 pub mod plan;
 pub mod provider;
+pub mod record;
 pub mod render;
 
 pub use live::LiveState;

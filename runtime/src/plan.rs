@@ -61,6 +61,10 @@ pub struct Change {
     pub instances: Vec<(u32, u16)>,
     pub from: String,
     pub to: String,
+    /// The program already had this version here and live state moved away from it: a hand
+    /// edit, a dead process. Applying converges it back.
+    #[serde(default)]
+    pub drift: bool,
 }
 
 impl Plan {
@@ -135,6 +139,7 @@ pub fn make_plan(root: &std::path::Path, program: &Program, live: &LiveState) ->
                             instances,
                             from,
                             to,
+                            drift: false,
                         });
                     }
                 }
@@ -196,6 +201,55 @@ pub fn stale_sites(plan: &Plan, live: &LiveState) -> Vec<(String, String, String
         let current = now.get(addr).cloned().unwrap_or_else(|| "not running".into());
         if &current != then {
             out.push((addr.clone(), then.clone(), current));
+        }
+    }
+    out
+}
+
+/// `(env, site, service) -> (version, instances)` as the journal last saw them converged.
+pub type KnownGood = std::collections::BTreeMap<(String, String, String), (String, u32)>;
+
+/// Marks the changes that only restore what was last applied as drift.
+pub fn mark_drift(plan: &mut Plan, known: &KnownGood) {
+    for r in &mut plan.releases {
+        for s in &mut r.stages {
+            for site in &mut s.sites {
+                for c in &mut site.changes {
+                    let key = (s.env.to_string(), site.site.to_string(), c.service.to_string());
+                    if known.get(&key).is_some_and(|(v, _)| *v == c.version) {
+                        c.drift = true;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One difference between live state and what was last applied.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Drift {
+    pub address: String,
+    pub expected: String,
+    pub found: String,
+}
+
+/// Live state against the journal's known-good versions.
+pub fn drift(program: &Program, live: &LiveState, known: &KnownGood) -> Vec<Drift> {
+    let mut out = Vec::new();
+    for ((env, site, service), (version, count)) in known {
+        let key = (EnvName(env.clone()), SiteName(site.clone()), ServiceName(service.clone()));
+        if program.environment(&key.0).is_none() {
+            continue;
+        }
+        let instances = live.sites.get(&key).cloned().unwrap_or_default();
+        let good = instances.iter().filter(|i| i.alive && &i.version == version).count() as u32;
+        let others = instances.iter().any(|i| !i.alive || &i.version != version);
+        if good < *count || others {
+            out.push(Drift {
+                address: address(&key.0, &key.1, &key.2),
+                expected: format!("{count} x {version}"),
+                found: live.describe(&key.0, &key.1, &key.2),
+            });
         }
     }
     out

@@ -50,7 +50,8 @@ pub fn text(plan: &Plan, color: bool) -> String {
             }
             for site in &s.sites {
                 for c in &site.changes {
-                    out.push_str(&format!("    ~ {}[{:?}]/{}\n", s.env, site.site.as_str(), c.service));
+                    let mark = if c.drift { st.paint("33", "! drift") } else { "~".to_string() };
+                    out.push_str(&format!("    {mark} {}[{:?}]/{}\n", s.env, site.site.as_str(), c.service));
                     out.push_str(&diff(&c.from, &c.to, &st));
                 }
             }

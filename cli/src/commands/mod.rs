@@ -5,6 +5,7 @@ pub mod eval;
 pub mod explain;
 pub mod fmt;
 pub mod graph;
+pub mod journal;
 pub mod runtime;
 
 /// Exit status: success, or no errors.

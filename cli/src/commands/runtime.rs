@@ -25,7 +25,7 @@ pub enum StatusFormat {
 }
 
 /// The program root: a directory itself, or a file's folder. State lives in `<root>/.conv`.
-fn root_of(path: &Path) -> PathBuf {
+pub fn root_of(path: &Path) -> PathBuf {
     if path.is_dir() {
         path.to_path_buf()
     } else {
@@ -61,7 +61,7 @@ fn unsupported_providers(program: &Program) -> Result<(), u8> {
 }
 
 /// Compiles the program, printing its diagnostics; `None` (and the exit status) on errors.
-fn compile(path: &Path, overrides: &[String], color: bool) -> Result<Program, u8> {
+pub fn compile(path: &Path, overrides: &[String], color: bool) -> Result<Program, u8> {
     let sources = load::load_program(path).map_err(|err| {
         eprintln!("error: {err}");
         FAILED
@@ -103,7 +103,10 @@ pub fn plan_cmd(
     };
     let root = root_of(path);
     let provider = LocalProvider::new(&root);
-    let plan = plan::make_plan(&root, &program, &provider.observe(&program));
+    let mut plan = plan::make_plan(&root, &program, &provider.observe(&program));
+    if let Ok(journal) = super::journal::open(&root) {
+        plan::mark_drift(&mut plan, &super::journal::known_good(&journal));
+    }
     if let Some(out) = out {
         let json = match serde_json::to_vec_pretty(&plan) {
             Ok(j) => j,
@@ -171,11 +174,16 @@ pub fn apply_cmd(target: &Path, set: &[String], yes: bool, color: bool) -> u8 {
         };
         let root = root_of(target);
         let provider = LocalProvider::new(&root);
-        (plan::make_plan(&root, &program, &provider.observe(&program)), root)
+        let mut plan = plan::make_plan(&root, &program, &provider.observe(&program));
+        if let Ok(journal) = super::journal::open(&root) {
+            plan::mark_drift(&mut plan, &super::journal::known_good(&journal));
+        }
+        (plan, root)
     };
     let provider = LocalProvider::new(&root);
     eprint!("{}", conv_runtime::render::text(&plan, color));
     if !plan.has_changes() {
+        super::journal::settle(&root);
         eprintln!("nothing to do: live state matches the program");
         return OK;
     }
@@ -183,11 +191,29 @@ pub fn apply_cmd(target: &Path, set: &[String], yes: bool, color: bool) -> u8 {
         eprintln!("not applied");
         return FAILED;
     }
+    let mut envs: Vec<String> = plan.releases.iter().flat_map(|r| r.stages.iter().map(|s| s.env.to_string())).collect();
+    envs.sort();
+    envs.dedup();
+    let summary = plan.releases.iter().map(|r| r.name.clone()).collect::<Vec<_>>().join(", ")
+        + &format!(": {} changes", plan.change_count());
+    let session = match super::journal::begin(&root, &envs, &summary) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
     let (log, progress) = progress_log(color);
-    let outcome = apply::run(&plan, &provider, log);
+    let recorder = conv_runtime::record::Recorder::new(session.journal.clone(), session.run);
+    let outcome = apply::run(&plan, &provider, log, recorder);
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
+    super::journal::end(
+        &session,
+        match &outcome {
+            Outcome::Converged => "converged",
+            Outcome::Failed { paused: true, .. } => "paused",
+            Outcome::Failed { .. } => "failed",
+        },
+    );
     match outcome {
         Outcome::Converged => {
             eprintln!("applied: every release converged");
@@ -262,7 +288,7 @@ pub fn rollback_cmd(release: &str, path: &Path, yes: bool, color: bool) -> u8 {
 }
 
 /// Asks on the terminal; with no terminal, refuses (use `--yes`).
-fn confirm(question: &str) -> bool {
+pub fn confirm(question: &str) -> bool {
     if !std::io::stdin().is_terminal() {
         eprintln!("error: no terminal to confirm on; pass --yes to go ahead without asking");
         return false;

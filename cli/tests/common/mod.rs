@@ -1,6 +1,8 @@
 //! Helpers shared by the CLI's test suites.
 #![allow(dead_code)]
 
+pub mod project;
+
 use std::path::{Path, PathBuf};
 
 pub fn repo_root() -> PathBuf {

@@ -1,0 +1,200 @@
+//! `conv history`, `conv drift`, `conv unlock`, and the journal side of `conv apply`: locks,
+//! resuming an interrupted run, and recording the new one.
+
+use super::{FAILED, FOUND, OK};
+use conv_journal::{Holder, Journal};
+use conv_runtime::plan::{self, KnownGood};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+pub fn open(root: &Path) -> Result<Journal, u8> {
+    let path = conv_runtime::state_dir(root).join("journal.db");
+    Journal::open(&path).map_err(|err| {
+        eprintln!("error: {err}");
+        FAILED
+    })
+}
+
+pub fn known_good(journal: &Journal) -> KnownGood {
+    journal.known_good().map(|rows| rows.into_iter().collect()).unwrap_or_default()
+}
+
+fn since(at: u64) -> String {
+    let ago = conv_journal::now().saturating_sub(at);
+    format!("{} ago", conv_model::program::duration(ago * 1000))
+}
+
+pub fn describe_holder(h: &Holder) -> String {
+    format!("{}@{} (pid {}) since {}", h.user, h.host, h.pid, since(h.since))
+}
+
+/// Everything `conv apply` needs from the journal, set up before the first step acts.
+pub struct Session {
+    pub journal: Arc<Mutex<Journal>>,
+    pub run: i64,
+}
+
+/// Locks the plan's environments, closes a run a crash left open (saying so), and begins a
+/// new run. Errors are printed; the exit status is returned.
+pub fn begin(root: &Path, envs: &[String], summary: &str) -> Result<Session, u8> {
+    let mut journal = open(root)?;
+    match journal.lock(envs) {
+        Ok(Ok(())) => {}
+        Ok(Err(holder)) => {
+            eprintln!("error: environment {} is locked by {}", holder.env, describe_holder(&holder));
+            eprintln!("wait for that apply to finish; if its holder is gone, `conv unlock {} --force`", holder.env);
+            return Err(FOUND);
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            return Err(FAILED);
+        }
+    }
+    if let Ok(Some(run)) = journal.unfinished_run() {
+        match journal.close_interrupted(run.id) {
+            Ok(in_flight) => {
+                eprintln!("resuming after run {} ({}), which stopped before it finished", run.id, run.summary);
+                for step in in_flight {
+                    eprintln!(
+                        "  was in flight: {} {} {}; observed again and completed from live state",
+                        step.kind, step.address, step.detail
+                    );
+                }
+            }
+            Err(err) => eprintln!("warning: {err}"),
+        }
+    }
+    let run = journal.begin_run(summary).map_err(|err| {
+        eprintln!("error: {err}");
+        FAILED
+    })?;
+    Ok(Session { journal: Arc::new(Mutex::new(journal)), run })
+}
+
+/// With nothing to apply, a run a crash left open is still closed, so the journal says
+/// how it ended.
+pub fn settle(root: &Path) {
+    let Ok(mut journal) = open(root) else { return };
+    if let Ok(Some(run)) = journal.unfinished_run() {
+        if journal.close_interrupted(run.id).is_ok() {
+            eprintln!(
+                "run {} ({}) had stopped before it finished; live state already matches the program",
+                run.id, run.summary
+            );
+        }
+    }
+}
+
+pub fn end(session: &Session, outcome: &str) {
+    if let Ok(mut j) = session.journal.lock() {
+        if let Err(err) = j.finish_run(session.run, outcome).and_then(|_| j.unlock_mine()) {
+            eprintln!("warning: {err}");
+        }
+    }
+}
+
+pub fn history_cmd(path: &Path, json: bool) -> u8 {
+    let root = super::runtime::root_of(path);
+    let journal = match open(&root) {
+        Ok(j) => j,
+        Err(code) => return code,
+    };
+    let runs = match journal.runs(50) {
+        Ok(r) => r,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return FAILED;
+        }
+    };
+    if json {
+        super::runtime::write_stdout(&serde_json::to_string_pretty(&runs).unwrap_or_default());
+        return OK;
+    }
+    let mut out = format!(
+        "{:<5} {:<12} {:<10} {:<9} {:<6} {:<22} {}\n",
+        "RUN", "STARTED", "DURATION", "OUTCOME", "STEPS", "BY", "WHAT"
+    );
+    for r in &runs {
+        let duration = r
+            .finished_at
+            .map(|f| conv_model::program::duration(f.saturating_sub(r.started_at) * 1000))
+            .unwrap_or_else(|| "-".into());
+        out.push_str(&format!(
+            "{:<5} {:<12} {:<10} {:<9} {:<6} {:<22} {}\n",
+            r.id,
+            since(r.started_at),
+            duration,
+            r.outcome,
+            r.steps,
+            format!("{}@{}", r.user, r.host),
+            r.summary
+        ));
+    }
+    if runs.is_empty() {
+        out.push_str("no runs yet\n");
+    }
+    super::runtime::write_stdout(&out);
+    OK
+}
+
+pub fn drift_cmd(path: &Path, json: bool, color: bool) -> u8 {
+    let program = match super::runtime::compile(path, &[], color) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let root = super::runtime::root_of(path);
+    let journal = match open(&root) {
+        Ok(j) => j,
+        Err(_) => return FOUND,
+    };
+    let provider = conv_runtime::local::LocalProvider::new(&root);
+    let diffs = plan::drift(&program, &provider.observe(&program), &known_good(&journal));
+    if json {
+        super::runtime::write_stdout(&serde_json::to_string_pretty(&diffs).unwrap_or_default());
+    } else if diffs.is_empty() {
+        eprintln!("no drift: live state matches what was last applied");
+    } else {
+        let mut out = String::new();
+        for d in &diffs {
+            out.push_str(&format!("{}: expected {}, found {}\n", d.address, d.expected, d.found));
+        }
+        out.push_str(&format!(
+            "{} difference{}; `conv apply` converges them back\n",
+            diffs.len(),
+            if diffs.len() == 1 { "" } else { "s" }
+        ));
+        super::runtime::write_stdout(&out);
+    }
+    if diffs.is_empty() { OK } else { 2 }
+}
+
+pub fn unlock_cmd(env: &str, path: &Path, force: bool, yes: bool) -> u8 {
+    if !force {
+        eprintln!("error: `conv unlock` takes a lock from whoever holds it; pass --force to confirm you mean it");
+        return FAILED;
+    }
+    let root = super::runtime::root_of(path);
+    let mut journal = match open(&root) {
+        Ok(j) => j,
+        Err(code) => return code,
+    };
+    let holder = journal.holders().ok().and_then(|h| h.into_iter().find(|h| h.env == env));
+    let Some(holder) = holder else {
+        eprintln!("environment {env} is not locked");
+        return OK;
+    };
+    if !yes && !super::runtime::confirm(&format!("take the lock of {env} from {}?", describe_holder(&holder))) {
+        eprintln!("the lock stays");
+        return FAILED;
+    }
+    match journal.force_unlock(env) {
+        Ok(_) => {
+            eprintln!("unlocked {env} (it was held by {})", describe_holder(&holder));
+            OK
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            FAILED
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! The journal end to end: a kill at any point of an apply loses nothing and applies
+//! nothing twice; drift is found and converged; two applies never run at once; history.
+
+mod common;
+
+use common::project::{Project, text};
+use std::process::Command;
+
+fn small(base_port: u16) -> String {
+    format!(
+        r#"environment production {{
+  provider = local {{ instances_per_site = 2, base_port = {base_port} }}
+  sites = ["p1"]
+}}
+
+service web {{
+  run = command {{ argv = ["demo-app", "--port", "{{port}}", "--version", "{{version}}"] }}
+  version = "1.0.0"
+}}
+
+release site {{
+  services = [web]
+  strategy = rollout {{
+    stage canary {{ env = production, fraction = 50%, bake = 1s }}
+    stage full {{ env = production, bake = 1s }}
+  }}
+}}
+"#
+    )
+}
+
+#[test]
+fn a_kill_after_any_journal_write_resumes_to_the_same_end_state() {
+    // An apply of `small` writes about 13 times: lock, begin, 2 stages x (intent, outcome),
+    // 2 deploys x (intent, outcome), known good, finish, unlock. Try a crash after each.
+    for k in 1..=20u64 {
+        let p = Project::new(&small(25100 + (k as u16) * 10));
+        let crashed = Command::new(env!("CARGO_BIN_EXE_conv"))
+            .args(["apply", ".", "--yes"])
+            .current_dir(p.path())
+            .env("NO_COLOR", "1")
+            .env("CONV_CRASH_AFTER_WRITES", k.to_string())
+            .output()
+            .unwrap();
+        if crashed.status.success() {
+            // Past the last write of the apply: every crash point has been tried.
+            assert!(k > 1, "the first write must be a crash point");
+            break;
+        }
+        let resumed = p.run(&["apply", ".", "--yes"]);
+        assert_eq!(resumed.status.code(), Some(0), "k={k}: {}", text(&resumed));
+        let rows = p.status();
+        assert!(rows.iter().all(|r| r["state"] == "converged" && r["up"] == 2), "k={k}: {rows:?}");
+        // The journal is consistent: every step of every run has an outcome, and the
+        // crashed run (if it got as far as beginning) is marked interrupted.
+        let history: Vec<serde_json::Value> =
+            serde_json::from_slice(&p.run(&["history", ".", "--json"]).stdout).unwrap();
+        assert!(history.iter().all(|r| r["finished_at"].is_number()), "k={k}: every run is closed: {history:?}");
+        let log = text(&resumed);
+        if log.contains("nothing to do") {
+            // The crash came after the last change: the crashed run is closed, as interrupted
+            // (or as converged, when it got as far as saying so).
+            assert!(
+                history.iter().all(|r| r["outcome"] == "interrupted" || r["outcome"] == "converged"),
+                "k={k}: {history:?}"
+            );
+            continue;
+        }
+        assert_eq!(history[0]["outcome"], "converged", "k={k}: {history:?}");
+        assert!(history.iter().skip(1).all(|r| r["outcome"] == "interrupted"), "k={k}: {history:?}");
+        // Nothing is applied twice: no slot is started again once it runs the new version.
+        for slot in ["#0 1.0.0 up", "#1 1.0.0 up"] {
+            assert!(log.matches(slot).count() <= 1, "k={k}: {slot} twice: {log}");
+        }
+    }
+}
+
+#[test]
+fn drift_is_reported_shown_in_the_plan_and_converged_back() {
+    let p = Project::new(&small(26000));
+    assert_eq!(p.run(&["apply", ".", "--yes"]).status.code(), Some(0));
+    let clean = p.run(&["drift", "."]);
+    assert_eq!(clean.status.code(), Some(0), "{}", text(&clean));
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(p.path().join(".conv/local/production/p1/web/1.json")).unwrap())
+            .unwrap();
+    Command::new("kill").arg(record["pid"].to_string()).status().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let drift = p.run(&["drift", "."]);
+    assert_eq!(drift.status.code(), Some(2), "{}", text(&drift));
+    assert!(
+        text(&drift).contains("production[\"p1\"]/web: expected 2 x 1.0.0, found #0 1.0.0, #1 1.0.0 (dead)"),
+        "{}",
+        text(&drift)
+    );
+    let plan = p.run(&["plan", "."]);
+    assert!(text(&plan).contains("! drift production[\"p1\"]/web"), "{}", text(&plan));
+    assert_eq!(p.run(&["apply", ".", "--yes"]).status.code(), Some(0));
+    assert_eq!(p.run(&["drift", "."]).status.code(), Some(0));
+}
+
+#[test]
+fn a_second_apply_is_refused_while_one_runs_and_names_the_holder() {
+    let program = small(27000).replace("bake = 1s }\n  }", "bake = 4s }\n  }");
+    let p = Project::new(&program);
+    let first = Command::new(env!("CARGO_BIN_EXE_conv"))
+        .args(["apply", ".", "--yes"])
+        .current_dir(p.path())
+        .env("NO_COLOR", "1")
+        .spawn()
+        .unwrap();
+    // Wait until the first apply holds its lock.
+    let journal = p.path().join(".conv/journal.db");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !journal.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let second = p.run(&["apply", ".", "--yes"]);
+    assert_eq!(second.status.code(), Some(1), "{}", text(&second));
+    assert!(text(&second).contains("environment production is locked by"), "{}", text(&second));
+    assert!(text(&second).contains(&format!("(pid {})", first.id())), "names the holder's pid: {}", text(&second));
+    let out = first.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let history = p.run(&["history", "."]);
+    assert!(text(&history).contains("converged"), "{}", text(&history));
+}
+
+#[test]
+fn unlock_needs_force() {
+    let p = Project::new(&small(27500));
+    let out = p.run(&["unlock", "production", "."]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("pass --force"));
+    let forced = p.run(&["unlock", "production", ".", "--force", "--yes"]);
+    assert_eq!(forced.status.code(), Some(0), "{}", text(&forced));
+    assert!(text(&forced).contains("is not locked"));
+}

@@ -1,0 +1,57 @@
+//! What the apply engine writes to the journal: a step's intent before it acts, its outcome
+//! after, gate readings, approvals, and the versions known good once a release converges.
+
+use conv_journal::Journal;
+use std::sync::{Arc, Mutex};
+
+/// A handle on the journal for one run; without a journal, it records nothing.
+#[derive(Clone, Default)]
+pub struct Recorder {
+    journal: Option<Arc<Mutex<Journal>>>,
+    run: i64,
+}
+
+impl Recorder {
+    pub fn new(journal: Arc<Mutex<Journal>>, run: i64) -> Self {
+        Recorder { journal: Some(journal), run }
+    }
+
+    /// Writes the intent of a step; the step must not act if this fails.
+    pub fn intent(&self, kind: &str, address: &str, detail: &str) -> Result<Option<i64>, String> {
+        let Some(j) = &self.journal else { return Ok(None) };
+        let mut j = j.lock().map_err(|_| "the journal is unavailable".to_string())?;
+        j.intent(self.run, kind, address, detail).map(Some).map_err(|e| e.to_string())
+    }
+
+    pub fn outcome(&self, step: Option<i64>, ok: bool, message: &str) {
+        if let (Some(j), Some(step)) = (&self.journal, step) {
+            if let Ok(mut j) = j.lock() {
+                let _ = j.outcome(step, ok, message);
+            }
+        }
+    }
+
+    pub fn gate(&self, stage: &str, gate: &str, passed: bool, reading: &str) {
+        if let Some(j) = &self.journal {
+            if let Ok(mut j) = j.lock() {
+                let _ = j.record_gate(self.run, stage, gate, passed, reading);
+            }
+        }
+    }
+
+    pub fn approval(&self, release: &str, stage: &str, by: &str) {
+        if let Some(j) = &self.journal {
+            if let Ok(mut j) = j.lock() {
+                let _ = j.record_approval(release, stage, by);
+            }
+        }
+    }
+
+    pub fn known_good(&self, env: &str, site: &str, service: &str, version: &str, instances: u32) {
+        if let Some(j) = &self.journal {
+            if let Ok(mut j) = j.lock() {
+                let _ = j.set_known_good(env, site, service, version, instances);
+            }
+        }
+    }
+}
