@@ -123,6 +123,10 @@ enum Command {
         /// Override a `let` of the program with a string: `--set api_version=1.5.0`.
         #[arg(long = "set", value_name = "NAME=VALUE")]
         set: Vec<String>,
+        /// Keep converging: re-plan every SECONDS and correct drift, logging each correction,
+        /// until interrupted (implies --yes).
+        #[arg(long, value_name = "SECONDS")]
+        watch: Option<u64>,
     },
     /// Show sites x services: versions, instances up, health, and where the rollout stands.
     Status {
@@ -255,7 +259,10 @@ fn main() -> ExitCode {
         Command::Plan { path, format, out, detailed_exitcode, set } => {
             commands::runtime::plan_cmd(&path, &set, format, out.as_deref(), detailed_exitcode, color)
         }
-        Command::Apply { target, yes, set } => commands::runtime::apply_cmd(&target, &set, yes, color),
+        Command::Apply { target, set, watch: Some(seconds), .. } => {
+            commands::runtime::watch_cmd(&target, &set, seconds, color)
+        }
+        Command::Apply { target, yes, set, watch: None } => commands::runtime::apply_cmd(&target, &set, yes, color),
         Command::Status { path, format, set } => commands::runtime::status_cmd(&path, &set, format, color),
         Command::Approve { release, stage, path } => commands::runtime::approve_cmd(&release, &stage, &path),
         Command::Rollback { release, path, yes } => commands::runtime::rollback_cmd(&release, &path, yes, color),

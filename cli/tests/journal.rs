@@ -136,3 +136,34 @@ fn unlock_needs_force() {
     assert_eq!(forced.status.code(), Some(0), "{}", text(&forced));
     assert!(text(&forced).contains("is not locked"));
 }
+
+#[test]
+fn watch_corrects_drift_by_itself() {
+    let p = Project::new(&small(27700));
+    assert_eq!(p.run(&["apply", ".", "--yes"]).status.code(), Some(0));
+    let mut watcher = Command::new(env!("CARGO_BIN_EXE_conv"))
+        .args(["apply", ".", "--watch", "1"])
+        .current_dir(p.path())
+        .env("NO_COLOR", "1")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(p.path().join(".conv/local/production/p1/web/0.json")).unwrap())
+            .unwrap();
+    Command::new("kill").arg(record["pid"].to_string()).status().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut healed = false;
+    while std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        if p.status().iter().all(|r| r["state"] == "converged" && r["up"] == 2) {
+            healed = true;
+            break;
+        }
+    }
+    let _ = watcher.kill();
+    let out = watcher.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(healed, "the killed instance came back: {log}");
+    assert!(log.contains("correcting drift: production[\"p1\"]/web"), "{log}");
+}

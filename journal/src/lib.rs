@@ -303,6 +303,17 @@ impl Journal {
         Ok(rows)
     }
 
+    /// The failed deploy steps of the last finished run: `address -> reason`.
+    pub fn last_failures(&self) -> Result<Vec<(String, String)>, JournalError> {
+        let Some(run) = self.runs(20)?.into_iter().find(|r| r.finished_at.is_some()) else { return Ok(Vec::new()) };
+        Ok(self
+            .steps(run.id)?
+            .into_iter()
+            .filter(|s| s.kind == "deploy" && s.outcome.as_deref() == Some("failed"))
+            .map(|s| (s.address, s.message))
+            .collect())
+    }
+
     /// Takes the lock of every environment, or names who holds one. A holder that died on
     /// this host is stale and its lock is taken over.
     pub fn lock(&mut self, envs: &[String]) -> Result<Result<(), Holder>, JournalError> {

@@ -65,6 +65,9 @@ pub struct Change {
     /// edit, a dead process. Applying converges it back.
     #[serde(default)]
     pub drift: bool,
+    /// Why this site and service failed in the last run, when it did: the apply retries it.
+    #[serde(default)]
+    pub retry: Option<String>,
 }
 
 impl Plan {
@@ -140,6 +143,7 @@ pub fn make_plan(root: &std::path::Path, program: &Program, live: &LiveState) ->
                             from,
                             to,
                             drift: false,
+                            retry: None,
                         });
                     }
                 }
@@ -253,4 +257,20 @@ pub fn drift(program: &Program, live: &LiveState, known: &KnownGood) -> Vec<Drif
         }
     }
     out
+}
+
+/// Marks the changes of sites whose last run failed there, with the reason.
+pub fn mark_retries(plan: &mut Plan, failures: &[(String, String)]) {
+    for r in &mut plan.releases {
+        for s in &mut r.stages {
+            for site in &mut s.sites {
+                for c in &mut site.changes {
+                    let prefix = format!("{}#", address(&s.env, &site.site, &c.service));
+                    if let Some((_, why)) = failures.iter().find(|(a, _)| a.starts_with(&prefix)) {
+                        c.retry = Some(why.clone());
+                    }
+                }
+            }
+        }
+    }
 }

@@ -52,6 +52,12 @@ pub fn text(plan: &Plan, color: bool) -> String {
                 for c in &site.changes {
                     let mark = if c.drift { st.paint("33", "! drift") } else { "~".to_string() };
                     out.push_str(&format!("    {mark} {}[{:?}]/{}\n", s.env, site.site.as_str(), c.service));
+                    if let Some(why) = &c.retry {
+                        out.push_str(&format!(
+                            "      {}\n",
+                            st.paint("33", &format!("retry: failed in the last run: {why}"))
+                        ));
+                    }
                     out.push_str(&diff(&c.from, &c.to, &st));
                 }
             }

@@ -85,6 +85,25 @@ pub fn settle(root: &Path) {
     }
 }
 
+/// Where an unfinished rollout stands, from the journal: in progress, or interrupted.
+pub fn in_flight(root: &Path) -> Option<String> {
+    let journal = open(root).ok()?;
+    let run = journal.unfinished_run().ok()??;
+    let steps = journal.steps(run.id).ok()?;
+    let stage = steps
+        .iter()
+        .rev()
+        .find(|s| s.kind == "stage")
+        .map(|s| format!("stage {} ({})", s.address, s.detail))
+        .unwrap_or_else(|| "starting".into());
+    let alive = std::path::Path::new(&format!("/proc/{}", run.pid)).exists();
+    Some(if alive {
+        format!("apply in progress: run {} by {}@{} (pid {}), at {stage}", run.id, run.user, run.host, run.pid)
+    } else {
+        format!("run {} stopped at {stage} before it finished; `conv apply` resumes it", run.id)
+    })
+}
+
 pub fn end(session: &Session, outcome: &str) {
     if let Ok(mut j) = session.journal.lock() {
         if let Err(err) = j.finish_run(session.run, outcome).and_then(|_| j.unlock_mine()) {

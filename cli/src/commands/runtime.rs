@@ -106,6 +106,7 @@ pub fn plan_cmd(
     let mut plan = plan::make_plan(&root, &program, &provider.observe(&program));
     if let Ok(journal) = super::journal::open(&root) {
         plan::mark_drift(&mut plan, &super::journal::known_good(&journal));
+        plan::mark_retries(&mut plan, &journal.last_failures().unwrap_or_default());
     }
     if let Some(out) = out {
         let json = match serde_json::to_vec_pretty(&plan) {
@@ -177,6 +178,7 @@ pub fn apply_cmd(target: &Path, set: &[String], yes: bool, color: bool) -> u8 {
         let mut plan = plan::make_plan(&root, &program, &provider.observe(&program));
         if let Ok(journal) = super::journal::open(&root) {
             plan::mark_drift(&mut plan, &super::journal::known_good(&journal));
+            plan::mark_retries(&mut plan, &journal.last_failures().unwrap_or_default());
         }
         (plan, root)
     };
@@ -231,6 +233,61 @@ pub fn apply_cmd(target: &Path, set: &[String], yes: bool, color: bool) -> u8 {
             }
             FOUND
         }
+    }
+}
+
+/// `conv apply --watch`: converges, then keeps re-planning every `seconds` and corrects what
+/// drifted, logging each correction, until the process is interrupted.
+pub fn watch_cmd(target: &Path, set: &[String], seconds: u64, color: bool) -> u8 {
+    let program = match compile(target, set, color).and_then(|p| unsupported_providers(&p).map(|_| p)) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let root = root_of(target);
+    let provider = LocalProvider::new(&root);
+    eprintln!("watching {}: converging every {seconds}s until interrupted", load::display_name(target));
+    loop {
+        let mut plan = plan::make_plan(&root, &program, &provider.observe(&program));
+        if let Ok(journal) = super::journal::open(&root) {
+            plan::mark_drift(&mut plan, &super::journal::known_good(&journal));
+        }
+        if plan.has_changes() {
+            for r in &plan.releases {
+                for s in &r.stages {
+                    for site in &s.sites {
+                        for c in &site.changes {
+                            let what = if c.drift { "drift" } else { "change" };
+                            eprintln!(
+                                "correcting {what}: {}[{:?}]/{}: {} -> {}",
+                                s.env,
+                                site.site.as_str(),
+                                c.service,
+                                c.from,
+                                c.to
+                            );
+                        }
+                    }
+                }
+            }
+            let mut envs: Vec<String> =
+                plan.releases.iter().flat_map(|r| r.stages.iter().map(|s| s.env.to_string())).collect();
+            envs.sort();
+            envs.dedup();
+            match super::journal::begin(&root, &envs, &format!("watch: {} corrections", plan.change_count())) {
+                Ok(session) => {
+                    let log: apply::Log = Arc::new(|line: String| eprintln!("{line}"));
+                    let recorder = conv_runtime::record::Recorder::new(session.journal.clone(), session.run);
+                    let outcome = apply::run(&plan, &provider, log, recorder);
+                    let converged = outcome == Outcome::Converged;
+                    super::journal::end(&session, if converged { "converged" } else { "failed" });
+                    if let Outcome::Failed { reason, .. } = outcome {
+                        eprintln!("correction failed: {reason}; trying again in {seconds}s");
+                    }
+                }
+                Err(_) => eprintln!("another apply holds the lock; trying again in {seconds}s"),
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_secs(seconds.max(1)));
     }
 }
 
@@ -342,6 +399,11 @@ pub fn status_cmd(path: &Path, set: &[String], format: StatusFormat, color: bool
                     "instances": instances.len(), "up": up, "healthy": healthy, "state": state,
                 }));
             }
+        }
+    }
+    if format == StatusFormat::Table {
+        if let Some(line) = super::journal::in_flight(&root_of(path)) {
+            eprintln!("{line}");
         }
     }
     match format {
