@@ -167,3 +167,58 @@ fn watch_corrects_drift_by_itself() {
     assert!(healed, "the killed instance came back: {log}");
     assert!(log.contains("correcting drift: production[\"p1\"]/web"), "{log}");
 }
+
+/// A fresh database on the test PostgreSQL server (CI starts one), or `None` to skip.
+fn team_database() -> Option<String> {
+    let url = std::env::var("CONV_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty())?;
+    let name = format!("conv_cli_{}", std::process::id());
+    let status = Command::new("psql")
+        .args([url.as_str(), "-q", "-c", &format!("CREATE DATABASE {name}")])
+        .status()
+        .expect("psql runs");
+    assert!(status.success());
+    Some(format!("{}/{name}", url.rsplit_once('/').unwrap().0))
+}
+
+#[test]
+fn a_team_journal_on_postgres_is_shared_between_checkouts() {
+    let Some(url) = team_database() else {
+        assert!(std::env::var_os("CI").is_none(), "CI must set CONV_TEST_POSTGRES_URL");
+        eprintln!("note: no CONV_TEST_POSTGRES_URL; skipping");
+        return;
+    };
+    let laptop = Project::new(&small(27800));
+    std::fs::write(laptop.path().join("conv.json"), format!("{{ \"journal\": \"{url}\" }}")).unwrap();
+    let applied = laptop.run(&["apply", ".", "--yes"]);
+    assert_eq!(applied.status.code(), Some(0), "{}", text(&applied));
+    assert!(!laptop.path().join(".conv/journal.db").exists(), "the local journal is not used");
+    // A second checkout (CI, say) names the same database and sees the same history.
+    let ci = Project::new(&small(27800));
+    let history = Command::new(env!("CARGO_BIN_EXE_conv"))
+        .args(["history", ".", "--json"])
+        .current_dir(ci.path())
+        .env("CONV_JOURNAL_URL", &url)
+        .output()
+        .unwrap();
+    let runs: Vec<serde_json::Value> = serde_json::from_slice(&history.stdout).unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0]["outcome"], "converged");
+}
+
+#[test]
+fn an_unreachable_team_journal_stops_apply_before_anything_runs() {
+    let p = Project::new(&small(27900));
+    let out = Command::new(env!("CARGO_BIN_EXE_conv"))
+        .args(["apply", ".", "--yes"])
+        .current_dir(p.path())
+        .env("CONV_JOURNAL_URL", "postgresql://conv:hunter2@127.0.0.1:9/conv")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("cannot reach the team journal at postgresql://conv:***@127.0.0.1:9/conv"),
+        "{}",
+        text(&out)
+    );
+    assert!(p.versions("web").is_empty(), "nothing was started");
+}

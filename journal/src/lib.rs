@@ -6,9 +6,12 @@
 //! SQLite in WAL mode under the project's `.conv/journal.db`; the schema is versioned and
 //! migrated forward; a journal written by a newer conv is refused, never rewritten.
 
+mod backend;
+mod pg;
 mod schema;
+mod sqlite;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use backend::{Backend, Value};
 use serde::Serialize;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -24,6 +27,8 @@ pub enum JournalError {
     Busy { path: String },
     /// Written by a newer conv: its schema is ahead of this one.
     NewerSchema { path: String, found: u32, supported: u32 },
+    /// The team journal's PostgreSQL server cannot be reached.
+    Unreachable { url: String, detail: String },
     /// Anything else the database reports.
     Other(String),
 }
@@ -42,26 +47,16 @@ impl std::fmt::Display for JournalError {
                 f,
                 "the journal {path} was written by a newer conv (schema {found}; this conv reads up to {supported}); upgrade conv"
             ),
+            JournalError::Unreachable { url, detail } => write!(
+                f,
+                "cannot reach the team journal at {url} ({detail}); check the server, or unset CONV_JOURNAL_URL to use the local journal"
+            ),
             JournalError::Other(detail) => write!(f, "journal error: {detail}"),
         }
     }
 }
 
 impl std::error::Error for JournalError {}
-
-fn classify(path: &Path, err: rusqlite::Error) -> JournalError {
-    let p = path.display().to_string();
-    match &err {
-        rusqlite::Error::SqliteFailure(e, _) => match e.code {
-            rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked => JournalError::Busy { path: p },
-            rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt => {
-                JournalError::Corrupt { path: p, detail: err.to_string() }
-            }
-            _ => JournalError::Other(err.to_string()),
-        },
-        _ => JournalError::Other(err.to_string()),
-    }
-}
 
 pub fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
@@ -103,34 +98,31 @@ pub struct Holder {
 }
 
 pub struct Journal {
-    conn: Connection,
-    path: String,
+    db: Box<dyn Backend>,
     /// For crash tests: exit the process right after this many writes.
     crash_after: Option<u64>,
     writes: u64,
 }
 
 impl Journal {
-    /// Opens (creating and migrating) the journal at `path`.
+    /// Opens (creating and migrating) the SQLite journal at `path`.
     pub fn open(path: &Path) -> Result<Journal, JournalError> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| JournalError::Other(format!("cannot create {}: {e}", dir.display())))?;
-        }
-        let conn = Connection::open(path).map_err(|e| classify(path, e))?;
-        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(|e| classify(path, e))?;
-        // WAL survives crashes and lets readers (status, history) run beside an apply;
-        // FULL sync makes each intent durable before the step acts.
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(|e| classify(path, e))?;
-        conn.pragma_update(None, "synchronous", "FULL").map_err(|e| classify(path, e))?;
-        schema::migrate(&conn, path).map_err(|e| match e {
-            schema::MigrateError::Sql(err) => classify(path, err),
-            schema::MigrateError::Newer(found) => {
-                JournalError::NewerSchema { path: path.display().to_string(), found, supported: SCHEMA_VERSION }
-            }
-        })?;
+        Ok(Journal::with(Box::new(sqlite::Sqlite::open(path)?)))
+    }
+
+    /// Opens (creating and migrating) a team journal in PostgreSQL.
+    pub fn open_postgres(url: &str) -> Result<Journal, JournalError> {
+        Ok(Journal::with(Box::new(pg::Postgres::open(url)?)))
+    }
+
+    fn with(db: Box<dyn Backend>) -> Journal {
         let crash_after = std::env::var("CONV_CRASH_AFTER_WRITES").ok().and_then(|v| v.parse().ok());
-        Ok(Journal { conn, path: path.display().to_string(), crash_after, writes: 0 })
+        Journal { db, crash_after, writes: 0 }
+    }
+
+    /// Where the journal lives, for messages.
+    pub fn location(&self) -> String {
+        self.db.describe()
     }
 
     fn wrote(&mut self) {
@@ -141,14 +133,20 @@ impl Journal {
         }
     }
 
-    fn exec(&mut self, sql: &str, p: impl rusqlite::Params) -> Result<(), JournalError> {
-        self.conn.execute(sql, p).map_err(|e| classify(Path::new(&self.path), e))?;
+    fn exec(&mut self, sql: &str, p: &[Value]) -> Result<(), JournalError> {
+        self.db.execute(sql, p)?;
         self.wrote();
         Ok(())
     }
 
+    fn insert(&mut self, sql: &str, p: &[Value]) -> Result<i64, JournalError> {
+        let id = self.db.insert(sql, p)?;
+        self.wrote();
+        Ok(id)
+    }
+
     /// The last run, if it never finished (conv was killed or crashed during it).
-    pub fn unfinished_run(&self) -> Result<Option<Run>, JournalError> {
+    pub fn unfinished_run(&mut self) -> Result<Option<Run>, JournalError> {
         Ok(self.runs(1)?.into_iter().next().filter(|r| r.finished_at.is_none()))
     }
 
@@ -157,41 +155,42 @@ impl Journal {
         let in_flight: Vec<Step> = self.steps(run)?.into_iter().filter(|s| s.outcome.is_none()).collect();
         self.exec(
             "UPDATE steps SET outcome = 'interrupted', outcome_at = ?2, message = 'conv stopped before this step finished' WHERE run = ?1 AND outcome IS NULL",
-            params![run, now() as i64],
+            &[run.into(), now().into()],
         )?;
         self.exec(
             "UPDATE runs SET finished_at = ?2, outcome = 'interrupted' WHERE id = ?1",
-            params![run, now() as i64],
+            &[run.into(), now().into()],
         )?;
         Ok(in_flight)
     }
 
     pub fn begin_run(&mut self, summary: &str) -> Result<i64, JournalError> {
         let (host, pid, user) = whoami();
-        self.exec(
-            "INSERT INTO runs (started_at, outcome, summary, host, pid, user) VALUES (?1, 'running', ?2, ?3, ?4, ?5)",
-            params![now() as i64, summary, host, pid, user],
-        )?;
-        Ok(self.conn.last_insert_rowid())
+        self.insert(
+            "INSERT INTO runs (started_at, outcome, summary, host, pid, username) VALUES (?1, 'running', ?2, ?3, ?4, ?5)",
+            &[now().into(), summary.into(), host.into(), pid.into(), user.into()],
+        )
     }
 
     pub fn finish_run(&mut self, run: i64, outcome: &str) -> Result<(), JournalError> {
-        self.exec("UPDATE runs SET finished_at = ?2, outcome = ?3 WHERE id = ?1", params![run, now() as i64, outcome])
+        self.exec(
+            "UPDATE runs SET finished_at = ?2, outcome = ?3 WHERE id = ?1",
+            &[run.into(), now().into(), outcome.into()],
+        )
     }
 
     /// Records what a step is about to do; durable when this returns.
     pub fn intent(&mut self, run: i64, kind: &str, address: &str, detail: &str) -> Result<i64, JournalError> {
-        self.exec(
+        self.insert(
             "INSERT INTO steps (run, kind, address, detail, intent_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![run, kind, address, detail, now() as i64],
-        )?;
-        Ok(self.conn.last_insert_rowid())
+            &[run.into(), kind.into(), address.into(), detail.into(), now().into()],
+        )
     }
 
     pub fn outcome(&mut self, step: i64, ok: bool, message: &str) -> Result<(), JournalError> {
         self.exec(
             "UPDATE steps SET outcome = ?2, outcome_at = ?3, message = ?4 WHERE id = ?1",
-            params![step, if ok { "ok" } else { "failed" }, now() as i64, message],
+            &[step.into(), (if ok { "ok" } else { "failed" }).into(), now().into(), message.into()],
         )
     }
 
@@ -205,24 +204,18 @@ impl Journal {
         instances: u32,
     ) -> Result<(), JournalError> {
         self.exec(
-            "INSERT INTO known_good (env, site, service, version, instances, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT (env, site, service) DO UPDATE SET version = excluded.version, instances = excluded.instances, at = excluded.at",
-            params![env, site, service, version, instances, now() as i64],
+            "INSERT INTO known_good (env, site, service, version, instances, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (env, site, service) DO UPDATE SET version = excluded.version, instances = excluded.instances, recorded_at = excluded.recorded_at",
+            &[env.into(), site.into(), service.into(), version.into(), instances.into(), now().into()],
         )
     }
 
     /// `(env, site, service) -> (version, instances)`
-    pub fn known_good(&self) -> Result<Vec<((String, String, String), (String, u32))>, JournalError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT env, site, service, version, instances FROM known_good ORDER BY env, site, service")
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([], |r| Ok(((r.get(0)?, r.get(1)?, r.get(2)?), (r.get(3)?, r.get(4)?))))
-            .map_err(|e| self.err(e))?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| self.err(e))?;
-        Ok(rows)
+    pub fn known_good(&mut self) -> Result<Vec<((String, String, String), (String, u32))>, JournalError> {
+        let rows = self
+            .db
+            .query("SELECT env, site, service, version, instances FROM known_good ORDER BY env, site, service", &[])?;
+        Ok(rows.iter().map(|r| ((r[0].text(), r[1].text(), r[2].text()), (r[3].text(), r[4].int() as u32))).collect())
     }
 
     pub fn record_gate(
@@ -234,77 +227,63 @@ impl Journal {
         reading: &str,
     ) -> Result<(), JournalError> {
         self.exec(
-            "INSERT INTO gate_readings (run, stage, gate, passed, reading, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![run, stage, gate, passed, reading, now() as i64],
+            "INSERT INTO gate_readings (run, stage, gate, passed, reading, read_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            &[run.into(), stage.into(), gate.into(), passed.into(), reading.into(), now().into()],
         )
     }
 
     pub fn record_approval(&mut self, release: &str, stage: &str, by: &str) -> Result<(), JournalError> {
         self.exec(
-            "INSERT INTO approvals (release, stage, by, at) VALUES (?1, ?2, ?3, ?4)",
-            params![release, stage, by, now() as i64],
+            "INSERT INTO approvals (release_name, stage, approver, approved_at) VALUES (?1, ?2, ?3, ?4)",
+            &[release.into(), stage.into(), by.into(), now().into()],
         )
     }
 
-    fn err(&self, e: rusqlite::Error) -> JournalError {
-        classify(Path::new(&self.path), e)
-    }
-
     /// The latest runs, newest first.
-    pub fn runs(&self, limit: u32) -> Result<Vec<Run>, JournalError> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT r.id, r.started_at, r.finished_at, r.outcome, r.summary, r.host, r.pid, r.user,
-                        (SELECT COUNT(*) FROM steps s WHERE s.run = r.id)
-                 FROM runs r ORDER BY r.id DESC LIMIT ?1",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([limit], |r| {
-                Ok(Run {
-                    id: r.get(0)?,
-                    started_at: r.get::<_, i64>(1)? as u64,
-                    finished_at: r.get::<_, Option<i64>>(2)?.map(|v| v as u64),
-                    outcome: r.get(3)?,
-                    summary: r.get(4)?,
-                    host: r.get(5)?,
-                    pid: r.get(6)?,
-                    user: r.get(7)?,
-                    steps: r.get::<_, i64>(8)? as u64,
-                })
+    pub fn runs(&mut self, limit: u32) -> Result<Vec<Run>, JournalError> {
+        let rows = self.db.query(
+            "SELECT r.id, r.started_at, r.finished_at, r.outcome, r.summary, r.host, r.pid, r.username,
+                    (SELECT COUNT(*) FROM steps s WHERE s.run = r.id)
+             FROM runs r ORDER BY r.id DESC LIMIT ?1",
+            &[limit.into()],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| Run {
+                id: r[0].int(),
+                started_at: r[1].int() as u64,
+                finished_at: r[2].opt_int().map(|v| v as u64),
+                outcome: r[3].text(),
+                summary: r[4].text(),
+                host: r[5].text(),
+                pid: r[6].int() as u32,
+                user: r[7].text(),
+                steps: r[8].int() as u64,
             })
-            .map_err(|e| self.err(e))?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| self.err(e))?;
-        Ok(rows)
+            .collect())
     }
 
-    pub fn steps(&self, run: i64) -> Result<Vec<Step>, JournalError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, run, kind, address, detail, outcome, COALESCE(message, '') FROM steps WHERE run = ?1 ORDER BY id")
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([run], |r| {
-                Ok(Step {
-                    id: r.get(0)?,
-                    run: r.get(1)?,
-                    kind: r.get(2)?,
-                    address: r.get(3)?,
-                    detail: r.get(4)?,
-                    outcome: r.get(5)?,
-                    message: r.get(6)?,
-                })
+    pub fn steps(&mut self, run: i64) -> Result<Vec<Step>, JournalError> {
+        let rows = self.db.query(
+            "SELECT id, run, kind, address, detail, outcome, COALESCE(message, '') FROM steps WHERE run = ?1 ORDER BY id",
+            &[run.into()],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| Step {
+                id: r[0].int(),
+                run: r[1].int(),
+                kind: r[2].text(),
+                address: r[3].text(),
+                detail: r[4].text(),
+                outcome: r[5].opt_text(),
+                message: r[6].text(),
             })
-            .map_err(|e| self.err(e))?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| self.err(e))?;
-        Ok(rows)
+            .collect())
     }
 
     /// The failed deploy steps of the last finished run: `address -> reason`.
-    pub fn last_failures(&self) -> Result<Vec<(String, String)>, JournalError> {
+    pub fn last_failures(&mut self) -> Result<Vec<(String, String)>, JournalError> {
         let Some(run) = self.runs(20)?.into_iter().find(|r| r.finished_at.is_some()) else { return Ok(Vec::new()) };
         Ok(self
             .steps(run.id)?
@@ -318,69 +297,79 @@ impl Journal {
     /// this host is stale and its lock is taken over.
     pub fn lock(&mut self, envs: &[String]) -> Result<Result<(), Holder>, JournalError> {
         let (host, pid, user) = whoami();
-        let tx = self.conn.transaction().map_err(|e| classify(Path::new(&self.path), e))?;
+        self.db.begin_locking()?;
+        let result = self.lock_in_transaction(envs, &host, pid, &user);
+        match result {
+            Ok(Ok(())) => {
+                self.db.commit()?;
+                self.wrote();
+                Ok(Ok(()))
+            }
+            other => {
+                self.db.rollback();
+                other
+            }
+        }
+    }
+
+    fn lock_in_transaction(
+        &mut self,
+        envs: &[String],
+        host: &str,
+        pid: u32,
+        user: &str,
+    ) -> Result<Result<(), Holder>, JournalError> {
         for env in envs {
-            let holder: Option<Holder> = tx
-                .query_row("SELECT env, host, pid, user, since FROM locks WHERE env = ?1", [env], |r| {
-                    Ok(Holder {
-                        env: r.get(0)?,
-                        host: r.get(1)?,
-                        pid: r.get(2)?,
-                        user: r.get(3)?,
-                        since: r.get::<_, i64>(4)? as u64,
-                    })
-                })
-                .optional()
-                .map_err(|e| classify(Path::new(&self.path), e))?;
-            if let Some(h) = holder {
+            let rows =
+                self.db.query("SELECT env, host, pid, username, since FROM locks WHERE env = ?1", &[env.into()])?;
+            if let Some(r) = rows.first() {
+                let h = Holder {
+                    env: r[0].text(),
+                    host: r[1].text(),
+                    pid: r[2].int() as u32,
+                    user: r[3].text(),
+                    since: r[4].int() as u64,
+                };
                 let stale = h.host == host && !process_alive(h.pid);
                 let mine = h.host == host && h.pid == pid;
                 if !stale && !mine {
                     return Ok(Err(h));
                 }
             }
-            tx.execute(
-                "INSERT INTO locks (env, host, pid, user, since) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (env) DO UPDATE SET host = excluded.host, pid = excluded.pid, user = excluded.user, since = excluded.since",
-                params![env, host, pid, user, now() as i64],
-            )
-            .map_err(|e| classify(Path::new(&self.path), e))?;
+            self.db.execute(
+                "INSERT INTO locks (env, host, pid, username, since) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (env) DO UPDATE SET host = excluded.host, pid = excluded.pid, username = excluded.username, since = excluded.since",
+                &[env.into(), host.into(), pid.into(), user.into(), now().into()],
+            )?;
         }
-        tx.commit().map_err(|e| classify(Path::new(&self.path), e))?;
-        self.wrote();
         Ok(Ok(()))
     }
 
     /// Releases this process's locks.
     pub fn unlock_mine(&mut self) -> Result<(), JournalError> {
         let (host, pid, _) = whoami();
-        self.exec("DELETE FROM locks WHERE host = ?1 AND pid = ?2", params![host, pid])
+        self.exec("DELETE FROM locks WHERE host = ?1 AND pid = ?2", &[host.into(), pid.into()])
     }
 
     /// `conv unlock ENV --force`: removes a lock whoever holds it; returns the holder.
     pub fn force_unlock(&mut self, env: &str) -> Result<Option<Holder>, JournalError> {
         let holder = self.holders()?.into_iter().find(|h| h.env == env);
-        self.exec("DELETE FROM locks WHERE env = ?1", [env])?;
+        self.exec("DELETE FROM locks WHERE env = ?1", &[env.into()])?;
         Ok(holder)
     }
 
-    pub fn holders(&self) -> Result<Vec<Holder>, JournalError> {
-        let mut stmt =
-            self.conn.prepare("SELECT env, host, pid, user, since FROM locks ORDER BY env").map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok(Holder {
-                    env: r.get(0)?,
-                    host: r.get(1)?,
-                    pid: r.get(2)?,
-                    user: r.get(3)?,
-                    since: r.get::<_, i64>(4)? as u64,
-                })
+    pub fn holders(&mut self) -> Result<Vec<Holder>, JournalError> {
+        let rows = self.db.query("SELECT env, host, pid, username, since FROM locks ORDER BY env", &[])?;
+        Ok(rows
+            .iter()
+            .map(|r| Holder {
+                env: r[0].text(),
+                host: r[1].text(),
+                pid: r[2].int() as u32,
+                user: r[3].text(),
+                since: r[4].int() as u64,
             })
-            .map_err(|e| self.err(e))?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| self.err(e))?;
-        Ok(rows)
+            .collect())
     }
 }
 

@@ -1,13 +1,11 @@
-//! The journal's schema and its migrations, one step per version.
-
-use rusqlite::Connection;
-use std::path::Path;
+//! The journal's schema and its migrations, one step per version, written once for both
+//! backends (PostgreSQL reads `INTEGER PRIMARY KEY` as `BIGSERIAL PRIMARY KEY`).
 
 /// The schema this conv writes.
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// Each migration takes the schema from its index to the next version.
-const MIGRATIONS: &[&str] = &[
+pub const MIGRATIONS: &[&str] = &[
     // 0 -> 1
     "CREATE TABLE runs (
         id INTEGER PRIMARY KEY,
@@ -17,7 +15,7 @@ const MIGRATIONS: &[&str] = &[
         summary TEXT NOT NULL,
         host TEXT NOT NULL,
         pid INTEGER NOT NULL,
-        user TEXT NOT NULL
+        username TEXT NOT NULL
     );
     CREATE TABLE steps (
         id INTEGER PRIMARY KEY,
@@ -33,32 +31,13 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX steps_by_run ON steps(run);
     CREATE TABLE known_good (
         env TEXT NOT NULL, site TEXT NOT NULL, service TEXT NOT NULL,
-        version TEXT NOT NULL, instances INTEGER NOT NULL, at INTEGER NOT NULL,
+        version TEXT NOT NULL, instances INTEGER NOT NULL, recorded_at INTEGER NOT NULL,
         PRIMARY KEY (env, site, service)
     );
-    CREATE TABLE approvals (release TEXT NOT NULL, stage TEXT NOT NULL, by TEXT NOT NULL, at INTEGER NOT NULL);
+    CREATE TABLE approvals (release_name TEXT NOT NULL, stage TEXT NOT NULL, approver TEXT NOT NULL, approved_at INTEGER NOT NULL);
     CREATE TABLE gate_readings (
         run INTEGER NOT NULL, stage TEXT NOT NULL, gate TEXT NOT NULL,
-        passed INTEGER NOT NULL, reading TEXT NOT NULL, at INTEGER NOT NULL
+        passed INTEGER NOT NULL, reading TEXT NOT NULL, read_at INTEGER NOT NULL
     );
-    CREATE TABLE locks (env TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL, user TEXT NOT NULL, since INTEGER NOT NULL);",
+    CREATE TABLE locks (env TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL, username TEXT NOT NULL, since INTEGER NOT NULL);",
 ];
-
-pub enum MigrateError {
-    Sql(rusqlite::Error),
-    Newer(u32),
-}
-
-pub fn migrate(conn: &Connection, _path: &Path) -> Result<(), MigrateError> {
-    let version: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(MigrateError::Sql)?;
-    if version > SCHEMA_VERSION {
-        return Err(MigrateError::Newer(version));
-    }
-    for (from, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-        let tx = conn.unchecked_transaction().map_err(MigrateError::Sql)?;
-        tx.execute_batch(sql).map_err(MigrateError::Sql)?;
-        tx.pragma_update(None, "user_version", from as u32 + 1).map_err(MigrateError::Sql)?;
-        tx.commit().map_err(MigrateError::Sql)?;
-    }
-    Ok(())
-}

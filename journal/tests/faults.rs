@@ -1,12 +1,19 @@
 //! The journal under normal and bad conditions: records, interrupted runs, a corrupt file,
 //! a newer schema, locks. Each bad case is a clear error, and nothing is overwritten.
 
+mod common;
+
 use conv_journal::{Journal, JournalError, SCHEMA_VERSION};
 
 #[test]
 fn a_fresh_journal_records_runs_steps_and_known_good_versions() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut j = Journal::open(&dir.path().join("journal.db")).unwrap();
+    for common::Subject { name, journal: mut j, .. } in common::subjects() {
+        eprintln!("backend: {name}");
+        records(&mut j);
+    }
+}
+
+fn records(j: &mut Journal) {
     let run = j.begin_run("storefront: 2 changes").unwrap();
     let step = j.intent(run, "deploy", "staging[\"s1\"]/api#0", "1.4.2").unwrap();
     assert_eq!(j.unfinished_run().unwrap().map(|r| r.id), Some(run), "a run is unfinished until finished");
@@ -77,8 +84,13 @@ fn a_journal_from_a_newer_conv_is_refused() {
 
 #[test]
 fn locks_name_their_holder() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut j = Journal::open(&dir.path().join("journal.db")).unwrap();
+    for common::Subject { name, journal: mut j, .. } in common::subjects() {
+        eprintln!("backend: {name}");
+        locks(&mut j);
+    }
+}
+
+fn locks(j: &mut Journal) {
     let (host, pid, user) = conv_journal::whoami();
     j.lock(&["production".to_string(), "staging".to_string()]).unwrap().unwrap();
     let holders = j.holders().unwrap();
@@ -90,4 +102,43 @@ fn locks_name_their_holder() {
     assert!(j.lock(&["production".to_string()]).unwrap().is_ok(), "a process may take its own lock again");
     j.unlock_mine().unwrap();
     assert!(j.holders().unwrap().is_empty());
+}
+
+#[test]
+fn an_interrupted_run_is_found_in_postgres_too() {
+    let Some(url) = common::fresh_postgres_database() else { return };
+    {
+        let mut j = Journal::open_postgres(&url).unwrap();
+        let run = j.begin_run("r").unwrap();
+        j.intent(run, "deploy", "a#0", "2").unwrap();
+    }
+    let mut j = Journal::open_postgres(&url).unwrap();
+    let run = j.unfinished_run().unwrap().expect("found unfinished");
+    assert_eq!(j.close_interrupted(run.id).unwrap().len(), 1);
+}
+
+#[test]
+fn an_unreachable_server_is_a_clear_error() {
+    match Journal::open_postgres("postgresql://conv:secret@127.0.0.1:9/conv") {
+        Err(JournalError::Unreachable { url, .. }) => {
+            assert!(!url.contains("secret"), "the password is not shown: {url}")
+        }
+        Err(other) => panic!("expected Unreachable, got {other}"),
+        Ok(_) => panic!("connected to nothing"),
+    }
+}
+
+#[test]
+fn a_dropped_connection_is_opened_again() {
+    let Some(url) = common::fresh_postgres_database() else { return };
+    let mut j = Journal::open_postgres(&url).unwrap();
+    let run = j.begin_run("r").unwrap();
+    // Another session ends every other connection to the database, as a failover would.
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    admin
+        .batch_execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        .unwrap();
+    let step = j.intent(run, "deploy", "a#0", "2").expect("the write goes through after reconnecting");
+    j.outcome(step, true, "up").unwrap();
+    assert_eq!(j.steps(run).unwrap().len(), 1);
 }

@@ -7,15 +7,29 @@ use conv_runtime::plan::{self, KnownGood};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+/// The team journal's URL: `CONV_JOURNAL_URL`, else `journal` in the project's `conv.json`.
+pub fn team_url(root: &Path) -> Option<String> {
+    if let Some(url) = std::env::var("CONV_JOURNAL_URL").ok().filter(|u| !u.is_empty()) {
+        return Some(url);
+    }
+    let text = std::fs::read_to_string(root.join("conv.json")).ok()?;
+    let settings: serde_json::Value = serde_json::from_str(&text).ok()?;
+    settings["journal"].as_str().map(str::to_string)
+}
+
+/// The project's journal: PostgreSQL when a team URL is configured, else SQLite in `.conv/`.
 pub fn open(root: &Path) -> Result<Journal, u8> {
-    let path = conv_runtime::state_dir(root).join("journal.db");
-    Journal::open(&path).map_err(|err| {
+    let opened = match team_url(root) {
+        Some(url) => Journal::open_postgres(&url),
+        None => Journal::open(&conv_runtime::state_dir(root).join("journal.db")),
+    };
+    opened.map_err(|err| {
         eprintln!("error: {err}");
         FAILED
     })
 }
 
-pub fn known_good(journal: &Journal) -> KnownGood {
+pub fn known_good(journal: &mut Journal) -> KnownGood {
     journal.known_good().map(|rows| rows.into_iter().collect()).unwrap_or_default()
 }
 
@@ -87,7 +101,7 @@ pub fn settle(root: &Path) {
 
 /// Where an unfinished rollout stands, from the journal: in progress, or interrupted.
 pub fn in_flight(root: &Path) -> Option<String> {
-    let journal = open(root).ok()?;
+    let mut journal = open(root).ok()?;
     let run = journal.unfinished_run().ok()??;
     let steps = journal.steps(run.id).ok()?;
     let stage = steps
@@ -114,7 +128,7 @@ pub fn end(session: &Session, outcome: &str) {
 
 pub fn history_cmd(path: &Path, json: bool) -> u8 {
     let root = super::runtime::root_of(path);
-    let journal = match open(&root) {
+    let mut journal = match open(&root) {
         Ok(j) => j,
         Err(code) => return code,
     };
@@ -162,12 +176,12 @@ pub fn drift_cmd(path: &Path, json: bool, color: bool) -> u8 {
         Err(code) => return code,
     };
     let root = super::runtime::root_of(path);
-    let journal = match open(&root) {
+    let mut journal = match open(&root) {
         Ok(j) => j,
         Err(_) => return FOUND,
     };
     let provider = conv_runtime::local::LocalProvider::new(&root);
-    let diffs = plan::drift(&program, &provider.observe(&program), &known_good(&journal));
+    let diffs = plan::drift(&program, &provider.observe(&program), &known_good(&mut journal));
     if json {
         super::runtime::write_stdout(&serde_json::to_string_pretty(&diffs).unwrap_or_default());
     } else if diffs.is_empty() {

@@ -104,8 +104,8 @@ pub fn plan_cmd(
     let root = root_of(path);
     let provider = LocalProvider::new(&root);
     let mut plan = plan::make_plan(&root, &program, &provider.observe(&program));
-    if let Ok(journal) = super::journal::open(&root) {
-        plan::mark_drift(&mut plan, &super::journal::known_good(&journal));
+    if let Ok(mut journal) = super::journal::open(&root) {
+        plan::mark_drift(&mut plan, &super::journal::known_good(&mut journal));
         plan::mark_retries(&mut plan, &journal.last_failures().unwrap_or_default());
     }
     if let Some(out) = out {
@@ -176,8 +176,8 @@ pub fn apply_cmd(target: &Path, set: &[String], yes: bool, color: bool) -> u8 {
         let root = root_of(target);
         let provider = LocalProvider::new(&root);
         let mut plan = plan::make_plan(&root, &program, &provider.observe(&program));
-        if let Ok(journal) = super::journal::open(&root) {
-            plan::mark_drift(&mut plan, &super::journal::known_good(&journal));
+        if let Ok(mut journal) = super::journal::open(&root) {
+            plan::mark_drift(&mut plan, &super::journal::known_good(&mut journal));
             plan::mark_retries(&mut plan, &journal.last_failures().unwrap_or_default());
         }
         (plan, root)
@@ -248,8 +248,8 @@ pub fn watch_cmd(target: &Path, set: &[String], seconds: u64, color: bool) -> u8
     eprintln!("watching {}: converging every {seconds}s until interrupted", load::display_name(target));
     loop {
         let mut plan = plan::make_plan(&root, &program, &provider.observe(&program));
-        if let Ok(journal) = super::journal::open(&root) {
-            plan::mark_drift(&mut plan, &super::journal::known_good(&journal));
+        if let Ok(mut journal) = super::journal::open(&root) {
+            plan::mark_drift(&mut plan, &super::journal::known_good(&mut journal));
         }
         if plan.has_changes() {
             for r in &plan.releases {
