@@ -2,8 +2,10 @@
 //! loopback port and scraping itself every 250 ms): a PromQL gate passes or fails a stage.
 //! Skipped, with a note, where Prometheus is not installed, except in CI.
 
-use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+mod common;
+
+use common::project::{conv, text};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 struct Prometheus {
@@ -51,19 +53,6 @@ fn start_prometheus(port: u16) -> Option<Prometheus> {
     }
     let log = std::fs::read_to_string(prom._dir.path().join("prometheus.log")).unwrap_or_default();
     panic!("prometheus did not answer `up` within 30s:\n{log}");
-}
-
-fn conv(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_conv"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("conv runs")
-}
-
-fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }
 
 #[test]

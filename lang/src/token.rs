@@ -125,6 +125,29 @@ pub enum Token<'src> {
     Ge,
 }
 
+/// Every reserved word, in the order the grammar lists them.
+pub const KEYWORDS: &[&str] = &[
+    "import",
+    "fn",
+    "type",
+    "enum",
+    "let",
+    "environment",
+    "service",
+    "release",
+    "if",
+    "then",
+    "else",
+    "for",
+    "in",
+    "and",
+    "or",
+    "not",
+    "true",
+    "false",
+    "none",
+];
+
 impl Token<'_> {
     /// Keywords that may only begin a top-level declaration; the parser resynchronises on them.
     pub fn starts_declaration(&self) -> bool {

@@ -22,27 +22,7 @@ pub const TOKEN_TYPES: &[SemanticTokenType] = &[
     SemanticTokenType::PROPERTY,
 ];
 
-const KEYWORDS: &[&str] = &[
-    "import",
-    "fn",
-    "type",
-    "enum",
-    "let",
-    "environment",
-    "service",
-    "release",
-    "if",
-    "then",
-    "else",
-    "for",
-    "in",
-    "and",
-    "or",
-    "not",
-    "true",
-    "false",
-    "none",
-];
+use conv_lang::token::KEYWORDS;
 
 pub fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
