@@ -188,3 +188,42 @@ fn rollback_by_hand_restores_what_ran_before_the_last_apply() {
     assert_eq!(unknown.status.code(), Some(1));
     assert!(text(&unknown).contains("no release `nope`"));
 }
+
+#[test]
+fn a_simulated_fleet_rolls_out_within_its_failure_budget_and_retries_only_failed_sites() {
+    let sites: Vec<String> = (1..=10).map(|i| format!("\"c{i:02}\"")).collect();
+    let program = format!(
+        r#"environment fleet {{
+  provider = simulator {{ seed = 7, failure_rate = 20%, latency = 10ms }}
+  sites = [{}]
+}}
+
+service edge {{
+  run = image {{ name = "edge" }}
+  version = "2.0.0"
+}}
+
+release edge_release {{
+  services = [edge]
+  strategy = rollout {{
+    stage all {{ env = fleet, bake = 1s, max_parallel = 5, max_failures = 50% }}
+  }}
+}}
+"#,
+        sites.join(", ")
+    );
+    let p = Project::new(&program);
+    let out = p.run(&["apply", ".", "--yes"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let log = text(&out);
+    let failed = log.matches("simulated failure on").count();
+    assert!(failed > 0 && failed <= 5, "some sites fail, within the budget: {log}");
+    assert!(log.contains("failed within the stage's budget of 5"), "{log}");
+    let rows = p.status();
+    let converged = rows.iter().filter(|r| r["state"] == "converged").count();
+    assert_eq!(converged + failed, 10, "every site is converged or failed: {rows:?}");
+    // The next plan touches the failed sites only, and says why.
+    let plan = p.run(&["plan", "."]);
+    assert_eq!(text(&plan).matches("retry: failed in the last run").count(), failed, "{}", text(&plan));
+    assert!(text(&plan).contains(&format!("Plan: {failed} change")), "{}", text(&plan));
+}

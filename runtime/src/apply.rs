@@ -175,6 +175,17 @@ async fn run_stage<P: Provider>(
             site.as_str()
         ));
     }
+    if !failures.is_empty() {
+        let list: Vec<String> =
+            failures.iter().map(|(site, _)| format!("{}[{:?}]", stage.env, site.as_str())).collect();
+        log(format!(
+            "  {} site{} failed within the stage's budget of {allowed}: {}; the next apply retries {}",
+            failures.len(),
+            if failures.len() == 1 { "" } else { "s" },
+            list.join(", "),
+            if failures.len() == 1 { "it" } else { "them" }
+        ));
+    }
     let mut services: Vec<ServiceName> = Vec::new();
     for s in
         release.stages.iter().flat_map(|st| st.sites.iter().flat_map(|x| x.changes.iter().map(|c| c.service.clone())))

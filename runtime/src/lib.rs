@@ -7,6 +7,7 @@
 
 pub mod apply;
 pub mod approval;
+pub mod fleet;
 pub mod gates;
 pub mod live;
 pub mod local;
@@ -14,6 +15,7 @@ pub mod plan;
 pub mod provider;
 pub mod record;
 pub mod render;
+pub mod simulator;
 
 pub use live::LiveState;
 pub use plan::Plan;

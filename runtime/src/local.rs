@@ -202,9 +202,11 @@ impl LocalProvider {
 /// The port of an instance slot: the environment's base port plus the slot's place among the
 /// slots of every environment that shares that base port, so that no two slots collide.
 pub fn port_for(program: &Program, env: &EnvName, site: &SiteName, service: &ServiceName, index: u32) -> u16 {
+    // Simulated instances get pseudo-ports of their own range; nothing listens on them.
     let base_of = |e: &conv_model::Environment| match e.provider {
         Provider::Local { base_port, instances_per_site } => Some((base_port, instances_per_site)),
-        _ => None,
+        Provider::Simulator { .. } => Some((SIMULATED_PORTS, 1)),
+        Provider::Kubernetes { .. } => None,
     };
     let Some((base, _)) = program.environment(env).and_then(base_of) else { return 0 };
     let mut offset: u32 = 0;
@@ -224,6 +226,9 @@ pub fn port_for(program: &Program, env: &EnvName, site: &SiteName, service: &Ser
     }
     0
 }
+
+/// The first pseudo-port of simulated instances.
+pub const SIMULATED_PORTS: u16 = 40000;
 
 /// How many instances a service has on each site of an environment.
 pub fn instance_count(program: &Program, env: &EnvName, service: &ServiceName) -> u32 {

@@ -88,7 +88,7 @@ pub fn address(env: &EnvName, site: &SiteName, service: &ServiceName) -> String 
 pub fn fingerprint(program: &Program, live: &LiveState) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     for env in &program.environments {
-        if !matches!(env.provider, Provider::Local { .. }) {
+        if matches!(env.provider, Provider::Kubernetes { .. }) {
             continue;
         }
         for site in &env.sites {

@@ -180,8 +180,8 @@ pub fn drift_cmd(path: &Path, json: bool, color: bool) -> u8 {
         Ok(j) => j,
         Err(_) => return FOUND,
     };
-    let provider = conv_runtime::local::LocalProvider::new(&root);
-    let diffs = plan::drift(&program, &provider.observe(&program), &known_good(&mut journal));
+    let provider = conv_runtime::fleet::Fleet::new(&root, &program);
+    let diffs = plan::drift(&program, &provider.observe_now(&program), &known_good(&mut journal));
     if json {
         super::runtime::write_stdout(&serde_json::to_string_pretty(&diffs).unwrap_or_default());
     } else if diffs.is_empty() {

@@ -5,7 +5,7 @@ use super::{FAILED, FOUND, OK};
 use conv_cli::{load, render};
 use conv_model::Program;
 use conv_runtime::apply::{self, Outcome};
-use conv_runtime::local::LocalProvider;
+use conv_runtime::fleet::Fleet;
 use conv_runtime::plan::{self, Plan};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -39,7 +39,7 @@ fn unsupported_providers(program: &Program) -> Result<(), u8> {
     let other: Vec<String> = program
         .environments
         .iter()
-        .filter(|e| !matches!(e.provider, conv_model::Provider::Local { .. }))
+        .filter(|e| matches!(e.provider, conv_model::Provider::Kubernetes { .. }))
         .map(|e| {
             let kind = match e.provider {
                 conv_model::Provider::Kubernetes { .. } => "kubernetes",
@@ -102,8 +102,8 @@ pub fn plan_cmd(
         Err(code) => return error(code),
     };
     let root = root_of(path);
-    let provider = LocalProvider::new(&root);
-    let mut plan = plan::make_plan(&root, &program, &provider.observe(&program));
+    let provider = Fleet::new(&root, &program);
+    let mut plan = plan::make_plan(&root, &program, &provider.observe_now(&program));
     if let Ok(mut journal) = super::journal::open(&root) {
         plan::mark_drift(&mut plan, &super::journal::known_good(&mut journal));
         plan::mark_retries(&mut plan, &journal.last_failures().unwrap_or_default());
@@ -157,8 +157,8 @@ pub fn apply_cmd(target: &Path, set: &[String], yes: bool, color: bool) -> u8 {
             return FAILED;
         }
         let root = plan.root.clone();
-        let provider = LocalProvider::new(&root);
-        let stale = plan::stale_sites(&plan, &provider.observe(&plan.program));
+        let provider = Fleet::new(&root, &plan.program);
+        let stale = plan::stale_sites(&plan, &provider.observe_now(&plan.program));
         if !stale.is_empty() {
             eprintln!("error: live state changed since the plan was made; refusing to apply {}", target.display());
             for (addr, then, now) in &stale {
@@ -174,15 +174,15 @@ pub fn apply_cmd(target: &Path, set: &[String], yes: bool, color: bool) -> u8 {
             Err(code) => return code,
         };
         let root = root_of(target);
-        let provider = LocalProvider::new(&root);
-        let mut plan = plan::make_plan(&root, &program, &provider.observe(&program));
+        let provider = Fleet::new(&root, &program);
+        let mut plan = plan::make_plan(&root, &program, &provider.observe_now(&program));
         if let Ok(mut journal) = super::journal::open(&root) {
             plan::mark_drift(&mut plan, &super::journal::known_good(&mut journal));
             plan::mark_retries(&mut plan, &journal.last_failures().unwrap_or_default());
         }
         (plan, root)
     };
-    let provider = LocalProvider::new(&root);
+    let provider = Fleet::new(&root, &plan.program);
     eprint!("{}", conv_runtime::render::text(&plan, color));
     if !plan.has_changes() {
         super::journal::settle(&root);
@@ -244,10 +244,10 @@ pub fn watch_cmd(target: &Path, set: &[String], seconds: u64, color: bool) -> u8
         Err(code) => return code,
     };
     let root = root_of(target);
-    let provider = LocalProvider::new(&root);
+    let provider = Fleet::new(&root, &program);
     eprintln!("watching {}: converging every {seconds}s until interrupted", load::display_name(target));
     loop {
-        let mut plan = plan::make_plan(&root, &program, &provider.observe(&program));
+        let mut plan = plan::make_plan(&root, &program, &provider.observe_now(&program));
         if let Ok(mut journal) = super::journal::open(&root) {
             plan::mark_drift(&mut plan, &super::journal::known_good(&mut journal));
         }
@@ -317,8 +317,8 @@ pub fn rollback_cmd(release: &str, path: &Path, yes: bool, color: bool) -> u8 {
         Err(code) => return code,
     };
     let root = root_of(path);
-    let provider = LocalProvider::new(&root);
-    let plan = plan::make_plan(&root, &program, &provider.observe(&program));
+    let provider = Fleet::new(&root, &program);
+    let plan = plan::make_plan(&root, &program, &provider.observe_now(&program));
     if !yes && !confirm(&format!("roll release {release} back?")) {
         eprintln!("nothing rolled back");
         return FAILED;
@@ -362,8 +362,8 @@ pub fn status_cmd(path: &Path, set: &[String], format: StatusFormat, color: bool
         Ok(p) => p,
         Err(code) => return code,
     };
-    let provider = LocalProvider::new(&root_of(path));
-    let live = provider.observe(&program);
+    let provider = Fleet::new(&root_of(path), &program);
+    let live = provider.observe_now(&program);
     let mut rows = Vec::new();
     for env in &program.environments {
         for site in &env.sites {
@@ -373,13 +373,18 @@ pub fn status_cmd(path: &Path, set: &[String], format: StatusFormat, color: bool
                 let healthy = instances
                     .iter()
                     .filter(|i| {
+                        // A simulated instance (no process) is healthy unless its version is bad.
                         i.alive
-                            && conv_runtime::gates::http_status(
-                                i.port,
-                                "/healthz",
-                                std::time::Duration::from_millis(500),
-                            )
-                            .is_ok_and(|c| (200..300).contains(&c))
+                            && if i.pid == 0 {
+                                !i.version.contains("bad")
+                            } else {
+                                conv_runtime::gates::http_status(
+                                    i.port,
+                                    "/healthz",
+                                    std::time::Duration::from_millis(500),
+                                )
+                                .is_ok_and(|c| (200..300).contains(&c))
+                            }
                     })
                     .count();
                 let mut versions: Vec<&str> = instances.iter().map(|i| i.version.as_str()).collect();
@@ -451,7 +456,13 @@ pub fn approve_cmd(release: &str, stage: &str, path: &Path) -> u8 {
 }
 
 pub fn destroy_cmd(path: &Path, yes: bool) -> u8 {
-    let provider = LocalProvider::new(&root_of(path));
+    let nothing = Program {
+        schema_version: conv_model::PROGRAM_SCHEMA_VERSION,
+        environments: Vec::new(),
+        services: Vec::new(),
+        releases: Vec::new(),
+    };
+    let provider = Fleet::new(&root_of(path), &nothing);
     if !yes && !confirm("stop every instance conv started for this project?") {
         eprintln!("nothing stopped");
         return FAILED;
