@@ -33,6 +33,7 @@ release site {{
 fn a_kill_after_any_journal_write_resumes_to_the_same_end_state() {
     // An apply of `small` writes about 13 times: lock, begin, 2 stages x (intent, outcome),
     // 2 deploys x (intent, outcome), known good, finish, unlock. Try a crash after each.
+    let mut rebaked = false;
     for k in 1..=20u64 {
         let p = Project::new(&small(25100 + (k as u16) * 10));
         let crashed = Command::new(env!("CARGO_BIN_EXE_conv"))
@@ -47,16 +48,34 @@ fn a_kill_after_any_journal_write_resumes_to_the_same_end_state() {
             assert!(k > 1, "the first write must be a crash point");
             break;
         }
+        // What the crashed run already finished: slots running the new version, by pid.
+        let finished: Vec<(u32, String)> = (0..2)
+            .filter_map(|i| {
+                std::fs::read_to_string(p.path().join(format!(".conv/local/production/p1/web/{i}.json"))).ok()
+            })
+            .filter_map(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .filter(|r| r["version"] == "1.0.0" && std::path::Path::new(&format!("/proc/{}", r["pid"])).exists())
+            .map(|r| (r["pid"].as_u64().unwrap() as u32, r["log"].as_str().unwrap_or_default().to_string()))
+            .collect();
         let resumed = p.run(&["apply", ".", "--yes"]);
         assert_eq!(resumed.status.code(), Some(0), "k={k}: {}", text(&resumed));
         let rows = p.status();
         assert!(rows.iter().all(|r| r["state"] == "converged" && r["up"] == 2), "k={k}: {rows:?}");
+        // Nothing finished is done again: those processes are the same ones.
+        for (pid, _) in &finished {
+            assert!(
+                std::path::Path::new(&format!("/proc/{pid}")).exists(),
+                "k={k}: finished instance {pid} was restarted: {}",
+                text(&resumed)
+            );
+        }
         // The journal is consistent: every step of every run has an outcome, and the
         // crashed run (if it got as far as beginning) is marked interrupted.
         let history: Vec<serde_json::Value> =
             serde_json::from_slice(&p.run(&["history", ".", "--json"]).stdout).unwrap();
         assert!(history.iter().all(|r| r["finished_at"].is_number()), "k={k}: every run is closed: {history:?}");
         let log = text(&resumed);
+        rebaked |= log.contains("deployed before the interruption; baking it again");
         if log.contains("nothing to do") {
             // The crash came after the last change: the crashed run is closed, as interrupted
             // (or as converged, when it got as far as saying so).
@@ -73,6 +92,7 @@ fn a_kill_after_any_journal_write_resumes_to_the_same_end_state() {
             assert!(log.matches(slot).count() <= 1, "k={k}: {slot} twice: {log}");
         }
     }
+    assert!(rebaked, "some crash point falls inside a stage, whose bake is redone on resume");
 }
 
 #[test]

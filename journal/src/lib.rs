@@ -49,7 +49,7 @@ impl std::fmt::Display for JournalError {
             ),
             JournalError::Unreachable { url, detail } => write!(
                 f,
-                "cannot reach the team journal at {url} ({detail}); check the server, or unset CONV_JOURNAL_URL to use the local journal"
+                "cannot reach the team journal at {url} ({detail}); check the server, or remove the team journal setting (CONV_JOURNAL_URL or `journal` in conv.json) to use the local journal"
             ),
             JournalError::Other(detail) => write!(f, "journal error: {detail}"),
         }

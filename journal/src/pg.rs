@@ -15,6 +15,14 @@ pub struct Postgres {
 
 /// The URL without its password, for messages.
 fn shown(url: &str) -> String {
+    // `host=... password=...` connection strings.
+    if url.contains("password=") {
+        return url
+            .split_whitespace()
+            .map(|kv| if kv.starts_with("password=") { "password=***" } else { kv })
+            .collect::<Vec<_>>()
+            .join(" ");
+    }
     match (url.find("://"), url.find('@')) {
         (Some(s), Some(at)) if at > s => {
             let creds = &url[s + 3..at];

@@ -106,6 +106,18 @@ async fn run_stage<P: Provider>(
 ) -> Result<(), String> {
     let changed: Vec<_> = stage.sites.iter().filter(|s| !s.changes.is_empty()).cloned().collect();
     if changed.is_empty() {
+        if rec.unfinished_stages.contains(&format!("{}/{}", release.name, stage.name)) {
+            // An interrupted run deployed this stage but never finished baking it: its gates
+            // have not judged what now runs, so they judge it now.
+            log(format!("stage {}/{}: deployed before the interruption; baking it again", release.name, stage.name));
+            let services: Vec<ServiceName> = program
+                .release(&conv_model::ReleaseName(release.name.clone()))
+                .map(|r| r.services.clone())
+                .unwrap_or_default();
+            bake_and_check(provider, program, &release.name, &stage.name, stage, &services, log, rec).await?;
+            log(format!("stage {}/{} done", release.name, stage.name));
+            return Ok(());
+        }
         log(format!("stage {}/{}: {} already converged", release.name, stage.name, stage.env));
         return Ok(());
     }
@@ -477,6 +489,7 @@ pub fn rollback_release<P: Provider>(
     release: &str,
     provider: &P,
     log: Log,
+    rec: Recorder,
 ) -> Result<Vec<String>, String> {
     let Some(r) = plan.releases.iter().find(|r| r.name == release) else {
         return Err(format!("no release `{release}` in the program"));
@@ -496,8 +509,13 @@ pub fn rollback_release<P: Provider>(
             }
         }
     }
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().map_err(|e| e.to_string())?;
-    Ok(runtime.block_on(rollback(provider, &plan.program, &before, &touched, r, &log, &Recorder::default())))
+    // Multi-threaded, so that journal writes may block (see record.rs).
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_time()
+        .build()
+        .map_err(|e| e.to_string())?;
+    Ok(runtime.block_on(rollback(provider, &plan.program, &before, &touched, r, &log, &rec)))
 }
 
 /// Puts every touched site and service back to what ran before the apply, in the plan's

@@ -20,11 +20,19 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
 pub struct Recorder {
     journal: Option<Arc<Mutex<Journal>>>,
     run: i64,
+    /// Stages an interrupted run left unfinished (`release/stage`): they bake again.
+    pub unfinished_stages: Vec<String>,
 }
 
 impl Recorder {
     pub fn new(journal: Arc<Mutex<Journal>>, run: i64) -> Self {
-        Recorder { journal: Some(journal), run }
+        Recorder { journal: Some(journal), run, unfinished_stages: Vec::new() }
+    }
+
+    /// Resuming: these stages bake and check their gates again, changes or not.
+    pub fn resuming(mut self, stages: Vec<String>) -> Self {
+        self.unfinished_stages = stages;
+        self
     }
 
     /// Writes the intent of a step; the step must not act if this fails.

@@ -46,6 +46,9 @@ pub fn describe_holder(h: &Holder) -> String {
 pub struct Session {
     pub journal: Arc<Mutex<Journal>>,
     pub run: i64,
+    /// Stages the interrupted run had started but not finished (`release/stage`): they bake
+    /// and check their gates again even if nothing is left to deploy.
+    pub unfinished_stages: Vec<String>,
 }
 
 /// Locks the plan's environments, closes a run a crash left open (saying so), and begins a
@@ -64,6 +67,7 @@ pub fn begin(root: &Path, envs: &[String], summary: &str) -> Result<Session, u8>
             return Err(FAILED);
         }
     }
+    let mut unfinished_stages = Vec::new();
     if let Ok(Some(run)) = journal.unfinished_run() {
         match journal.close_interrupted(run.id) {
             Ok(in_flight) => {
@@ -73,6 +77,9 @@ pub fn begin(root: &Path, envs: &[String], summary: &str) -> Result<Session, u8>
                         "  was in flight: {} {} {}; observed again and completed from live state",
                         step.kind, step.address, step.detail
                     );
+                    if step.kind == "stage" {
+                        unfinished_stages.push(step.address);
+                    }
                 }
             }
             Err(err) => eprintln!("warning: {err}"),
@@ -82,7 +89,7 @@ pub fn begin(root: &Path, envs: &[String], summary: &str) -> Result<Session, u8>
         eprintln!("error: {err}");
         FAILED
     })?;
-    Ok(Session { journal: Arc::new(Mutex::new(journal)), run })
+    Ok(Session { journal: Arc::new(Mutex::new(journal)), run, unfinished_stages })
 }
 
 /// With nothing to apply, a run a crash left open is still closed, so the journal says
@@ -90,6 +97,11 @@ pub fn begin(root: &Path, envs: &[String], summary: &str) -> Result<Session, u8>
 pub fn settle(root: &Path) {
     let Ok(mut journal) = open(root) else { return };
     if let Ok(Some(run)) = journal.unfinished_run() {
+        // A run whose process still lives is in progress, not interrupted.
+        let (host, _, _) = conv_journal::whoami();
+        if run.host != host || std::path::Path::new(&format!("/proc/{}", run.pid)).exists() {
+            return;
+        }
         if journal.close_interrupted(run.id).is_ok() {
             eprintln!(
                 "run {} ({}) had stopped before it finished; live state already matches the program",

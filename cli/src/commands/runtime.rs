@@ -203,7 +203,8 @@ pub fn apply_cmd(target: &Path, set: &[String], yes: bool, color: bool) -> u8 {
         Err(code) => return code,
     };
     let (log, progress) = progress_log(color);
-    let recorder = conv_runtime::record::Recorder::new(session.journal.clone(), session.run);
+    let recorder = conv_runtime::record::Recorder::new(session.journal.clone(), session.run)
+        .resuming(session.unfinished_stages.clone());
     let outcome = apply::run(&plan, &provider, log, recorder);
     if let Some(bar) = progress {
         bar.finish_and_clear();
@@ -284,7 +285,7 @@ pub fn watch_cmd(target: &Path, set: &[String], seconds: u64, color: bool) -> u8
                         eprintln!("correction failed: {reason}; trying again in {seconds}s");
                     }
                 }
-                Err(_) => eprintln!("another apply holds the lock; trying again in {seconds}s"),
+                Err(_) => eprintln!("could not start a run (see above); trying again in {seconds}s"),
             }
         }
         std::thread::sleep(std::time::Duration::from_secs(seconds.max(1)));
@@ -323,11 +324,25 @@ pub fn rollback_cmd(release: &str, path: &Path, yes: bool, color: bool) -> u8 {
         eprintln!("nothing rolled back");
         return FAILED;
     }
+    let mut envs: Vec<String> = plan
+        .releases
+        .iter()
+        .filter(|r| r.name == release)
+        .flat_map(|r| r.stages.iter().map(|s| s.env.to_string()))
+        .collect();
+    envs.sort();
+    envs.dedup();
+    let session = match super::journal::begin(&root, &envs, &format!("rollback {release}")) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
     let (log, progress) = progress_log(color);
-    let result = apply::rollback_release(&plan, release, &provider, log);
+    let recorder = conv_runtime::record::Recorder::new(session.journal.clone(), session.run);
+    let result = apply::rollback_release(&plan, release, &provider, log, recorder);
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
+    super::journal::end(&session, if result.is_ok() { "rolled back" } else { "failed" });
     match result {
         Ok(done) if done.is_empty() => {
             eprintln!("release {release}: nothing to roll back");
