@@ -142,3 +142,26 @@ fn a_dropped_connection_is_opened_again() {
     j.outcome(step, true, "up").unwrap();
     assert_eq!(j.steps(run).unwrap().len(), 1);
 }
+
+#[test]
+fn a_database_held_by_another_program_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.db");
+    drop(Journal::open(&path).unwrap());
+    // Another program takes the database and keeps it.
+    let other = rusqlite::Connection::open(&path).unwrap();
+    other.execute_batch("PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE;").unwrap();
+    let mut j = match Journal::open(&path) {
+        Err(JournalError::Busy { .. }) => return,
+        Err(other) => panic!("expected Busy, got {other}"),
+        Ok(j) => j,
+    };
+    // Opening may succeed on a WAL database; the first write then waits and gives up.
+    match j.begin_run("r") {
+        Err(JournalError::Busy { path: p }) => assert!(p.ends_with("journal.db")),
+        Err(other) => panic!("expected Busy, got {other}"),
+        Ok(_) => panic!("wrote past another program's exclusive lock"),
+    }
+    let message = j.begin_run("r").err().unwrap().to_string();
+    assert!(message.contains("locked by another program"), "{message}");
+}
