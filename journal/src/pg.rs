@@ -15,6 +15,14 @@ pub struct Postgres {
 
 /// The URL without its password, for messages.
 fn shown(url: &str) -> String {
+    // `?password=...` in a URL's query.
+    if let Some((base, query)) = url.split_once('?') {
+        let masked: Vec<String> = query
+            .split('&')
+            .map(|kv| if kv.starts_with("password=") { "password=***".to_string() } else { kv.to_string() })
+            .collect();
+        return format!("{}?{}", shown(base), masked.join("&"));
+    }
     // `host=... password=...` connection strings.
     if url.contains("password=") {
         return url
@@ -182,5 +190,21 @@ impl Backend for Postgres {
 
     fn describe(&self) -> String {
         shown(&self.url)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown;
+
+    #[test]
+    fn passwords_never_show() {
+        assert_eq!(shown("postgresql://conv:secret@db:5432/conv"), "postgresql://conv:***@db:5432/conv");
+        assert_eq!(
+            shown("postgresql://db/conv?user=conv&password=secret"),
+            "postgresql://db/conv?user=conv&password=***"
+        );
+        assert_eq!(shown("host=db user=conv password=secret"), "host=db user=conv password=***");
+        assert_eq!(shown("postgresql://db/conv"), "postgresql://db/conv");
     }
 }

@@ -53,7 +53,7 @@ fn unsupported_providers(program: &Program) -> Result<(), u8> {
         return Ok(());
     }
     eprintln!(
-        "error: this conv applies to the local provider only; these environments use another: {}",
+        "error: this conv applies to the local and simulator providers; these environments use another: {}",
         other.join(", ")
     );
     eprintln!("`conv check`, `conv eval` and `conv graph` work for them");
