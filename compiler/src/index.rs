@@ -59,6 +59,32 @@ pub struct Index<'a> {
     prelude: Option<ModuleId>,
 }
 
+/// The modules of parsed files: user files by their module path, the standard library's by
+/// its `std.` path.
+pub fn module_sources<'a>(
+    sources: &crate::Sources,
+    parsed: &'a [(FileId, conv_lang::Parsed)],
+    std_ids: &[FileId],
+) -> Vec<ModuleSource<'a>> {
+    parsed
+        .iter()
+        .map(|(id, p)| {
+            let source = sources.get(*id);
+            let is_std = std_ids.contains(id);
+            let path = if is_std {
+                crate::stdlib::MODULES
+                    .iter()
+                    .find(|(_, name, _)| *name == source.name)
+                    .map(|(path, _, _)| path.to_string())
+                    .unwrap_or_default()
+            } else {
+                source.module.clone()
+            };
+            ModuleSource { path, file: *id, ast: &p.file, is_std }
+        })
+        .collect()
+}
+
 /// One file handed to the index.
 pub struct ModuleSource<'a> {
     pub path: String,

@@ -110,23 +110,7 @@ pub fn check_with(sources: &Sources, overrides: &[Override]) -> Checked {
     }
     let syntax_errors = diagnostics.iter().any(Diagnostic::is_error);
 
-    let modules = parsed
-        .iter()
-        .map(|(id, p)| {
-            let source = all.get(*id);
-            let is_std = std_ids.contains(id);
-            let path = if is_std {
-                stdlib::MODULES
-                    .iter()
-                    .find(|(_, name, _)| *name == source.name)
-                    .map(|(path, _, _)| path.to_string())
-                    .unwrap_or_default()
-            } else {
-                source.module.clone()
-            };
-            index::ModuleSource { path, file: *id, ast: &p.file, is_std }
-        })
-        .collect();
+    let modules = index::module_sources(&all, &parsed, &std_ids);
     let mut front = Vec::new();
     let index = index::Index::build(modules, &mut front);
     let (elaborated, elab_diags) = elab::elaborate(&index);

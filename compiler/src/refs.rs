@@ -2,8 +2,8 @@
 //! one, for the language server's hover, go to definition, references and rename. Pure, and
 //! computed from the same index the checker uses, so it agrees with it.
 
-use crate::index::{Binding, DeclKind, Index, ModuleSource};
-use crate::{Sources, add_stdlib, stdlib};
+use crate::index::{Binding, DeclKind, Index};
+use crate::{Sources, add_stdlib};
 use conv_lang::ast::*;
 use conv_lang::{FileId, Parsed, Span};
 
@@ -84,23 +84,7 @@ pub fn references(user: &Sources) -> References {
     let mut sources = user.clone();
     let std_ids = add_stdlib(&mut sources);
     let parsed: Vec<(FileId, Parsed)> = sources.iter().map(|s| (s.id, conv_lang::parse(s.id, &s.text))).collect();
-    let modules = parsed
-        .iter()
-        .map(|(id, p)| {
-            let src = sources.get(*id);
-            let is_std = std_ids.contains(id);
-            let path = if is_std {
-                stdlib::MODULES
-                    .iter()
-                    .find(|(_, n, _)| *n == src.name)
-                    .map(|(p, _, _)| p.to_string())
-                    .unwrap_or_default()
-            } else {
-                src.module.clone()
-            };
-            ModuleSource { path, file: *id, ast: &p.file, is_std }
-        })
-        .collect();
+    let modules = crate::index::module_sources(&sources, &parsed, &std_ids);
     let mut ignored = Vec::new();
     let index = Index::build(modules, &mut ignored);
     let symbols: Vec<Symbol> = index

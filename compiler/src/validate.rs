@@ -71,18 +71,14 @@ impl Validator<'_, '_> {
     }
 
     fn environment_cycles(&mut self) {
-        let names: Vec<&str> = self.p.environments.iter().map(|e| e.name.as_str()).collect();
-        let position: HashMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
-        let graph: Vec<Vec<usize>> = self
+        let nodes: Vec<(&str, Vec<&str>)> = self
             .p
             .environments
             .iter()
-            .map(|e| e.after.iter().filter_map(|a| position.get(a.as_str()).copied()).collect())
+            .map(|e| (e.name.as_str(), e.after.iter().map(|a| a.as_str()).collect()))
             .collect();
-        for cycle in find_cycles(&graph) {
-            let mut path: Vec<&str> = cycle.iter().map(|i| names[*i]).collect();
-            path.push(path[0]);
-            let (file, span) = self.spans.field(EntityKind::Environment, names[cycle[0]], "after");
+        for path in named_cycles(&nodes) {
+            let (file, span) = self.spans.field(EntityKind::Environment, path[0], "after");
             self.diags.push(
                 Diagnostic::error(
                     &codes::ENVIRONMENT_ORDER_CYCLE,
@@ -97,18 +93,14 @@ impl Validator<'_, '_> {
     }
 
     fn service_cycles(&mut self) {
-        let names: Vec<&str> = self.p.services.iter().map(|s| s.name.as_str()).collect();
-        let position: HashMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
-        let graph: Vec<Vec<usize>> = self
+        let nodes: Vec<(&str, Vec<&str>)> = self
             .p
             .services
             .iter()
-            .map(|s| s.depends_on.iter().filter_map(|d| position.get(d.as_str()).copied()).collect())
+            .map(|s| (s.name.as_str(), s.depends_on.iter().map(|d| d.as_str()).collect()))
             .collect();
-        for cycle in find_cycles(&graph) {
-            let mut path: Vec<&str> = cycle.iter().map(|i| names[*i]).collect();
-            path.push(path[0]);
-            let (file, span) = self.spans.field(EntityKind::Service, names[cycle[0]], "depends_on");
+        for path in named_cycles(&nodes) {
+            let (file, span) = self.spans.field(EntityKind::Service, path[0], "depends_on");
             self.diags.push(
                 Diagnostic::error(
                     &codes::SERVICE_DEPENDENCY_CYCLE,
@@ -401,4 +393,20 @@ impl Validator<'_, '_> {
             }
         }
     }
+}
+
+/// The cycles of a graph of named nodes (`name -> names it points to`), each as the path of
+/// names that closes it: `a, b, a`.
+fn named_cycles<'n>(nodes: &[(&'n str, Vec<&'n str>)]) -> Vec<Vec<&'n str>> {
+    let position: HashMap<&str, usize> = nodes.iter().enumerate().map(|(i, (n, _))| (*n, i)).collect();
+    let graph: Vec<Vec<usize>> =
+        nodes.iter().map(|(_, to)| to.iter().filter_map(|t| position.get(t).copied()).collect()).collect();
+    find_cycles(&graph)
+        .into_iter()
+        .map(|cycle| {
+            let mut path: Vec<&str> = cycle.iter().map(|i| nodes[*i].0).collect();
+            path.push(path[0]);
+            path
+        })
+        .collect()
 }

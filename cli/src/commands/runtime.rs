@@ -102,12 +102,7 @@ pub fn plan_cmd(
         Err(code) => return error(code),
     };
     let root = root_of(path);
-    let provider = Fleet::new(&root, &program);
-    let mut plan = plan::make_plan(&root, &program, &provider.observe_now(&program));
-    if let Ok(mut journal) = super::journal::open(&root) {
-        plan::mark_drift(&mut plan, &super::journal::known_good(&mut journal));
-        plan::mark_retries(&mut plan, &journal.last_failures().unwrap_or_default());
-    }
+    let plan = plan_from_live(&root, &program);
     if let Some(out) = out {
         let json = match serde_json::to_vec_pretty(&plan) {
             Ok(j) => j,
@@ -174,13 +169,7 @@ pub fn apply_cmd(target: &Path, set: &[String], yes: bool, color: bool) -> u8 {
             Err(code) => return code,
         };
         let root = root_of(target);
-        let provider = Fleet::new(&root, &program);
-        let mut plan = plan::make_plan(&root, &program, &provider.observe_now(&program));
-        if let Ok(mut journal) = super::journal::open(&root) {
-            plan::mark_drift(&mut plan, &super::journal::known_good(&mut journal));
-            plan::mark_retries(&mut plan, &journal.last_failures().unwrap_or_default());
-        }
-        (plan, root)
+        (plan_from_live(&root, &program), root)
     };
     let provider = Fleet::new(&root, &plan.program);
     eprint!("{}", conv_runtime::render::text(&plan, color));
@@ -248,10 +237,7 @@ pub fn watch_cmd(target: &Path, set: &[String], seconds: u64, color: bool) -> u8
     let provider = Fleet::new(&root, &program);
     eprintln!("watching {}: converging every {seconds}s until interrupted", load::display_name(target));
     loop {
-        let mut plan = plan::make_plan(&root, &program, &provider.observe_now(&program));
-        if let Ok(mut journal) = super::journal::open(&root) {
-            plan::mark_drift(&mut plan, &super::journal::known_good(&mut journal));
-        }
+        let plan = plan_from_live(&root, &program);
         if plan.has_changes() {
             for r in &plan.releases {
                 for s in &r.stages {
@@ -357,6 +343,17 @@ pub fn rollback_cmd(release: &str, path: &Path, yes: bool, color: bool) -> u8 {
             FOUND
         }
     }
+}
+
+/// Live state diffed with the program, drift and retries marked from the journal.
+fn plan_from_live(root: &Path, program: &Program) -> Plan {
+    let provider = Fleet::new(root, program);
+    let mut plan = plan::make_plan(root, program, &provider.observe_now(program));
+    if let Ok(mut journal) = super::journal::open(root) {
+        plan::mark_drift(&mut plan, &super::journal::known_good(&mut journal));
+        plan::mark_retries(&mut plan, &journal.last_failures().unwrap_or_default());
+    }
+    plan
 }
 
 /// Asks on the terminal; with no terminal, refuses (use `--yes`).
