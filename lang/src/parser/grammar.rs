@@ -189,6 +189,33 @@ where
     })
 }
 
+/// Builds the tree of `first op rhs op rhs ...` by precedence (all operators left-associative),
+/// with an operand stack and an operator stack.
+fn arrange(first: Expr, rest: Vec<((BinOp, Span), Expr)>) -> Expr {
+    if rest.is_empty() {
+        return first;
+    }
+    let mut operands = vec![first];
+    let mut operators: Vec<(BinOp, Span)> = Vec::new();
+    let reduce = |operands: &mut Vec<Expr>, (op, span): (BinOp, Span)| {
+        let rhs = operands.pop().expect("an operator has a right operand");
+        let lhs = operands.pop().expect("an operator has a left operand");
+        operands.push(bin(op, span, lhs, rhs));
+    };
+    for (op, rhs) in rest {
+        while operators.last().is_some_and(|(top, _)| top.precedence() >= op.0.precedence()) {
+            let top = operators.pop().expect("checked above");
+            reduce(&mut operands, top);
+        }
+        operators.push(op);
+        operands.push(rhs);
+    }
+    while let Some(top) = operators.pop() {
+        reduce(&mut operands, top);
+    }
+    operands.pop().expect("one operand is left")
+}
+
 fn bin(op: BinOp, op_span: Span, lhs: Expr, rhs: Expr) -> Expr {
     Expr { span: lhs.span.to(rhs.span), kind: ExprKind::Binary { op, op_span, lhs: Box::new(lhs), rhs: Box::new(rhs) } }
 }
@@ -306,30 +333,26 @@ where
                 (op, sp(e.span()))
             })
         };
-        static MUL: &[(Token<'static>, BinOp)] = &[(Token::Star, BinOp::Mul), (Token::Slash, BinOp::Div)];
-        static ADD: &[(Token<'static>, BinOp)] = &[(Token::Plus, BinOp::Add), (Token::Minus, BinOp::Sub)];
-        static CMP: &[(Token<'static>, BinOp)] = &[
+        // Every binary operator at once: operands and operators are read as a flat sequence
+        // (one operator attempt per operand), then arranged by precedence.
+        static BINARY: &[(Token<'static>, BinOp)] = &[
+            (Token::Star, BinOp::Mul),
+            (Token::Slash, BinOp::Div),
+            (Token::Plus, BinOp::Add),
+            (Token::Minus, BinOp::Sub),
             (Token::EqEq, BinOp::Eq),
             (Token::NotEq, BinOp::Ne),
             (Token::Lt, BinOp::Lt),
             (Token::Le, BinOp::Le),
             (Token::Gt, BinOp::Gt),
             (Token::Ge, BinOp::Ge),
+            (Token::And, BinOp::And),
+            (Token::Or, BinOp::Or),
         ];
-        static AND: &[(Token<'static>, BinOp)] = &[(Token::And, BinOp::And)];
-        static OR: &[(Token<'static>, BinOp)] = &[(Token::Or, BinOp::Or)];
-
-        let product = unary.clone().foldl(op(MUL).then(unary).repeated(), |l, ((op, s), r)| bin(op, s, l, r)).boxed();
-        let sum = product.clone().foldl(op(ADD).then(product).repeated(), |l, ((op, s), r)| bin(op, s, l, r)).boxed();
-        let comparison = sum.clone().then(op(CMP).then(sum).or_not()).map(|(l, rest)| match rest {
-            Some(((op, s), r)) => bin(op, s, l, r),
-            None => l,
-        });
-        let conjunction =
-            comparison.clone().foldl(op(AND).then(comparison).repeated(), |l, ((op, s), r)| bin(op, s, l, r)).boxed();
-        conjunction
+        unary
             .clone()
-            .foldl(op(OR).then(conjunction).repeated(), |l, ((op, s), r)| bin(op, s, l, r))
+            .then(op(BINARY).then(unary).repeated().collect::<Vec<_>>())
+            .map(|(first, rest)| arrange(first, rest))
             .labelled("an expression")
             .boxed()
     })
