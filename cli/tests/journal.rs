@@ -242,3 +242,29 @@ fn an_unreachable_team_journal_stops_apply_before_anything_runs() {
     );
     assert!(p.versions("web").is_empty(), "nothing was started");
 }
+
+#[test]
+fn destroy_waits_for_no_apply_and_is_in_the_history() {
+    let program = small(27600).replace("bake = 1s }\n  }", "bake = 4s }\n  }");
+    let p = Project::new(&program);
+    let first = Command::new(env!("CARGO_BIN_EXE_conv"))
+        .args(["apply", ".", "--yes"])
+        .current_dir(p.path())
+        .env("NO_COLOR", "1")
+        .spawn()
+        .unwrap();
+    let journal = p.path().join(".conv/journal.db");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !journal.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let refused = p.run(&["destroy", ".", "--yes"]);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(text(&refused).contains("is locked by"), "{}", text(&refused));
+    assert!(first.wait_with_output().unwrap().status.success());
+    let destroyed = p.run(&["destroy", ".", "--yes"]);
+    assert_eq!(destroyed.status.code(), Some(0), "{}", text(&destroyed));
+    let history = p.run(&["history", "."]);
+    assert!(text(&history).contains("destroy"), "{}", text(&history));
+}

@@ -474,12 +474,25 @@ pub fn destroy_cmd(path: &Path, yes: bool) -> u8 {
         services: Vec::new(),
         releases: Vec::new(),
     };
-    let provider = Fleet::new(&root_of(path), &nothing);
+    let root = root_of(path);
+    let provider = Fleet::new(&root, &nothing);
     if !yes && !confirm("stop every instance conv started for this project?") {
         eprintln!("nothing stopped");
         return FAILED;
     }
+    // Never under a running apply: every environment it holds must be free (or stale).
+    let mut journal = match super::journal::open(&root) {
+        Ok(j) => j,
+        Err(code) => return code,
+    };
+    let envs: Vec<String> = journal.holders().unwrap_or_default().into_iter().map(|h| h.env).collect();
+    drop(journal);
+    let session = match super::journal::begin(&root, &envs, "destroy") {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
     let stopped = provider.destroy_all();
+    super::journal::end(&session, "destroyed");
     eprintln!("stopped {stopped} instance{}", if stopped == 1 { "" } else { "s" });
     OK
 }
