@@ -227,3 +227,46 @@ release edge_release {{
     assert_eq!(text(&plan).matches("retry: failed in the last run").count(), failed, "{}", text(&plan));
     assert!(text(&plan).contains(&format!("Plan: {failed} change")), "{}", text(&plan));
 }
+
+#[test]
+fn a_stage_waits_for_approval_from_another_terminal() {
+    let program = r#"
+environment production {
+  provider = local { instances_per_site = 1, base_port = 24800 }
+  sites = ["p1"]
+  requires = [approval { group = "sre" }]
+}
+
+service web {
+  run = command { argv = ["demo-app", "--port", "{port}", "--version", "{version}"] }
+  version = "1.0.0"
+}
+
+release site {
+  services = [web]
+  strategy = rollout {
+    stage prod { env = production, bake = 1s }
+  }
+}
+"#;
+    let p = Project::new(program);
+    let apply = Command::new(env!("CARGO_BIN_EXE_conv"))
+        .args(["apply", ".", "--yes"])
+        .current_dir(p.path())
+        .env("NO_COLOR", "1")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    assert!(p.versions("web").is_empty(), "nothing runs before the approval");
+    let approve = p.run(&["approve", "site", "prod", "."]);
+    assert_eq!(approve.status.code(), Some(0), "{}", text(&approve));
+    let out = apply.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("waiting for approval by sre: run `conv approve site prod"), "{log}");
+    assert!(log.contains("stage site/prod approved by"), "{log}");
+    let history = p.run(&["history", "."]);
+    assert!(text(&history).contains("site/prod approved by"), "{}", text(&history));
+    assert!(text(&history).contains("site (web 1.0.0): 1 change"), "{}", text(&history));
+}

@@ -239,6 +239,15 @@ impl Journal {
         )
     }
 
+    /// The latest approvals, newest first: `(release, stage, approver, when)`.
+    pub fn approvals(&mut self, limit: u32) -> Result<Vec<(String, String, String, u64)>, JournalError> {
+        let rows = self.db.query(
+            "SELECT release_name, stage, approver, approved_at FROM approvals ORDER BY approved_at DESC LIMIT ?1",
+            &[limit.into()],
+        )?;
+        Ok(rows.iter().map(|r| (r[0].text(), r[1].text(), r[2].text(), r[3].int() as u64)).collect())
+    }
+
     /// The latest runs, newest first.
     pub fn runs(&mut self, limit: u32) -> Result<Vec<Run>, JournalError> {
         let rows = self.db.query(

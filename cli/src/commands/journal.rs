@@ -178,6 +178,13 @@ pub fn history_cmd(path: &Path, json: bool) -> u8 {
     if runs.is_empty() {
         out.push_str("no runs yet\n");
     }
+    let approvals = journal.approvals(20).unwrap_or_default();
+    if !approvals.is_empty() {
+        out.push_str("\nAPPROVALS\n");
+        for (release, stage, by, at) in approvals {
+            out.push_str(&format!("{release}/{stage} approved by {by} {}\n", since(at)));
+        }
+    }
     super::runtime::write_stdout(&out);
     OK
 }

@@ -185,8 +185,25 @@ pub fn apply_cmd(target: &Path, set: &[String], yes: bool, color: bool) -> u8 {
     let mut envs: Vec<String> = plan.releases.iter().flat_map(|r| r.stages.iter().map(|s| s.env.to_string())).collect();
     envs.sort();
     envs.dedup();
-    let summary = plan.releases.iter().map(|r| r.name.clone()).collect::<Vec<_>>().join(", ")
-        + &format!(": {} changes", plan.change_count());
+    // `storefront (api 1.4.2, db_proxy 2.0.1): 10 changes`: what a run shipped, for history.
+    let summary = plan
+        .releases
+        .iter()
+        .map(|r| {
+            let mut versions: Vec<String> = r
+                .stages
+                .iter()
+                .flat_map(|s| {
+                    s.sites.iter().flat_map(|x| x.changes.iter().map(|c| format!("{} {}", c.service, c.version)))
+                })
+                .collect();
+            versions.sort();
+            versions.dedup();
+            if versions.is_empty() { r.name.clone() } else { format!("{} ({})", r.name, versions.join(", ")) }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+        + &format!(": {} change{}", plan.change_count(), if plan.change_count() == 1 { "" } else { "s" });
     let session = match super::journal::begin(&root, &envs, &summary) {
         Ok(s) => s,
         Err(code) => return code,
