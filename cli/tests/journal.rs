@@ -119,23 +119,28 @@ fn drift_is_reported_shown_in_the_plan_and_converged_back() {
     assert_eq!(p.run(&["drift", "."]).status.code(), Some(0));
 }
 
-#[test]
-fn a_second_apply_is_refused_while_one_runs_and_names_the_holder() {
-    let program = small(27000).replace("bake = 1s }\n  }", "bake = 4s }\n  }");
-    let p = Project::new(&program);
+/// A project whose apply bakes 4 s a stage, started in the background; returns once that
+/// apply holds its locks.
+fn slow_apply(base_port: u16) -> (Project, std::process::Child) {
+    let p = Project::new(&small(base_port).replace("bake = 1s }\n  }", "bake = 4s }\n  }"));
     let first = Command::new(env!("CARGO_BIN_EXE_conv"))
         .args(["apply", ".", "--yes"])
         .current_dir(p.path())
         .env("NO_COLOR", "1")
         .spawn()
         .unwrap();
-    // Wait until the first apply holds its lock.
     let journal = p.path().join(".conv/journal.db");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while !journal.exists() && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     std::thread::sleep(std::time::Duration::from_millis(500));
+    (p, first)
+}
+
+#[test]
+fn a_second_apply_is_refused_while_one_runs_and_names_the_holder() {
+    let (p, first) = slow_apply(27000);
     let second = p.run(&["apply", ".", "--yes"]);
     assert_eq!(second.status.code(), Some(1), "{}", text(&second));
     assert!(text(&second).contains("environment production is locked by"), "{}", text(&second));
@@ -245,20 +250,7 @@ fn an_unreachable_team_journal_stops_apply_before_anything_runs() {
 
 #[test]
 fn destroy_waits_for_no_apply_and_is_in_the_history() {
-    let program = small(27600).replace("bake = 1s }\n  }", "bake = 4s }\n  }");
-    let p = Project::new(&program);
-    let first = Command::new(env!("CARGO_BIN_EXE_conv"))
-        .args(["apply", ".", "--yes"])
-        .current_dir(p.path())
-        .env("NO_COLOR", "1")
-        .spawn()
-        .unwrap();
-    let journal = p.path().join(".conv/journal.db");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !journal.exists() && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    let (p, first) = slow_apply(27600);
     let refused = p.run(&["destroy", ".", "--yes"]);
     assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
     assert!(text(&refused).contains("is locked by"), "{}", text(&refused));
