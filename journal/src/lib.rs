@@ -332,13 +332,7 @@ impl Journal {
             let rows =
                 self.db.query("SELECT env, host, pid, username, since FROM locks WHERE env = ?1", &[env.into()])?;
             if let Some(r) = rows.first() {
-                let h = Holder {
-                    env: r[0].text(),
-                    host: r[1].text(),
-                    pid: r[2].int() as u32,
-                    user: r[3].text(),
-                    since: r[4].int() as u64,
-                };
+                let h = holder(r);
                 let stale = h.host == host && !process_alive(h.pid);
                 let mine = h.host == host && h.pid == pid;
                 if !stale && !mine {
@@ -369,17 +363,13 @@ impl Journal {
 
     pub fn holders(&mut self) -> Result<Vec<Holder>, JournalError> {
         let rows = self.db.query("SELECT env, host, pid, username, since FROM locks ORDER BY env", &[])?;
-        Ok(rows
-            .iter()
-            .map(|r| Holder {
-                env: r[0].text(),
-                host: r[1].text(),
-                pid: r[2].int() as u32,
-                user: r[3].text(),
-                since: r[4].int() as u64,
-            })
-            .collect())
+        Ok(rows.iter().map(|r| holder(r)).collect())
     }
+}
+
+/// A row of `SELECT env, host, pid, username, since FROM locks`.
+fn holder(r: &[Value]) -> Holder {
+    Holder { env: r[0].text(), host: r[1].text(), pid: r[2].int() as u32, user: r[3].text(), since: r[4].int() as u64 }
 }
 
 /// `(host, pid, user)` of this process.

@@ -35,6 +35,11 @@ struct Backend {
     open: Mutex<HashMap<PathBuf, String>>,
 }
 
+/// A document's text: the editor's buffer if open, else the file on disk.
+fn text_of(path: &Path, open: &HashMap<PathBuf, String>) -> Option<String> {
+    open.get(path).cloned().or_else(|| std::fs::read_to_string(path).ok())
+}
+
 fn path_of(uri: &Uri) -> Option<PathBuf> {
     uri.to_file_path().map(|p| p.into_owned())
 }
@@ -171,7 +176,7 @@ impl LanguageServer for Backend {
         let open = self.snapshot();
         guarded(|| {
             let path = path_of(&params.text_document.uri)?;
-            let text = open.get(&path).cloned().or_else(|| std::fs::read_to_string(&path).ok())?;
+            let text = text_of(&path, &open)?;
             features::format(&text)
         })
     }
@@ -180,7 +185,7 @@ impl LanguageServer for Backend {
         let open = self.snapshot();
         guarded(|| {
             let path = path_of(&params.text_document.uri)?;
-            let text = open.get(&path).cloned().or_else(|| std::fs::read_to_string(&path).ok())?;
+            let text = text_of(&path, &open)?;
             Some(DocumentSymbolResponse::Nested(features::symbols(&text)))
         })
     }
@@ -189,7 +194,7 @@ impl LanguageServer for Backend {
         let open = self.snapshot();
         guarded(|| {
             let path = path_of(&params.text_document.uri)?;
-            let text = open.get(&path).cloned().or_else(|| std::fs::read_to_string(&path).ok())?;
+            let text = text_of(&path, &open)?;
             Some(SemanticTokensResult::Tokens(SemanticTokens {
                 result_id: None,
                 data: features::semantic_tokens(&text),
