@@ -7,6 +7,11 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+// Checking a large program allocates millions of small tree nodes; mimalloc does that about
+// twice as fast as the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// conv: a typed language for deployments, checked before anything runs.
 ///
 /// Declare environments, services, health gates and releases in .conv files; conv checks the

@@ -16,7 +16,7 @@ pub enum Core {
     /// A parameter or comprehension variable, by slot in the current frame.
     Local(usize),
     Let(DeclId),
-    Entity(EntityKind, String),
+    Entity(EntityKind, std::rc::Rc<str>),
     /// A field of a record value, or of a referenced entity's block, by index in its type.
     Field(Box<Core>, usize),
     List(Vec<Core>),

@@ -4,12 +4,13 @@
 use crate::codes;
 use crate::core::{Core, DeclId, InterpPart};
 use crate::elab::Elaborated;
+use crate::hash::HashMap;
 use crate::index::Index;
 use crate::types::RecordId;
 use crate::value::Value;
 use conv_lang::ast::{BinOp, EntityKind};
 use conv_lang::{Diagnostic, FileId, Span};
-use std::collections::HashMap;
+use std::rc::Rc;
 
 #[derive(Clone)]
 enum Slot {
@@ -22,7 +23,8 @@ pub struct Evaluator<'e, 'a> {
     index: &'e Index<'a>,
     pub diags: Vec<Diagnostic>,
     lets: HashMap<DeclId, Slot>,
-    entities: HashMap<(EntityKind, String), Slot>,
+    /// By index in `elab.entities`; `None` until first needed.
+    entities: Vec<Option<Slot>>,
     entity_index: HashMap<(EntityKind, &'e str), usize>,
     entity_stack: Vec<String>,
     defaults: HashMap<(RecordId, usize), Value>,
@@ -35,52 +37,49 @@ impl<'e, 'a> Evaluator<'e, 'a> {
             elab,
             index,
             diags: Vec::new(),
-            lets: HashMap::new(),
-            entities: HashMap::new(),
+            lets: HashMap::default(),
+            entities: vec![None; elab.entities.len()],
             entity_index,
             entity_stack: Vec::new(),
-            defaults: HashMap::new(),
+            defaults: HashMap::default(),
         }
     }
 
     /// The value of an entity's block: a record of its schema.
     pub fn entity_value(&mut self, kind: EntityKind, name: &str) -> Value {
-        let key = (kind, name.to_string());
-        match self.entities.get(&key) {
+        let Some(&i) = self.entity_index.get(&(kind, name)) else {
+            return Value::Error;
+        };
+        match &self.entities[i] {
             Some(Slot::Done(v)) => return v.clone(),
             Some(Slot::InProgress) => {
                 let start = self.entity_stack.iter().position(|n| n == name).unwrap_or(0);
                 let mut path = self.entity_stack[start..].to_vec();
                 path.push(name.to_string());
-                if let Some(&i) = self.entity_index.get(&(kind, name)) {
-                    let info = &self.elab.entities[i];
-                    self.diags.push(
-                        Diagnostic::error(
-                            &codes::DECLARATION_CYCLE,
-                            info.file,
-                            info.name_span,
-                            format!("`{name}` depends on itself: {}", path.join(" -> ")),
-                        )
-                        .with_primary_label("its fields need its own fields")
-                        .with_help("write one of the values in the chain directly"),
-                    );
-                }
-                self.entities.insert(key, Slot::Done(Value::Error));
+                let info = &self.elab.entities[i];
+                self.diags.push(
+                    Diagnostic::error(
+                        &codes::DECLARATION_CYCLE,
+                        info.file,
+                        info.name_span,
+                        format!("`{name}` depends on itself: {}", path.join(" -> ")),
+                    )
+                    .with_primary_label("its fields need its own fields")
+                    .with_help("write one of the values in the chain directly"),
+                );
+                self.entities[i] = Some(Slot::Done(Value::Error));
                 return Value::Error;
             }
             None => {}
         }
-        let Some(&i) = self.entity_index.get(&(kind, name)) else {
-            return Value::Error;
-        };
-        self.entities.insert(key.clone(), Slot::InProgress);
+        self.entities[i] = Some(Slot::InProgress);
         self.entity_stack.push(name.to_string());
         let value = self.eval(&self.elab.entities[i].body, &mut Vec::new());
         self.entity_stack.pop();
-        if let Some(Slot::Done(v)) = self.entities.get(&key) {
+        if let Some(Slot::Done(v)) = &self.entities[i] {
             return v.clone();
         }
-        self.entities.insert(key, Slot::Done(value.clone()));
+        self.entities[i] = Some(Slot::Done(value.clone()));
         value
     }
 
@@ -127,7 +126,12 @@ impl<'e, 'a> Evaluator<'e, 'a> {
                 _ => Value::Error,
             },
             Core::List(items) => Value::List(items.iter().map(|i| self.eval(i, frame)).collect()),
-            Core::Map(items) => Value::Map(items.iter().map(|(k, v)| (k.clone(), self.eval(v, frame))).collect()),
+            Core::Map(items) => {
+                let mut entries: Vec<(Rc<str>, Value)> =
+                    items.iter().map(|(k, v)| (Rc::from(k.as_str()), self.eval(v, frame))).collect();
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                Value::Map(entries.into())
+            }
             Core::Record(rid, fields) => {
                 let values = fields
                     .iter()
@@ -140,7 +144,7 @@ impl<'e, 'a> Evaluator<'e, 'a> {
                 Value::Record(*rid, values)
             }
             Core::Variant(e, i, payload) => {
-                Value::Variant(*e, *i, payload.as_ref().map(|p| Box::new(self.eval(p, frame))))
+                Value::Variant(*e, *i, payload.as_ref().map(|p| Rc::new(self.eval(p, frame))))
             }
             Core::Call(f, args) => self.call(*f, args, frame),
             Core::For { slot, iter, filter, body } => {
@@ -148,7 +152,7 @@ impl<'e, 'a> Evaluator<'e, 'a> {
                     return Value::Error;
                 };
                 let mut out = Vec::with_capacity(items.len());
-                for item in items {
+                for item in items.iter().cloned() {
                     frame.truncate(*slot);
                     frame.push(item);
                     if let Some(f) = filter {
@@ -159,7 +163,7 @@ impl<'e, 'a> Evaluator<'e, 'a> {
                     out.push(self.eval(body, frame));
                 }
                 frame.truncate(*slot);
-                Value::List(out)
+                Value::List(out.into())
             }
             Core::If(c, t, e) => match self.eval(c, frame) {
                 Value::Bool(true) => self.eval(t, frame),
@@ -202,7 +206,7 @@ impl<'e, 'a> Evaluator<'e, 'a> {
                         }
                     }
                 }
-                Value::Str(s)
+                Value::Str(s.into())
             }
             Core::Error => Value::Error,
         }
@@ -272,11 +276,8 @@ impl<'e, 'a> Evaluator<'e, 'a> {
             (BinOp::Mul, Int(a), Int(b)) => a.checked_mul(b).map(Int).unwrap_or_else(|| overflow(self)),
             (BinOp::Div, Int(_), Int(0)) => by_zero(self),
             (BinOp::Div, Int(a), Int(b)) => a.checked_div(b).map(Int).unwrap_or_else(|| overflow(self)),
-            (BinOp::Add, Str(a), Str(b)) => Str(a + &b),
-            (BinOp::Add, List(mut a), List(b)) => {
-                a.extend(b);
-                List(a)
-            }
+            (BinOp::Add, Str(a), Str(b)) => Str(format!("{a}{b}").into()),
+            (BinOp::Add, List(a), List(b)) => List(a.iter().chain(b.iter()).cloned().collect()),
             (BinOp::Add, Duration(a), Duration(b)) => a.checked_add(b).map(Duration).unwrap_or_else(|| overflow(self)),
             (BinOp::Add, Bytes(a), Bytes(b)) => a.checked_add(b).map(Bytes).unwrap_or_else(|| overflow(self)),
             (BinOp::Sub, Duration(a), Duration(b)) => a.checked_sub(b).map(Duration).unwrap_or_else(|| negative(self)),
@@ -326,14 +327,14 @@ impl<'e, 'a> Evaluator<'e, 'a> {
     /// How a value reads inside a string.
     pub fn display(&self, v: &Value) -> String {
         match v {
-            Value::Str(s) => s.clone(),
+            Value::Str(s) => s.to_string(),
             Value::Int(i) => i.to_string(),
             Value::Float(f) => conv_model::program::trim_float(*f),
             Value::Bool(b) => b.to_string(),
             Value::Duration(ms) => conv_model::program::duration(*ms),
             Value::Bytes(b) => bytes(*b),
             Value::Percent(p) => format!("{}%", conv_model::program::trim_float(*p)),
-            Value::Entity(_, name) => name.clone(),
+            Value::Entity(_, name) => name.to_string(),
             Value::Variant(e, i, _) => self.elab.types.enum_ty(*e).variants[*i].name.clone(),
             _ => String::new(),
         }

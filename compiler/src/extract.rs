@@ -5,6 +5,9 @@ use crate::codes;
 use crate::elab::Elaborated;
 use crate::eval::Evaluator;
 use crate::spans::{EntitySpans, Place};
+
+/// Where to point a diagnostic: found only when one is reported.
+type Where<'w> = &'w dyn Fn() -> Place;
 use crate::value::Value;
 use conv_lang::Diagnostic;
 use conv_lang::ast::EntityKind;
@@ -18,13 +21,14 @@ pub struct Extractor<'x, 'e, 'a> {
     pub diags: Vec<Diagnostic>,
 }
 
-impl Extractor<'_, '_, '_> {
+impl<'e> Extractor<'_, 'e, '_> {
     pub fn program(&mut self) -> m::Program {
+        let count = |kind| self.elab.entities.iter().filter(|e| e.kind == kind).count();
         let mut program = m::Program {
             schema_version: m::PROGRAM_SCHEMA_VERSION,
-            environments: Vec::new(),
-            services: Vec::new(),
-            releases: Vec::new(),
+            environments: Vec::with_capacity(count(EntityKind::Environment)),
+            services: Vec::with_capacity(count(EntityKind::Service)),
+            releases: Vec::with_capacity(count(EntityKind::Release)),
         };
         for info in &self.elab.entities {
             let value = self.ev.entity_value(info.kind, &info.name);
@@ -50,16 +54,15 @@ impl Extractor<'_, '_, '_> {
         }
     }
 
-    fn variant<'v>(&self, v: &'v Value) -> (String, Option<&'v Value>) {
+    fn variant<'v>(&self, v: &'v Value) -> (&'e str, Option<&'v Value>) {
         match v {
-            Value::Variant(e, i, payload) => {
-                (self.elab.types.enum_ty(*e).variants[*i].name.clone(), payload.as_deref())
-            }
-            _ => (String::new(), None),
+            Value::Variant(e, i, payload) => (&self.elab.types.enum_ty(*e).variants[*i].name, payload.as_deref()),
+            _ => ("", None),
         }
     }
 
-    fn out_of_range(&mut self, place: Place, what: &str, range: &str) {
+    fn out_of_range(&mut self, place: Where<'_>, what: &str, range: &str) {
+        let place = place();
         self.diags.push(
             Diagnostic::error(&codes::FIELD_OUT_OF_RANGE, place.0, place.1, format!("{what} is out of range"))
                 .with_primary_label(format!("must be {range}")),
@@ -67,7 +70,7 @@ impl Extractor<'_, '_, '_> {
     }
 
     /// A count that must be at least 1.
-    fn positive(&mut self, v: &Value, place: Place, what: &str) -> u32 {
+    fn positive(&mut self, v: &Value, place: Where<'_>, what: &str) -> u32 {
         match v {
             Value::Int(i) if *i >= 1 && *i <= u32::MAX as i64 => *i as u32,
             Value::Int(_) => {
@@ -78,7 +81,7 @@ impl Extractor<'_, '_, '_> {
         }
     }
 
-    fn port(&mut self, v: &Value, place: Place, what: &str) -> u16 {
+    fn port(&mut self, v: &Value, place: Where<'_>, what: &str) -> u16 {
         match v {
             Value::Int(i) if (1..=65535).contains(i) => *i as u16,
             _ => {
@@ -90,11 +93,12 @@ impl Extractor<'_, '_, '_> {
 
     fn environment(&mut self, name: &str, v: &Value) -> m::Environment {
         let kind = EntityKind::Environment;
-        let place = self.spans.field(kind, name, "provider");
+        let spans = self.spans;
+        let place = &|| spans.field(kind, name, "provider");
         let provider_value = self.get(v, "provider");
         let (variant, payload) = self.variant(&provider_value);
         let payload = payload.cloned().unwrap_or(Value::Error);
-        let provider = match variant.as_str() {
+        let provider = match variant {
             "kubernetes" => m::Provider::Kubernetes {
                 context: opt_str(&self.get(&payload, "context")),
                 namespace: str(&self.get(&payload, "namespace")),
@@ -118,7 +122,7 @@ impl Extractor<'_, '_, '_> {
             .map(|r| {
                 let (variant, payload) = self.variant(r);
                 let p = payload.cloned().unwrap_or(Value::Error);
-                match variant.as_str() {
+                match variant {
                     "approval" => m::Requirement::Approval { group: str(&self.get(&p, "group")) },
                     "converged" => m::Requirement::Converged { env: m::EnvName(entity_name(&self.get(&p, "env"))) },
                     _ => m::Requirement::Window {
@@ -142,10 +146,11 @@ impl Extractor<'_, '_, '_> {
 
     fn service(&mut self, name: &str, v: &Value) -> m::Service {
         let kind = EntityKind::Service;
+        let spans = self.spans;
         let run_value = self.get(v, "run");
         let (variant, payload) = self.variant(&run_value);
         let p = payload.cloned().unwrap_or(Value::Error);
-        let run = match variant.as_str() {
+        let run = match variant {
             "image" => m::Run::Image { name: str(&self.get(&p, "name")), tag: opt_str(&self.get(&p, "tag")) },
             _ => m::Run::Command {
                 argv: list(&self.get(&p, "argv")).iter().map(str).collect(),
@@ -154,11 +159,11 @@ impl Extractor<'_, '_, '_> {
         };
         let replicas = match self.get(v, "replicas") {
             Value::None => None,
-            r => Some(self.positive(&r, self.spans.field(kind, name, "replicas"), "`replicas`")),
+            r => Some(self.positive(&r, &|| spans.field(kind, name, "replicas"), "`replicas`")),
         };
-        let ports_place = self.spans.field(kind, name, "ports");
+        let ports_place = &|| spans.field(kind, name, "ports");
         let ports = list(&self.get(v, "ports")).iter().map(|p| self.port(p, ports_place, "a port")).collect();
-        let gates_place = self.spans.field(kind, name, "gates");
+        let gates_place = &|| spans.field(kind, name, "gates");
         let gates = list(&self.get(v, "gates")).iter().map(|g| self.gate(g, gates_place)).collect();
         m::Service {
             name: m::ServiceName(name.to_string()),
@@ -172,14 +177,14 @@ impl Extractor<'_, '_, '_> {
         }
     }
 
-    fn gate(&mut self, g: &Value, place: Place) -> m::Gate {
+    fn gate(&mut self, g: &Value, place: Where<'_>) -> m::Gate {
         let (variant, payload) = self.variant(g);
         let p = payload.cloned().unwrap_or(Value::Error);
         let window = duration(&self.get(&p, "window"));
         if variant != "approval" && window == 0 {
             self.out_of_range(place, "a gate's `window`", "longer than 0s");
         }
-        match variant.as_str() {
+        match variant {
             "latency" => {
                 let quantile = percent(&self.get(&p, "quantile"));
                 if quantile <= 0.0 || quantile >= 100.0 {
@@ -215,19 +220,17 @@ impl Extractor<'_, '_, '_> {
         let mut stages = Vec::new();
         for s in list(&stages_value) {
             let stage_name = str(&self.get(&s, "name"));
-            let place = self.spans.stage(name, &stage_name);
+            let spans = self.spans;
+            let place = &|| spans.stage(name, &stage_name);
             let fraction = percent(&self.get(&s, "fraction"));
             if fraction <= 0.0 {
-                let at = self.spans.stage_field(name, &stage_name, "fraction");
-                self.out_of_range(at, "`fraction`", "above 0%");
+                self.out_of_range(&|| spans.stage_field(name, &stage_name, "fraction"), "`fraction`", "above 0%");
             }
             let max_parallel = match self.get(&s, "max_parallel") {
                 Value::None => None,
-                mp => Some(self.positive(
-                    &mp,
-                    self.spans.stage_field(name, &stage_name, "max_parallel"),
-                    "`max_parallel`",
-                )),
+                mp => {
+                    Some(self.positive(&mp, &|| spans.stage_field(name, &stage_name, "max_parallel"), "`max_parallel`"))
+                }
             };
             let gates = list(&self.get(&s, "gates")).iter().map(|g| self.gate(g, place)).collect();
             stages.push(m::Stage {
@@ -240,7 +243,7 @@ impl Extractor<'_, '_, '_> {
                 gates,
             });
         }
-        let on_failure = match self.variant(&self.get(v, "on_failure")).0.as_str() {
+        let on_failure = match self.variant(&self.get(v, "on_failure")).0 {
             "pause" => m::OnFailure::Pause,
             _ => m::OnFailure::Rollback,
         };
@@ -257,30 +260,30 @@ fn has_error(v: &Value) -> bool {
     match v {
         Value::Error => true,
         Value::List(items) => items.iter().any(has_error),
-        Value::Map(m) => m.values().any(has_error),
+        Value::Map(m) => m.iter().any(|(_, v)| has_error(v)),
         Value::Record(_, fields) => fields.iter().any(has_error),
         Value::Variant(_, _, Some(p)) => has_error(p),
         _ => false,
     }
 }
 
-fn list(v: &Value) -> Vec<Value> {
+fn list(v: &Value) -> &[Value] {
     match v {
-        Value::List(items) => items.clone(),
-        _ => Vec::new(),
+        Value::List(items) => items,
+        _ => &[],
     }
 }
 
 fn str(v: &Value) -> String {
     match v {
-        Value::Str(s) => s.clone(),
+        Value::Str(s) => s.to_string(),
         _ => String::new(),
     }
 }
 
 fn opt_str(v: &Value) -> Option<String> {
     match v {
-        Value::Str(s) => Some(s.clone()),
+        Value::Str(s) => Some(s.to_string()),
         _ => None,
     }
 }
@@ -316,14 +319,14 @@ fn duration(v: &Value) -> u64 {
 
 fn entity_name(v: &Value) -> String {
     match v {
-        Value::Entity(_, n) => n.clone(),
+        Value::Entity(_, n) => n.to_string(),
         _ => String::new(),
     }
 }
 
 fn string_map(v: &Value) -> BTreeMap<String, String> {
     match v {
-        Value::Map(m) => m.iter().map(|(k, v)| (k.clone(), str(v))).collect(),
+        Value::Map(m) => m.iter().map(|(k, v)| (k.to_string(), str(v))).collect(),
         _ => BTreeMap::new(),
     }
 }

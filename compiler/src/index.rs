@@ -5,11 +5,11 @@
 
 use crate::codes;
 use crate::core::DeclId;
+use crate::hash::HashMap;
 use crate::suggest;
 use crate::types::ModuleId;
 use conv_lang::ast::{EntityKind, Import, Item, ItemKind, SourceFile};
 use conv_lang::{Diagnostic, FileId, Span};
-use std::collections::HashMap;
 
 #[derive(Debug)]
 pub struct Module<'a> {
@@ -100,7 +100,7 @@ impl<'a> Index<'a> {
             decls: Vec::new(),
             own: Vec::new(),
             scopes: Vec::new(),
-            entities: HashMap::new(),
+            entities: HashMap::default(),
             prelude: None,
         };
         for (i, src) in sources.into_iter().enumerate() {
@@ -109,8 +109,8 @@ impl<'a> Index<'a> {
                 index.prelude = Some(id);
             }
             index.modules.push(Module { id, path: src.path, file: src.file, ast: src.ast, is_std: src.is_std });
-            index.own.push(HashMap::new());
-            index.scopes.push(HashMap::new());
+            index.own.push(HashMap::default());
+            index.scopes.push(HashMap::default());
         }
         for m in 0..index.modules.len() {
             index.declare_module(ModuleId(m as u32), diags);

@@ -13,6 +13,7 @@ pub mod cycles;
 pub mod elab;
 pub mod eval;
 pub mod extract;
+pub mod hash;
 pub mod index;
 pub mod refs;
 pub mod sources;
@@ -100,7 +101,8 @@ pub fn check_with(sources: &Sources, overrides: &[Override]) -> Checked {
         for item in &mut p.file.items {
             if let conv_lang::ast::ItemKind::Let(l) = &mut item.kind {
                 if let Some(o) = overrides.iter().find(|o| o.name == l.name.name) {
-                    l.value.kind = conv_lang::ast::ExprKind::Str(vec![conv_lang::ast::StrPart::Text(o.value.clone())]);
+                    l.value.kind =
+                        conv_lang::ast::ExprKind::Str(vec![conv_lang::ast::StrPart::Text(o.value.as_str().into())]);
                 }
             }
         }

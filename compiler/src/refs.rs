@@ -161,7 +161,7 @@ fn schema_fields(index: &Index<'_>, sources: &Sources) -> Vec<SchemaField> {
         for f in fields {
             out.push(SchemaField {
                 entity: kind,
-                name: f.name.name.clone(),
+                name: f.name.name.to_string(),
                 declaration: text[f.span.start..f.span.end].to_string(),
                 doc: f.doc.clone(),
             });
@@ -208,7 +208,7 @@ impl Walker<'_, '_> {
                     }
                 }
                 self.ty(&f.ret);
-                self.locals = f.params.iter().map(|p| p.name.name.clone()).collect();
+                self.locals = f.params.iter().map(|p| p.name.name.to_string()).collect();
                 self.expr(&f.body);
                 self.locals.clear();
             }
@@ -237,7 +237,7 @@ impl Walker<'_, '_> {
             match &entry.kind {
                 EntryKind::Field { key, value } => {
                     if let (Some(kind), Key::Name(k)) = (entity, key) {
-                        self.field_keys.push((self.file, k.span, kind, k.name.clone()));
+                        self.field_keys.push((self.file, k.span, kind, k.name.to_string()));
                     }
                     self.expr(value);
                 }
@@ -274,14 +274,14 @@ impl Walker<'_, '_> {
     fn expr(&mut self, e: &Expr) {
         match &e.kind {
             ExprKind::Name(n) => {
-                if !self.locals.contains(&n.name) {
+                if !self.locals.iter().any(|l| *l == n.name) {
                     let b = self.index.lookup(self.module, &n.name);
                     self.push(n.span, b);
                 }
             }
             ExprKind::Field { base, name } => {
                 if let ExprKind::Name(b) = &base.kind {
-                    if !self.locals.contains(&b.name) {
+                    if !self.locals.iter().any(|l| *l == b.name) {
                         if let Some(Binding::Module(m)) = self.index.lookup(self.module, &b.name) {
                             self.push(name.span, self.index.member(m, &name.name).map(Binding::Decl));
                             return;
@@ -298,7 +298,7 @@ impl Walker<'_, '_> {
             ExprKind::Record { body, .. } => self.block(body, None),
             ExprKind::For { var, iter, filter, body } => {
                 self.expr(iter);
-                self.locals.push(var.name.clone());
+                self.locals.push(var.name.to_string());
                 if let Some(f) = filter {
                     self.expr(f);
                 }

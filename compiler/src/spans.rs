@@ -1,9 +1,9 @@
 //! Where in the source an entity, a field of it or a stage was written, so that domain
 //! diagnostics point at the code a user would change.
 
+use crate::hash::HashMap;
 use conv_lang::ast::{Block, EntityKind, EntryKind, ExprKind, Item, ItemKind};
 use conv_lang::{FileId, Span};
-use std::collections::HashMap;
 
 pub type Place = (FileId, Span);
 
@@ -13,7 +13,7 @@ pub struct EntitySpans<'a> {
 
 impl<'a> EntitySpans<'a> {
     pub fn new(files: impl IntoIterator<Item = (FileId, &'a [Item])>) -> Self {
-        let mut entities = HashMap::new();
+        let mut entities = HashMap::default();
         for (file, items) in files {
             for item in items {
                 if let ItemKind::Entity(e) = &item.kind {

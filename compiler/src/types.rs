@@ -4,6 +4,7 @@ use conv_lang::ast::EntityKind;
 use conv_lang::ast::Expr;
 use conv_lang::{FileId, Span};
 use std::fmt;
+use std::rc::Rc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RecordId(pub u32);
@@ -24,9 +25,10 @@ pub enum Ty {
     Duration,
     Bytes,
     Percent,
-    List(Box<Ty>),
-    Map(Box<Ty>),
-    Optional(Box<Ty>),
+    // Shared, so that passing types around while checking does not allocate.
+    List(Rc<Ty>),
+    Map(Rc<Ty>),
+    Optional(Rc<Ty>),
     Record(RecordId),
     Enum(EnumId),
     Entity(EntityKind),

@@ -4,12 +4,12 @@
 
 use crate::codes;
 use crate::cycles::find_cycles;
+use crate::hash::{HashMap, HashSet};
 use crate::spans::EntitySpans;
 use conv_lang::Diagnostic;
 use conv_lang::ast::EntityKind;
 use conv_model::program::{duration, trim_float};
 use conv_model::{EnvName, Environment, Program, Release, Service};
-use std::collections::{HashMap, HashSet};
 
 pub fn validate(p: &Program, spans: &EntitySpans<'_>) -> Vec<Diagnostic> {
     let services = p.services.iter().map(|s| (s.name.as_str(), s)).collect();
@@ -52,7 +52,7 @@ impl Validator<'_, '_> {
                     .with_help("list at least one site: `sites = [\"site-1\"]`"),
                 );
             }
-            let mut seen = HashSet::new();
+            let mut seen = HashSet::default();
             for site in &env.sites {
                 if !seen.insert(site) {
                     self.diags.push(
@@ -115,10 +115,10 @@ impl Validator<'_, '_> {
     }
 
     fn release_membership(&mut self) {
-        let mut owner: HashMap<&str, &str> = HashMap::new();
+        let mut owner: HashMap<&str, &str> = HashMap::default();
         for r in &self.p.releases {
             let (file, span) = self.spans.field(EntityKind::Release, r.name.as_str(), "services");
-            let mut seen = HashSet::new();
+            let mut seen = HashSet::default();
             for s in &r.services {
                 if !seen.insert(s) {
                     self.diags.push(
@@ -167,8 +167,8 @@ impl Validator<'_, '_> {
             );
             return;
         }
-        let mut names: HashSet<&str> = HashSet::new();
-        let mut last_fraction: HashMap<&str, (f64, &str)> = HashMap::new();
+        let mut names: HashSet<&str> = HashSet::default();
+        let mut last_fraction: HashMap<&str, (f64, &str)> = HashMap::default();
         for (i, s) in r.stages.iter().enumerate() {
             let place = self.spans.stage(rname, &s.name);
             if !names.insert(&s.name) {
@@ -324,7 +324,7 @@ impl Validator<'_, '_> {
     }
 
     fn critical_without_gates(&mut self) {
-        let mut reported = HashSet::new();
+        let mut reported = HashSet::default();
         for r in &self.p.releases {
             for s in &r.stages {
                 let Some(env) = self.environments.get(s.env.as_str()).copied() else {

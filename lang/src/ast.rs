@@ -6,6 +6,9 @@
 use crate::span::Span;
 use serde::Serialize;
 
+/// A name or a short literal text as written in the source.
+pub type Name = compact_str::CompactString;
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SourceFile {
     pub items: Vec<Item>,
@@ -13,7 +16,8 @@ pub struct SourceFile {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct Ident {
-    pub name: String,
+    /// Inline, without an allocation, up to 24 bytes: nearly every name.
+    pub name: Name,
     pub span: Span,
 }
 
@@ -94,7 +98,7 @@ pub enum EntryKind {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum Key {
     Name(Ident),
-    Str { value: String, span: Span },
+    Str { value: Name, span: Span },
 }
 
 impl Key {
@@ -244,7 +248,7 @@ pub enum ExprKind {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Literal {
     pub value: LitValue,
-    pub text: String,
+    pub text: Name,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -263,8 +267,9 @@ pub enum LitValue {
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum StrPart {
-    Text(String),
-    Interp(Expr),
+    Text(Name),
+    /// Boxed: most strings have no `${...}`, and text parts stay small.
+    Interp(Box<Expr>),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -27,18 +27,26 @@ pub struct Lexed<'src> {
 }
 
 pub fn lex(file: FileId, src: &str) -> Lexed<'_> {
-    let mut driver = Driver { src, file, out: Lexed::default() };
-    driver.run(0, false);
-    driver.out
+    let mut out = Lexed::default();
+    lex_into(file, src, 0..src.len(), &mut out);
+    out
 }
 
-struct Driver<'src> {
+/// Lexes `src[range]`, appending to `out`; spans stay offsets into the whole of `src`.
+/// `range` must start at the start of a line (or of the file), where no string, comment or
+/// interpolation can be open.
+pub fn lex_into<'src>(file: FileId, src: &'src str, range: std::ops::Range<usize>, out: &mut Lexed<'src>) {
+    let mut driver = Driver { src: &src[..range.end], file, out };
+    driver.run(range.start, false);
+}
+
+struct Driver<'src, 'out> {
     src: &'src str,
     file: FileId,
-    out: Lexed<'src>,
+    out: &'out mut Lexed<'src>,
 }
 
-impl<'src> Driver<'src> {
+impl<'src> Driver<'src, '_> {
     /// Lexes from `start`; inside an interpolation, stops after its closing `}` and returns
     /// the offset just past it. At top level, runs to the end.
     fn run(&mut self, mut start: usize, interpolation: bool) -> usize {

@@ -150,6 +150,11 @@ pub const KEYWORDS: &[&str] = &[
 
 impl Token<'_> {
     /// Keywords that may only begin a top-level declaration; the parser resynchronises on them.
+    /// Whether `word` is a keyword that starts a declaration ([`Token::starts_declaration`]).
+    pub fn is_declaration_keyword(word: &[u8]) -> bool {
+        matches!(word, b"import" | b"fn" | b"type" | b"enum" | b"let" | b"environment" | b"service" | b"release")
+    }
+
     pub fn starts_declaration(&self) -> bool {
         matches!(
             self,

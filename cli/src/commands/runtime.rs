@@ -79,12 +79,16 @@ pub fn compile(path: &Path, overrides: &[String], color: bool) -> Result<Program
         eprintln!("error: `--set` names no `let` of the program: {}", unknown.join(", "));
         return Err(FAILED);
     }
-    let checked = conv_compiler::check_with(&sources, &parsed);
+    let mut checked = conv_compiler::check_with(&sources, &parsed);
     eprint!("{}", render::human(&checked.diagnostics, &checked.sources, color));
-    checked.program.clone().ok_or_else(|| {
+    let program = checked.program.take();
+    if program.is_none() {
         eprintln!("{}: {}", load::display_name(path), render::summary(checked.error_count(), checked.warning_count()));
-        FOUND
-    })
+    }
+    // Freeing a large program's syntax trees takes tens of milliseconds: another thread does
+    // it while this one goes on (a process that exits first just lets the system reclaim it).
+    std::thread::spawn(move || drop(checked));
+    program.ok_or(FOUND)
 }
 
 pub fn plan_cmd(

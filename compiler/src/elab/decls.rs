@@ -3,12 +3,12 @@
 use super::{Elab, EntityInfo, LetState, ParamInfo};
 use crate::codes;
 use crate::core::{Core, DeclId};
+use crate::hash::HashSet;
 use crate::index::{Binding, DeclKind};
 use crate::suggest;
 use crate::types::{EnumTy, FieldTy, ModuleId, RecordTy, Ty, VariantTy};
 use conv_lang::Diagnostic;
 use conv_lang::ast::{EntityKind, FieldDecl, ItemKind, TypeExpr, TypeExprKind};
-use std::collections::HashSet;
 
 const BUILTIN_TYPES: &[&str] = &[
     "Int",
@@ -37,13 +37,13 @@ impl<'a> Elab<'a, '_> {
                     if let TypeExprKind::Record(fields) = &t.ty.kind {
                         let id = self
                             .types
-                            .add_record(RecordTy { name: Some(t.name.name.clone()), fields: Vec::new().into() });
+                            .add_record(RecordTy { name: Some(t.name.name.to_string()), fields: Vec::new().into() });
                         self.decl_types.insert(decl.id, Ty::Record(id));
                         to_fill.push((decl.module, Some(id), None, fields.as_slice()));
                     }
                 }
                 (DeclKind::Enum, ItemKind::Enum(e)) => {
-                    let id = self.types.add_enum(EnumTy { name: e.name.name.clone(), variants: Vec::new() });
+                    let id = self.types.add_enum(EnumTy { name: e.name.name.to_string(), variants: Vec::new() });
                     self.decl_types.insert(decl.id, Ty::Enum(id));
                     to_fill.push((decl.module, None, Some((id, e)), &[][..]));
                 }
@@ -66,7 +66,7 @@ impl<'a> Elab<'a, '_> {
                                 fields: lowered.into(),
                             })
                         });
-                        variants.push(VariantTy { name: v.name.name.clone(), payload, doc: v.doc.clone() });
+                        variants.push(VariantTy { name: v.name.name.to_string(), payload, doc: v.doc.clone() });
                     }
                     this.types.enums[id.0 as usize].variants = variants;
                 }
@@ -75,7 +75,7 @@ impl<'a> Elab<'a, '_> {
     }
 
     fn lower_fields(&mut self, module: ModuleId, fields: &'a [FieldDecl]) -> Vec<FieldTy<'a>> {
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         let mut out = Vec::new();
         for f in fields {
             if !seen.insert(f.name.name.as_str()) {
@@ -92,7 +92,7 @@ impl<'a> Elab<'a, '_> {
             }
             let ty = self.lower_type(&f.ty);
             out.push(FieldTy {
-                name: f.name.name.clone(),
+                name: f.name.name.to_string(),
                 ty,
                 default: f.default.as_ref().map(|d| (module, d)),
                 doc: f.doc.clone(),
@@ -109,7 +109,7 @@ impl<'a> Elab<'a, '_> {
             TypeExprKind::Error => Ty::Error,
             TypeExprKind::Optional(inner) => match self.lower_type(inner) {
                 Ty::Optional(t) => Ty::Optional(t),
-                t => Ty::Optional(Box::new(t)),
+                t => Ty::Optional(std::rc::Rc::new(t)),
             },
             TypeExprKind::Record(fields) => {
                 let module = self.module;
@@ -157,8 +157,8 @@ impl<'a> Elab<'a, '_> {
                             "Environment" => Ty::Entity(EntityKind::Environment),
                             "Service" => Ty::Entity(EntityKind::Service),
                             "Release" => Ty::Entity(EntityKind::Release),
-                            "List" => Ty::List(Box::new(self.lower_type(&args[0]))),
-                            _ => Ty::Map(Box::new(self.lower_type(&args[0]))),
+                            "List" => Ty::List(std::rc::Rc::new(self.lower_type(&args[0]))),
+                            _ => Ty::Map(std::rc::Rc::new(self.lower_type(&args[0]))),
                         };
                     }
                 }
@@ -246,7 +246,7 @@ impl<'a> Elab<'a, '_> {
                 continue;
             };
             let sig = self.in_module(decl.module, |this| {
-                let mut seen = HashSet::new();
+                let mut seen = HashSet::default();
                 let mut params = Vec::new();
                 for p in &f.params {
                     if !seen.insert(p.name.name.as_str()) {
@@ -261,7 +261,12 @@ impl<'a> Elab<'a, '_> {
                         );
                     }
                     let ty = this.lower_type(&p.ty);
-                    params.push(ParamInfo { name: p.name.name.clone(), ty, default: p.default.as_ref(), span: p.span });
+                    params.push(ParamInfo {
+                        name: p.name.name.to_string(),
+                        ty,
+                        default: p.default.as_ref(),
+                        span: p.span,
+                    });
                 }
                 (params, this.lower_type(&f.ret))
             });
@@ -380,7 +385,7 @@ impl<'a> Elab<'a, '_> {
             out.push(EntityInfo {
                 decl: decl.id,
                 kind: e.kind,
-                name: e.name.name.clone(),
+                name: e.name.name.to_string(),
                 file: decl.file,
                 name_span: e.name.span,
                 body,
@@ -435,7 +440,7 @@ impl<'a> Elab<'a, '_> {
             graph[i].sort();
             graph[i].dedup();
         }
-        let mut recursive = HashSet::new();
+        let mut recursive = HashSet::default();
         for cycle in crate::cycles::find_cycles(&graph) {
             let decl = self.index.decl(fns[cycle[0]]);
             let mut names: Vec<&str> = cycle.iter().map(|i| self.index.decl(fns[*i]).name).collect();

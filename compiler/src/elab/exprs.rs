@@ -147,7 +147,7 @@ impl<'a> Elab<'a, '_> {
                 let (c, ty) = self.infer(first);
                 let mut cores = vec![c];
                 cores.extend(rest.iter().map(|i| self.check(i, &ty)));
-                (Core::List(cores), Ty::List(Box::new(ty)))
+                (Core::List(cores), Ty::List(std::rc::Rc::new(ty)))
             }
             ExprKind::Record { tag, body } => self.infer_record(tag.as_ref(), body, e.span),
             ExprKind::For { var, iter, filter, body } => self.comprehension(var, iter, filter.as_deref(), body, None),
@@ -220,15 +220,15 @@ impl<'a> Elab<'a, '_> {
 
     fn string(&mut self, parts: &'a [StrPart]) -> (Core, Ty) {
         if let [StrPart::Text(t)] = parts {
-            return (Core::Value(Value::Str(t.clone())), Ty::String);
+            return (Core::Value(Value::Str(t.as_str().into())), Ty::String);
         }
         if parts.is_empty() {
-            return (Core::Value(Value::Str(String::new())), Ty::String);
+            return (Core::Value(Value::Str("".into())), Ty::String);
         }
         let mut out = Vec::new();
         for part in parts {
             match part {
-                StrPart::Text(t) => out.push(InterpPart::Text(t.clone())),
+                StrPart::Text(t) => out.push(InterpPart::Text(t.to_string())),
                 StrPart::Interp(e) => {
                     let (c, ty) = self.infer(e);
                     let ok = matches!(
@@ -318,7 +318,7 @@ impl<'a> Elab<'a, '_> {
         let decl = self.index.decl(d);
         match decl.kind {
             DeclKind::Let => (Core::Let(d), self.let_type(d)),
-            DeclKind::Entity(kind) => (Core::Entity(kind, decl.name.to_string()), Ty::Entity(kind)),
+            DeclKind::Entity(kind) => (Core::Entity(kind, decl.name.into()), Ty::Entity(kind)),
             DeclKind::Fn => {
                 self.error(
                     Diagnostic::error(
@@ -609,7 +609,7 @@ impl<'a> Elab<'a, '_> {
     ) -> (Core, Ty) {
         let (iter_core, iter_ty) = self.infer(iter);
         let item_ty = match iter_ty {
-            Ty::List(t) => *t,
+            Ty::List(t) => (*t).clone(),
             Ty::Error => Ty::Error,
             other => {
                 let shown = self.show(&other);
@@ -626,7 +626,7 @@ impl<'a> Elab<'a, '_> {
             }
         };
         let slot = self.locals.len();
-        self.locals.push((var.name.clone(), item_ty));
+        self.locals.push((var.name.to_string(), item_ty));
         let filter_core = filter.map(|f| Box::new(self.check(f, &Ty::Bool)));
         let (body_core, body_ty) = match elem {
             Some(t) => (self.check(body, t), t.clone()),
@@ -635,7 +635,7 @@ impl<'a> Elab<'a, '_> {
         self.locals.pop();
         (
             Core::For { slot, iter: Box::new(iter_core), filter: filter_core, body: Box::new(body_core) },
-            Ty::List(Box::new(body_ty)),
+            Ty::List(std::rc::Rc::new(body_ty)),
         )
     }
 }
@@ -643,7 +643,7 @@ impl<'a> Elab<'a, '_> {
 /// A short rendering of simple expressions for messages.
 pub(super) fn expr_text(e: &Expr) -> String {
     match &e.kind {
-        ExprKind::Name(n) => n.name.clone(),
+        ExprKind::Name(n) => n.name.to_string(),
         ExprKind::Field { base, name } => format!("{}.{}", expr_text(base), name.name),
         ExprKind::Call { callee, .. } => format!("{}(...)", expr_text(callee)),
         _ => "this".into(),

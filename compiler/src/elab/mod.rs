@@ -10,11 +10,11 @@ mod ops;
 mod records;
 
 use crate::core::{Core, DeclId};
+use crate::hash::{HashMap, HashSet};
 use crate::index::Index;
 use crate::types::{ModuleId, RecordId, Ty, TypeTable};
 use conv_lang::ast::{EntityKind, Expr};
 use conv_lang::{Diagnostic, FileId, Span};
-use std::collections::{HashMap, HashSet};
 
 /// A function's signature and checked body.
 #[derive(Debug)]
@@ -108,16 +108,16 @@ pub fn elaborate<'a>(index: &Index<'a>) -> (Elaborated<'a>, Vec<Diagnostic>) {
         index,
         types: TypeTable::default(),
         diags: Vec::new(),
-        decl_types: HashMap::new(),
-        aliases_in_progress: HashSet::new(),
-        sigs: HashMap::new(),
-        fn_bodies: HashMap::new(),
-        let_states: HashMap::new(),
-        let_cores: HashMap::new(),
+        decl_types: HashMap::default(),
+        aliases_in_progress: HashSet::default(),
+        sigs: HashMap::default(),
+        fn_bodies: HashMap::default(),
+        let_states: HashMap::default(),
+        let_cores: HashMap::default(),
         let_stack: Vec::new(),
-        record_defaults: HashMap::new(),
-        param_defaults: HashMap::new(),
-        defaults_in_progress: HashSet::new(),
+        record_defaults: HashMap::default(),
+        param_defaults: HashMap::default(),
+        defaults_in_progress: HashSet::default(),
         schemas: Schemas { environment: None, service: None, release: None },
         module: ModuleId(0),
         file: FileId(0),

@@ -3,13 +3,13 @@
 use super::Elab;
 use crate::codes;
 use crate::core::Core;
+use crate::hash::HashMap;
 use crate::index::{Binding, DeclKind};
 use crate::suggest;
 use crate::types::{EnumId, FieldTy, RecordId, RecordTy, Ty};
 use crate::value::Value;
 use conv_lang::ast::{Block, EntryKind, Ident};
 use conv_lang::{Diagnostic, Span};
-use std::collections::HashMap;
 
 impl<'a> Elab<'a, '_> {
     /// Checks a block against record type `rid`: every field known, none twice, every
@@ -20,20 +20,21 @@ impl<'a> Elab<'a, '_> {
 
     fn record_block_named(&mut self, rid: RecordId, body: &'a Block, at: Span, name: Option<&'a Ident>) -> Core {
         let fields = self.types.record(rid).fields.clone();
-        let type_name = self.show(&Ty::Record(rid));
         let mut values: Vec<Option<Core>> = vec![None; fields.len()];
-        let mut seen: HashMap<usize, Span> = HashMap::new();
+        // Where each field was first given.
+        let mut seen: Vec<Option<Span>> = vec![None; fields.len()];
         let mut nested: Vec<(usize, Vec<Core>, Span)> = Vec::new();
         if let Some(name) = name {
             if let Some(i) = fields.iter().position(|f| f.name == "name") {
-                values[i] = Some(Core::Value(Value::Str(name.name.clone())));
-                seen.insert(i, name.span);
+                values[i] = Some(Core::Value(Value::Str(name.name.as_str().into())));
+                seen[i] = Some(name.span);
             }
         }
         for entry in &body.entries {
             match &entry.kind {
                 EntryKind::Field { key, value } => {
                     let Some(i) = fields.iter().position(|f| f.name == key.text()) else {
+                        let type_name = self.show(&Ty::Record(rid));
                         let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
                         let mut diag = Diagnostic::error(
                             &codes::UNKNOWN_FIELD,
@@ -50,7 +51,7 @@ impl<'a> Elab<'a, '_> {
                         self.infer(value);
                         continue;
                     };
-                    if let Some(first) = seen.insert(i, key.span()) {
+                    if let Some(first) = seen[i].replace(key.span()) {
                         self.duplicate_field(key.text(), key.span(), first);
                         continue;
                     }
@@ -66,6 +67,7 @@ impl<'a> Elab<'a, '_> {
                         _ => None,
                     });
                     let Some((i, elem_rid)) = elem else {
+                        let type_name = self.show(&Ty::Record(rid));
                         self.error(
                             Diagnostic::error(
                                 &codes::INVALID_NESTED_BLOCK,
@@ -86,7 +88,7 @@ impl<'a> Elab<'a, '_> {
             }
         }
         for (i, items, span) in nested {
-            if let Some(first) = seen.insert(i, span) {
+            if let Some(first) = seen[i].replace(span) {
                 self.duplicate_field(&fields[i].name, span, first);
                 continue;
             }
@@ -102,6 +104,7 @@ impl<'a> Elab<'a, '_> {
             let list: Vec<String> = missing.iter().map(|m| format!("`{m}`")).collect();
             let plural = if missing.len() == 1 { "" } else { "s" };
             let first = &fields[fields.iter().position(|f| f.name == missing[0]).unwrap_or(0)];
+            let type_name = self.show(&Ty::Record(rid));
             self.error(
                 Diagnostic::error(
                     &codes::MISSING_FIELD,
@@ -199,7 +202,7 @@ impl<'a> Elab<'a, '_> {
     }
 
     pub(super) fn map_literal(&mut self, body: &'a Block, elem: &Ty) -> Core {
-        let mut seen: HashMap<String, Span> = HashMap::new();
+        let mut seen: HashMap<String, Span> = HashMap::default();
         let mut out = Vec::new();
         for entry in &body.entries {
             match &entry.kind {

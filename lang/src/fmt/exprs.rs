@@ -126,7 +126,7 @@ impl Printer<'_> {
     fn render(&self, e: &Expr, strict: bool) -> Option<String> {
         let r = |x: &Expr| self.render(x, strict);
         Some(match &e.kind {
-            ExprKind::Literal(lit) => lit.text.clone(),
+            ExprKind::Literal(lit) => lit.text.to_string(),
             ExprKind::Str(parts) => {
                 let mut s = String::from("\"");
                 for part in parts {
@@ -143,7 +143,7 @@ impl Printer<'_> {
                 s.push('"');
                 s
             }
-            ExprKind::Name(id) => id.name.clone(),
+            ExprKind::Name(id) => id.name.to_string(),
             ExprKind::Field { base, name } => format!("{}.{}", r(base)?, name.name),
             ExprKind::Call { callee, args } => {
                 let args: Option<Vec<String>> = args

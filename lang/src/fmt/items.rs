@@ -299,7 +299,7 @@ impl Printer<'_> {
 
 pub(super) fn key_text(key: &Key) -> String {
     match key {
-        Key::Name(id) => id.name.clone(),
+        Key::Name(id) => id.name.to_string(),
         Key::Str { value, .. } => format!("\"{}\"", escape(value)),
     }
 }

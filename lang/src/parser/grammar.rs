@@ -15,6 +15,13 @@ pub(crate) type Extra<'t, 's> = extra::Err<Rich<'t, Token<'s>, SimpleSpan>>;
 pub(crate) use chumsky::extra::ParserExtra;
 pub(crate) use chumsky::label::LabelError;
 
+/// Drops the spare capacity a growing vector keeps: trees of large programs are mostly
+/// short lists, and their memory is most of what checking a program touches.
+fn exact<T>(mut items: Vec<T>) -> Vec<T> {
+    items.shrink_to_fit();
+    items
+}
+
 fn sp(s: SimpleSpan) -> Span {
     Span::new(s.start, s.end)
 }
@@ -25,7 +32,7 @@ where
     E: ParserExtra<'t, I> + 't,
     E::Error: LabelError<'t, I, &'static str>,
 {
-    select! { Token::Ident(name) = e => Ident { name: name.to_string(), span: sp(e.span()) } }.labelled("a name")
+    select! { Token::Ident(name) = e => Ident { name: Name::new(name), span: sp(e.span()) } }.labelled("a name")
 }
 
 /// `a.b.c`
@@ -261,8 +268,12 @@ where
                 filter: filter.map(Box::new),
                 body: Box::new(body),
             });
-        let elements =
-            expr.clone().separated_by(just(Token::Comma)).allow_trailing().collect::<Vec<_>>().map(ExprKind::List);
+        let elements = expr
+            .clone()
+            .separated_by(just(Token::Comma))
+            .allow_trailing()
+            .collect::<Vec<_>>()
+            .map(|items| ExprKind::List(exact(items)));
         let list = comprehension
             .or(elements)
             .delimited_by(just(Token::LBracket), just(Token::RBracket))
@@ -302,7 +313,7 @@ where
             .allow_trailing()
             .collect::<Vec<_>>()
             .delimited_by(just(Token::LParen), just(Token::RParen))
-            .map_with(|args, e| (args, sp(e.span())));
+            .map_with(|args, e| (exact(args), sp(e.span())));
         enum Postfix {
             Field(Ident),
             Call(Vec<Arg>, Span),
@@ -366,7 +377,7 @@ where
                 .into_iter()
                 .map(|p| match p {
                     StrPart::Text(t) => t,
-                    StrPart::Interp(_) => String::new(),
+                    StrPart::Interp(_) => Name::default(),
                 })
                 .collect();
             Key::Str { value, span: sp(e.span()) }
@@ -387,7 +398,10 @@ where
             .repeated()
             .collect::<Vec<_>>()
             .delimited_by(just(Token::LBrace), just(Token::RBrace))
-            .map_with(|entries, e| Block { entries: entries.into_iter().flatten().collect(), span: sp(e.span()) }),
+            .map_with(|entries, e| Block {
+                entries: exact(entries.into_iter().flatten().collect()),
+                span: sp(e.span()),
+            }),
     );
     (expr, block_slot.boxed())
 }
@@ -402,9 +416,10 @@ where
     E::Error: LabelError<'t, I, &'static str>,
 {
     let text = select! { Token::StrText(raw) => StrPart::Text(unescape(raw)) };
-    let interp = expr.delimited_by(just(Token::InterpOpen), just(Token::InterpClose)).map(StrPart::Interp);
+    let interp =
+        expr.delimited_by(just(Token::InterpOpen), just(Token::InterpClose)).map(|e| StrPart::Interp(Box::new(e)));
     just(Token::StrStart)
-        .ignore_then(text.or(interp).repeated().collect::<Vec<_>>())
+        .ignore_then(text.or(interp).repeated().collect::<Vec<_>>().map(exact))
         .then_ignore(just(Token::StrEnd))
         .labelled("a string")
 }

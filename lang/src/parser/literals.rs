@@ -1,6 +1,6 @@
 //! Literal values: numbers with units, and string escapes.
 
-use crate::ast::{ExprKind, LitValue, Literal};
+use crate::ast::{ExprKind, LitValue, Literal, Name};
 use crate::token::Token;
 use chumsky::input::ValueInput;
 use chumsky::prelude::*;
@@ -60,15 +60,16 @@ where
             };
             // The lexer has already turned unreadable numbers into `BadNumber`.
             match value {
-                Ok(value) => ExprKind::Literal(Literal { value, text: text.to_string() }),
+                Ok(value) => ExprKind::Literal(Literal { value, text: Name::new(text) }),
                 Err(_) => ExprKind::Error,
             }
         })
         .labelled("a literal")
 }
 
-fn digits(t: &str) -> String {
-    t.chars().filter(|c| *c != '_').collect()
+/// The number without its `_` separators (borrowed when it has none, as most do).
+fn digits(t: &str) -> std::borrow::Cow<'_, str> {
+    if t.contains('_') { t.chars().filter(|c| *c != '_').collect::<String>().into() } else { t.into() }
 }
 
 fn int(t: &str) -> Result<LitValue, String> {
@@ -83,7 +84,7 @@ fn float(t: &str) -> Result<LitValue, String> {
 }
 
 /// Splits `1.5s` into 1.5 and `s`.
-fn number_and_unit(t: &str) -> (String, &str) {
+fn number_and_unit(t: &str) -> (std::borrow::Cow<'_, str>, &str) {
     let cut = t.find(|c: char| !(c.is_ascii_digit() || c == '_' || c == '.')).unwrap_or(t.len());
     (digits(&t[..cut]), &t[cut..])
 }
@@ -142,8 +143,11 @@ fn percent(t: &str) -> Result<LitValue, String> {
 }
 
 /// Decodes the escapes the lexer accepted; an invalid one was reported there and is kept as written.
-pub fn unescape(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
+pub fn unescape(raw: &str) -> Name {
+    if !raw.contains('\\') {
+        return Name::new(raw);
+    }
+    let mut out = Name::with_capacity(raw.len());
     let mut chars = raw.chars();
     while let Some(c) = chars.next() {
         if c != '\\' {

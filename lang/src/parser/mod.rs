@@ -4,6 +4,7 @@
 //! (`service`, `fn`, `import`...), and each declaration is parsed on its own. A missing
 //! brace or a stray token therefore costs one declaration, never the rest of the file.
 
+mod batch;
 mod docs;
 mod errors;
 mod grammar;
@@ -12,7 +13,7 @@ pub(crate) mod literals;
 use crate::ast::{Item, SourceFile};
 use crate::codes;
 use crate::diagnostic::Diagnostic;
-use crate::lexer::{Comment, lex};
+use crate::lexer::Comment;
 use crate::span::{FileId, Span};
 use crate::token::Token;
 use chumsky::input::Input as _;
@@ -35,40 +36,40 @@ impl Parsed {
 }
 
 pub fn parse(file: FileId, src: &str) -> Parsed {
-    let lexed = lex(file, src);
-    let mut diagnostics = lexed.diagnostics;
-    let tokens = lexed.tokens;
-    let chunks = declarations(src, &tokens);
-    let mut lexical: Vec<usize> = diagnostics.iter().map(|d| d.primary.span.start).collect();
-    lexical.sort_unstable();
-
-    // Declarations parse independently, so a large file is split across the cores.
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
-    let mut items = Vec::new();
-    if threads > 1 && chunks.len() >= PARALLEL_THRESHOLD {
-        let per_thread = chunks.len().div_ceil(threads);
-        let results: Vec<(Vec<Item>, Vec<Diagnostic>)> = std::thread::scope(|scope| {
-            let handles: Vec<_> = chunks
-                .chunks(per_thread)
-                .map(|part| scope.spawn(|| parse_declarations(file, part, &lexical)))
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
-        });
-        for (mut part_items, part_diags) in results {
-            items.append(&mut part_items);
-            diagnostics.extend(part_diags);
-        }
-    } else {
-        let (part_items, part_diags) = parse_declarations(file, &chunks, &lexical);
-        items = part_items;
-        diagnostics.extend(part_diags);
-    }
-    let mut file_ast = SourceFile { items };
-    docs::attach(src, &lexed.comments, &mut file_ast);
-    Parsed { file: file_ast, comments: lexed.comments, diagnostics }
+    parse_in_batches(file, src, batch::BATCH_BYTES)
 }
 
-type Spanned<'s> = (Token<'s>, SimpleSpan);
+/// [`parse`] with batches of about `batch_bytes` (any size gives the same result).
+fn parse_in_batches(file: FileId, src: &str, batch_bytes: usize) -> Parsed {
+    let batches = batch::batches(src, batch_bytes);
+    // Batches parse independently, so a large file is split across the cores.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
+    let parts: Vec<batch::Part> = if threads > 1 && src.len() >= batch::PARALLEL_BYTES {
+        let per_thread = batches.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = batches
+                .chunks(per_thread)
+                .map(|group| scope.spawn(|| batch::parse_batches(file, src, group)))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+        })
+    } else {
+        vec![batch::parse_batches(file, src, &batches)]
+    };
+    let mut items = Vec::with_capacity(parts.iter().map(|p| p.items.len()).sum());
+    let mut comments = Vec::with_capacity(parts.iter().map(|p| p.comments.len()).sum());
+    let mut diagnostics = Vec::new();
+    for mut part in parts {
+        items.append(&mut part.items);
+        comments.append(&mut part.comments);
+        diagnostics.append(&mut part.diagnostics);
+    }
+    let mut file_ast = SourceFile { items };
+    docs::attach(src, &comments, &mut file_ast);
+    Parsed { file: file_ast, comments, diagnostics }
+}
+
+pub(super) type Spanned<'s> = (Token<'s>, SimpleSpan);
 type ChunkInput<'t, 's> = chumsky::input::MappedInput<
     't,
     Token<'s>,
@@ -77,11 +78,12 @@ type ChunkInput<'t, 's> = chumsky::input::MappedInput<
     fn(&'t Spanned<'s>) -> (&'t Token<'s>, &'t SimpleSpan),
 >;
 
-/// Below this many declarations, starting threads costs more than it saves.
-const PARALLEL_THRESHOLD: usize = 2048;
-
 /// Parses declarations in order. `lexical` holds the sorted offsets of lexical errors.
-fn parse_declarations(file: FileId, chunks: &[&[Spanned<'_>]], lexical: &[usize]) -> (Vec<Item>, Vec<Diagnostic>) {
+pub(super) fn parse_declarations(
+    file: FileId,
+    chunks: &[&[Spanned<'_>]],
+    lexical: &[usize],
+) -> (Vec<Item>, Vec<Diagnostic>) {
     // Most declarations are well formed: a first pass with chumsky's empty error type builds
     // them without the cost of rich errors; only a declaration that fails is parsed again
     // with rich errors and recovery, to report it.
@@ -134,7 +136,10 @@ fn chunk_input<'t, 's>(chunk: &'t [Spanned<'s>], end: usize) -> ChunkInput<'t, '
 /// Tokens before the first keyword form a run of their own, so they are reported rather
 /// than dropped. (A keyword inside a line, as in `let type = 3`, is a mistake in that
 /// declaration, not the start of another.)
-fn declarations<'a, 's>(src: &str, tokens: &'a [(Token<'s>, SimpleSpan)]) -> Vec<&'a [(Token<'s>, SimpleSpan)]> {
+pub(super) fn declarations<'a, 's>(
+    src: &str,
+    tokens: &'a [(Token<'s>, SimpleSpan)],
+) -> Vec<&'a [(Token<'s>, SimpleSpan)]> {
     let mut chunks = Vec::new();
     let mut start = 0;
     for (i, (tok, span)) in tokens.iter().enumerate() {

@@ -1,0 +1,120 @@
+//! Large files are lexed and parsed in batches of declarations, each batch's tokens
+//! dropped before the next is lexed, and the batches shared out between threads.
+
+use super::{declarations, parse_declarations};
+use crate::ast::Item;
+use crate::diagnostic::Diagnostic;
+use crate::lexer::{Comment, Lexed, lex_into};
+use crate::span::FileId;
+use crate::token::Token;
+use std::ops::Range;
+
+/// What one thread parsed: its batches' items, comments and diagnostics, in source order.
+#[derive(Default)]
+pub(super) struct Part {
+    pub(super) items: Vec<Item>,
+    pub(super) comments: Vec<Comment>,
+    pub(super) diagnostics: Vec<Diagnostic>,
+}
+
+/// Source is lexed and parsed in batches of about this many bytes, so the tokens in flight
+/// stay few (and in cache) however large the file is.
+pub(super) const BATCH_BYTES: usize = 64 * 1024;
+
+/// Below this size, starting threads costs more than it saves.
+pub(super) const PARALLEL_BYTES: usize = 512 * 1024;
+
+/// Cuts `src` into ranges of about `target` bytes, each ending just before a line that
+/// starts with a declaration keyword in its first column. A line start is a clean place to
+/// cut: no string, comment or interpolation spans lines. Declarations are cut at the same
+/// places by [`declarations`](super::declarations), so batching changes nothing in the result.
+pub(super) fn batches(src: &str, target: usize) -> Vec<Range<usize>> {
+    let bytes = src.as_bytes();
+    let mut ranges = Vec::with_capacity(src.len() / target + 1);
+    let mut start = 0;
+    let mut at = target;
+    while at < src.len() {
+        let Some(cut) = next_declaration_line(bytes, at) else { break };
+        ranges.push(start..cut);
+        start = cut;
+        at = cut + target;
+    }
+    ranges.push(start..src.len());
+    ranges
+}
+
+/// The first offset at or after `from` that starts a line beginning with a declaration keyword.
+fn next_declaration_line(bytes: &[u8], from: usize) -> Option<usize> {
+    let mut at = from;
+    while let Some(newline) = bytes[at..].iter().position(|&b| b == b'\n') {
+        let line = at + newline + 1;
+        let rest = &bytes[line..];
+        let word_len = rest.iter().position(|b| !(b.is_ascii_alphanumeric() || *b == b'_')).unwrap_or(rest.len());
+        if Token::is_declaration_keyword(&rest[..word_len]) {
+            return Some(line);
+        }
+        at = line;
+    }
+    None
+}
+
+/// Lexes and parses a run of batches, one at a time, reusing one token buffer.
+pub(super) fn parse_batches(file: FileId, src: &str, batches: &[Range<usize>]) -> Part {
+    let mut part = Part::default();
+    let mut lexed = Lexed::default();
+    for range in batches {
+        lexed.tokens.clear();
+        lex_into(file, src, range.clone(), &mut lexed);
+        let mut lexical: Vec<usize> = lexed.diagnostics.iter().map(|d| d.primary.span.start).collect();
+        lexical.sort_unstable();
+        part.diagnostics.append(&mut lexed.diagnostics);
+        let chunks = declarations(src, &lexed.tokens);
+        let (mut items, diagnostics) = parse_declarations(file, &chunks, &lexical);
+        part.items.append(&mut items);
+        part.diagnostics.extend(diagnostics);
+    }
+    part.comments = lexed.comments;
+    part
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::parse_in_batches;
+    use crate::diagnostic::sort_diagnostics;
+    use crate::span::FileId;
+    use crate::token::{KEYWORDS, Token};
+    use logos::Logos;
+
+    #[test]
+    fn declaration_keywords_are_the_tokens_that_start_declarations() {
+        for word in KEYWORDS {
+            let token = Token::lexer(word).next().and_then(Result::ok);
+            let starts = token.is_some_and(|t| t.starts_declaration());
+            assert_eq!(Token::is_declaration_keyword(word.as_bytes()), starts, "{word}");
+        }
+    }
+
+    /// Cutting at every declaration line gives the tree, comments and diagnostics of one
+    /// batch, for every syntax fixture, valid or broken.
+    #[test]
+    fn batch_size_does_not_change_the_result() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/syntax");
+        let (mut seen, mut cuts) = (0, 0);
+        for entry in std::fs::read_dir(&dir).expect("the syntax fixtures exist") {
+            let path = entry.expect("a directory entry").path();
+            let Ok(src) = std::fs::read_to_string(&path) else { continue };
+            let whole = parse_in_batches(FileId(0), &src, usize::MAX);
+            let mut cut = parse_in_batches(FileId(0), &src, 1);
+            let mut whole_diags = whole.diagnostics.clone();
+            sort_diagnostics(&mut whole_diags);
+            sort_diagnostics(&mut cut.diagnostics);
+            assert_eq!(whole.file, cut.file, "{}", path.display());
+            assert_eq!(whole.comments, cut.comments, "{}", path.display());
+            assert_eq!(whole_diags, cut.diagnostics, "{}", path.display());
+            seen += 1;
+            cuts += super::batches(&src, 1).len() - 1;
+        }
+        assert!(seen > 20, "only {seen} fixtures found in {}", dir.display());
+        assert!(cuts > seen, "the fixtures were hardly cut: {cuts} cuts in {seen} files");
+    }
+}
