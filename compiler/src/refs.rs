@@ -295,8 +295,9 @@ impl Walker<'_, '_> {
                 args.iter().for_each(|a| self.expr(&a.value));
             }
             ExprKind::List(items) => items.iter().for_each(|i| self.expr(i)),
-            ExprKind::Record { body, .. } => self.block(body, None),
-            ExprKind::For { var, iter, filter, body } => {
+            ExprKind::Record(r) => self.block(&r.body, None),
+            ExprKind::For(c) => {
+                let Comprehension { var, iter, filter, body } = &**c;
                 self.expr(iter);
                 self.locals.push(var.name.to_string());
                 if let Some(f) = filter {

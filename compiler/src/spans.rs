@@ -47,8 +47,8 @@ impl<'a> EntitySpans<'a> {
         for entry in &e.body.entries {
             if let EntryKind::Field { key, value } = &entry.kind {
                 if key.text() == "strategy" {
-                    if let ExprKind::Record { body, .. } = &value.kind {
-                        if let Some(span) = nested_span(body, stage) {
+                    if let ExprKind::Record(r) = &value.kind {
+                        if let Some(span) = nested_span(&r.body, stage) {
                             return (*file, span);
                         }
                     }
@@ -68,8 +68,8 @@ impl<'a> EntitySpans<'a> {
         for entry in &e.body.entries {
             if let EntryKind::Field { key, value } = &entry.kind {
                 if key.text() == "strategy" {
-                    if let ExprKind::Record { body, .. } = &value.kind {
-                        for inner in &body.entries {
+                    if let ExprKind::Record(r) = &value.kind {
+                        for inner in &r.body.entries {
                             if let EntryKind::Nested { name, body, .. } = &inner.kind {
                                 if name.name == stage {
                                     if let Some(s) = field_value_span(body, field) {

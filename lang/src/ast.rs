@@ -214,16 +214,8 @@ pub enum ExprKind {
     },
     List(Vec<Expr>),
     /// `{ a = 1 }` or, with a tag, `local { instances_per_site = 2 }`.
-    Record {
-        tag: Option<Ident>,
-        body: Block,
-    },
-    For {
-        var: Ident,
-        iter: Box<Expr>,
-        filter: Option<Box<Expr>>,
-        body: Box<Expr>,
-    },
+    Record(Box<RecordLit>),
+    For(Box<Comprehension>),
     If {
         cond: Box<Expr>,
         then: Box<Expr>,
@@ -242,6 +234,22 @@ pub enum ExprKind {
     Paren(Box<Expr>),
     /// Already reported; later phases stay silent about it.
     Error,
+}
+
+/// Boxed in [`ExprKind`], as is [`Comprehension`], to keep every expression node small.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RecordLit {
+    pub tag: Option<Ident>,
+    pub body: Block,
+}
+
+/// `[for var in iter if filter: body]`
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Comprehension {
+    pub var: Ident,
+    pub iter: Expr,
+    pub filter: Option<Expr>,
+    pub body: Expr,
 }
 
 /// A literal keeps its source text, so the formatter prints it as written.

@@ -134,12 +134,14 @@ impl Dumper {
                 self.line("list");
                 self.nested(|d| items.iter().for_each(|x| d.expr(x)));
             }
-            ExprKind::Record { tag, body } => {
+            ExprKind::Record(r) => {
+                let RecordLit { tag, body } = &**r;
                 let tag = tag.as_ref().map(|t| format!(" {}", t.name)).unwrap_or_default();
                 self.line(format!("record{tag}"));
                 self.nested(|d| d.block(body));
             }
-            ExprKind::For { var, iter, filter, body } => {
+            ExprKind::For(c) => {
+                let Comprehension { var, iter, filter, body } = &**c;
                 self.line(format!("for {}", var.name));
                 self.nested(|d| {
                     d.expr(iter);

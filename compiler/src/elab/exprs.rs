@@ -43,14 +43,14 @@ impl<'a> Elab<'a, '_> {
                     return Core::List(items.iter().map(|i| self.check(i, &elem)).collect());
                 }
             }
-            ExprKind::For { var, iter, filter, body } => {
+            ExprKind::For(c) => {
                 if let Ty::List(elem) = want {
                     let elem = (**elem).clone();
-                    return self.comprehension(var, iter, filter.as_deref(), body, Some(&elem)).0;
+                    return self.comprehension(&c.var, &c.iter, c.filter.as_ref(), &c.body, Some(&elem)).0;
                 }
             }
-            ExprKind::Record { tag, body } => {
-                return self.check_record(tag.as_ref(), body, expected, e.span);
+            ExprKind::Record(r) => {
+                return self.check_record(r.tag.as_ref(), &r.body, expected, e.span);
             }
             ExprKind::Name(name) if !self.is_local(&name.name) => {
                 if let Ty::Enum(id) = want {
@@ -149,8 +149,8 @@ impl<'a> Elab<'a, '_> {
                 cores.extend(rest.iter().map(|i| self.check(i, &ty)));
                 (Core::List(cores), Ty::List(std::rc::Rc::new(ty)))
             }
-            ExprKind::Record { tag, body } => self.infer_record(tag.as_ref(), body, e.span),
-            ExprKind::For { var, iter, filter, body } => self.comprehension(var, iter, filter.as_deref(), body, None),
+            ExprKind::Record(r) => self.infer_record(r.tag.as_ref(), &r.body, e.span),
+            ExprKind::For(c) => self.comprehension(&c.var, &c.iter, c.filter.as_ref(), &c.body, None),
             ExprKind::If { cond, then, otherwise } => {
                 let c = self.check(cond, &Ty::Bool);
                 let (t, ty) = self.infer(then);

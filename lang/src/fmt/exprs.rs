@@ -19,7 +19,8 @@ impl Printer<'_> {
                 self.broken_items(elems.iter().map(|x| (x.span, None, x)), e.span.end);
                 self.out.push(']');
             }
-            ExprKind::Record { tag, body } => {
+            ExprKind::Record(r) => {
+                let RecordLit { tag, body } = &**r;
                 if let Some(tag) = tag {
                     self.out.push_str(&tag.name);
                     self.out.push(' ');
@@ -41,7 +42,8 @@ impl Printer<'_> {
                 );
                 self.out.push(')');
             }
-            ExprKind::For { var, iter, filter, body } => {
+            ExprKind::For(c) => {
+                let Comprehension { var, iter, filter, body } = &**c;
                 self.out.push_str("[for ");
                 self.out.push_str(&var.name);
                 self.out.push_str(" in ");
@@ -162,7 +164,8 @@ impl Printer<'_> {
                 let elems: Option<Vec<String>> = elems.iter().map(r).collect();
                 format!("[{}]", elems?.join(", "))
             }
-            ExprKind::Record { tag, body } => {
+            ExprKind::Record(lit) => {
+                let RecordLit { tag, body } = &**lit;
                 let mut fields = Vec::new();
                 for entry in &body.entries {
                     match &entry.kind {
@@ -180,7 +183,8 @@ impl Printer<'_> {
                     None => inner,
                 }
             }
-            ExprKind::For { var, iter, filter, body } => {
+            ExprKind::For(c) => {
+                let Comprehension { var, iter, filter, body } = &**c;
                 let filter = match filter {
                     Some(f) => format!(" if {}", r(f)?),
                     None => String::new(),

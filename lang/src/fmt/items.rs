@@ -211,7 +211,10 @@ impl Printer<'_> {
                 self.out.push(' ');
                 self.out.push_str(&name.name);
                 self.out.push(' ');
-                let as_record = Expr { kind: ExprKind::Record { tag: None, body: body.clone() }, span: body.span };
+                let as_record = Expr {
+                    kind: ExprKind::Record(Box::new(RecordLit { tag: None, body: body.clone() })),
+                    span: body.span,
+                };
                 match self.flat_expr(&as_record) {
                     Some(flat) if !body.entries.is_empty() && self.fits(&flat) => {
                         self.out.push_str(&flat);

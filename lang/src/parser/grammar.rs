@@ -245,15 +245,16 @@ where
 
         let name_or_record = ident().then(block_slot.clone().or_not()).map_with(|(name, body), e| Expr {
             kind: match body {
-                Some(body) => ExprKind::Record { tag: Some(name), body },
+                Some(body) => ExprKind::Record(Box::new(RecordLit { tag: Some(name), body })),
                 None => ExprKind::Name(name),
             },
             span: sp(e.span()),
         });
 
-        let record = block_slot
-            .clone()
-            .map_with(|body, e| Expr { kind: ExprKind::Record { tag: None, body }, span: sp(e.span()) });
+        let record = block_slot.clone().map_with(|body, e| Expr {
+            kind: ExprKind::Record(Box::new(RecordLit { tag: None, body })),
+            span: sp(e.span()),
+        });
 
         let comprehension = just(Token::For)
             .ignore_then(ident())
@@ -262,12 +263,7 @@ where
             .then(just(Token::If).ignore_then(expr.clone()).or_not())
             .then_ignore(just(Token::Colon))
             .then(expr.clone())
-            .map(|(((var, iter), filter), body)| ExprKind::For {
-                var,
-                iter: Box::new(iter),
-                filter: filter.map(Box::new),
-                body: Box::new(body),
-            });
+            .map(|(((var, iter), filter), body)| ExprKind::For(Box::new(Comprehension { var, iter, filter, body })));
         let elements = expr
             .clone()
             .separated_by(just(Token::Comma))
