@@ -1,7 +1,7 @@
 //! Large files are lexed and parsed in batches of declarations, each batch's tokens
 //! dropped before the next is lexed, and the batches shared out between threads.
 
-use super::{declarations, parse_declarations};
+use super::{declarations, docs, parse_declarations};
 use crate::ast::Item;
 use crate::diagnostic::Diagnostic;
 use crate::lexer::{Comment, Lexed, lex_into};
@@ -25,19 +25,24 @@ pub(super) const BATCH_BYTES: usize = 64 * 1024;
 pub(super) const PARALLEL_BYTES: usize = 512 * 1024;
 
 /// Cuts `src` into ranges of about `target` bytes, each ending just before a line that
-/// starts with a declaration keyword in its first column. A line start is a clean place to
-/// cut: no string, comment or interpolation spans lines. Declarations are cut at the same
-/// places by [`declarations`](super::declarations), so batching changes nothing in the result.
+/// starts with a declaration keyword in its first column, or before the doc comments and
+/// blank lines above it, so that a declaration and its docs land in the same batch. A line
+/// start is a clean place to cut: no string, comment or interpolation spans lines.
+/// Declarations are cut at the same places by [`declarations`](super::declarations), so
+/// batching changes nothing in the result.
 pub(super) fn batches(src: &str, target: usize) -> Vec<Range<usize>> {
     let bytes = src.as_bytes();
     let mut ranges = Vec::with_capacity(src.len() / target + 1);
     let mut start = 0;
     let mut at = target;
     while at < src.len() {
-        let Some(cut) = next_declaration_line(bytes, at) else { break };
-        ranges.push(start..cut);
-        start = cut;
-        at = cut + target;
+        let Some(line) = next_declaration_line(bytes, at) else { break };
+        let cut = docs_above(bytes, line);
+        if cut > start {
+            ranges.push(start..cut);
+            start = cut;
+        }
+        at = line + target;
     }
     ranges.push(start..src.len());
     ranges
@@ -58,18 +63,37 @@ fn next_declaration_line(bytes: &[u8], from: usize) -> Option<usize> {
     None
 }
 
+/// The start of the run of blank lines and `///` lines that ends at `line`.
+fn docs_above(bytes: &[u8], line: usize) -> usize {
+    let mut start = line;
+    while start > 0 {
+        let end = start - 1;
+        let above = bytes[..end].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let text = bytes[above..end].trim_ascii();
+        let doc = text.starts_with(b"///") && !text.starts_with(b"////");
+        if !(text.is_empty() || doc) {
+            break;
+        }
+        start = above;
+    }
+    start
+}
+
 /// Lexes and parses a run of batches, one at a time, reusing one token buffer.
 pub(super) fn parse_batches(file: FileId, src: &str, batches: &[Range<usize>]) -> Part {
     let mut part = Part::default();
     let mut lexed = Lexed::default();
+    let mut batch_comments = 0;
     for range in batches {
         lexed.tokens.clear();
         lex_into(file, src, range.clone(), &mut lexed);
         let mut lexical: Vec<usize> = lexed.diagnostics.iter().map(|d| d.primary.span.start).collect();
         lexical.sort_unstable();
         part.diagnostics.append(&mut lexed.diagnostics);
+        let first_comment = std::mem::replace(&mut batch_comments, lexed.comments.len());
         let chunks = declarations(src, &lexed.tokens);
         let (mut items, diagnostics) = parse_declarations(file, &chunks, &lexical);
+        docs::attach(src, &lexed.comments[first_comment..], &mut items);
         part.items.append(&mut items);
         part.diagnostics.extend(diagnostics);
     }
@@ -94,6 +118,29 @@ mod tests {
         }
     }
 
+    fn assert_same_in_batches(src: &str, what: &str) {
+        let whole = parse_in_batches(FileId(0), src, usize::MAX);
+        let mut cut = parse_in_batches(FileId(0), src, 1);
+        let mut whole_diags = whole.diagnostics.clone();
+        sort_diagnostics(&mut whole_diags);
+        sort_diagnostics(&mut cut.diagnostics);
+        assert_eq!(whole.file, cut.file, "{what}");
+        assert_eq!(whole.comments, cut.comments, "{what}");
+        assert_eq!(whole_diags, cut.diagnostics, "{what}");
+    }
+
+    /// Doc comments stay with their declaration when a batch is cut just above it, across
+    /// blank lines, and plain comments still end a run of docs.
+    #[test]
+    fn docs_stay_with_their_declaration_across_cuts() {
+        let src = "let a = 1\n/// A doc.\n\n///   spaced\nlet b = 2\n/// not b's\n// plain\nlet c = 3\n//// four\nlet d = 4\n";
+        assert_same_in_batches(src, "docs");
+        let parsed = parse_in_batches(FileId(0), src, 1);
+        let docs: Vec<Option<&str>> = parsed.file.items.iter().map(|i| i.doc.as_deref()).collect();
+        assert_eq!(docs, [None, Some("A doc.\n  spaced"), None, None]);
+        assert!(super::batches(src, 1).len() >= 4, "every declaration line is a cut");
+    }
+
     /// Cutting at every declaration line gives the tree, comments and diagnostics of one
     /// batch, for every syntax fixture, valid or broken.
     #[test]
@@ -103,14 +150,7 @@ mod tests {
         for entry in std::fs::read_dir(&dir).expect("the syntax fixtures exist") {
             let path = entry.expect("a directory entry").path();
             let Ok(src) = std::fs::read_to_string(&path) else { continue };
-            let whole = parse_in_batches(FileId(0), &src, usize::MAX);
-            let mut cut = parse_in_batches(FileId(0), &src, 1);
-            let mut whole_diags = whole.diagnostics.clone();
-            sort_diagnostics(&mut whole_diags);
-            sort_diagnostics(&mut cut.diagnostics);
-            assert_eq!(whole.file, cut.file, "{}", path.display());
-            assert_eq!(whole.comments, cut.comments, "{}", path.display());
-            assert_eq!(whole_diags, cut.diagnostics, "{}", path.display());
+            assert_same_in_batches(&src, &path.display().to_string());
             seen += 1;
             cuts += super::batches(&src, 1).len() - 1;
         }

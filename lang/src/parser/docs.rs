@@ -3,13 +3,13 @@
 use crate::ast::*;
 use crate::lexer::Comment;
 
-pub(crate) fn attach(src: &str, comments: &[Comment], file: &mut SourceFile) {
+pub(crate) fn attach(src: &str, comments: &[Comment], items: &mut [Item]) {
     let docs: Vec<&Comment> = comments.iter().filter(|c| c.doc).collect();
     if docs.is_empty() {
         return;
     }
     let finder = DocFinder { src, docs };
-    for item in &mut file.items {
+    for item in items {
         item.doc = finder.doc_before(item.span.start);
         match &mut item.kind {
             ItemKind::Entity(entity) => finder.block(&mut entity.body),

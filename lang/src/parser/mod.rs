@@ -64,9 +64,7 @@ fn parse_in_batches(file: FileId, src: &str, batch_bytes: usize) -> Parsed {
         comments.append(&mut part.comments);
         diagnostics.append(&mut part.diagnostics);
     }
-    let mut file_ast = SourceFile { items };
-    docs::attach(src, &comments, &mut file_ast);
-    Parsed { file: file_ast, comments, diagnostics }
+    Parsed { file: SourceFile { items }, comments, diagnostics }
 }
 
 pub(super) type Spanned<'s> = (Token<'s>, SimpleSpan);
