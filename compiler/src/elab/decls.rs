@@ -270,7 +270,7 @@ impl<'a> Elab<'a, '_> {
                 }
                 (params, this.lower_type(&f.ret))
             });
-            self.sigs.insert(decl.id, sig);
+            self.sigs.insert(decl.id, std::rc::Rc::new(sig));
         }
     }
 
@@ -351,9 +351,10 @@ impl<'a> Elab<'a, '_> {
             let ItemKind::Fn(f) = &decl.item.kind else {
                 continue;
             };
-            let Some((params, ret)) = self.sigs.get(&decl.id).cloned() else {
+            let Some(sig) = self.sigs.get(&decl.id).cloned() else {
                 continue;
             };
+            let (params, ret) = &*sig;
             let body = self.in_module(decl.module, |this| {
                 this.locals = params.iter().map(|p| (p.name.clone(), p.ty.clone())).collect();
                 this.check(&f.body, &ret)

@@ -491,9 +491,10 @@ impl<'a> Elab<'a, '_> {
     }
 
     fn call(&mut self, f: DeclId, args: &'a [Arg], span: Span) -> (Core, Ty) {
-        let Some((params, ret)) = self.sigs.get(&f).cloned() else {
+        let Some(sig) = self.sigs.get(&f).cloned() else {
             return (Core::Error, Ty::Error);
         };
+        let (params, ret) = &*sig;
         let decl = self.index.decl(f);
         let (fname, ffile, fspan) = (decl.name, decl.file, decl.name_span);
         let mut slots: Vec<Option<Core>> = vec![None; params.len()];
@@ -594,9 +595,9 @@ impl<'a> Elab<'a, '_> {
                 .with_label(ffile, fspan, "declared here")
                 .with_help(format!("add it: `{fname}({}: ...)`", missing[0].trim_matches('`'))),
             );
-            return (Core::Error, ret);
+            return (Core::Error, ret.clone());
         }
-        (Core::Call(f, slots), ret)
+        (Core::Call(f, slots), ret.clone())
     }
 
     fn comprehension(

@@ -15,6 +15,7 @@ use crate::index::Index;
 use crate::types::{ModuleId, RecordId, Ty, TypeTable};
 use conv_lang::ast::{EntityKind, Expr};
 use conv_lang::{Diagnostic, FileId, Span};
+use std::rc::Rc;
 
 /// A function's signature and checked body.
 #[derive(Debug)]
@@ -87,7 +88,8 @@ pub(crate) struct Elab<'a, 'i> {
     /// Types of `type` and `enum` declarations, once resolved.
     decl_types: HashMap<DeclId, Ty>,
     aliases_in_progress: HashSet<DeclId>,
-    sigs: HashMap<DeclId, (Vec<ParamInfo<'a>>, Ty)>,
+    /// Shared, so that checking a call does not copy its function's parameters.
+    sigs: HashMap<DeclId, Rc<(Vec<ParamInfo<'a>>, Ty)>>,
     fn_bodies: HashMap<DeclId, Core>,
     let_states: HashMap<DeclId, LetState>,
     let_cores: HashMap<DeclId, Core>,
@@ -134,7 +136,8 @@ pub fn elaborate<'a>(index: &Index<'a>) -> (Elaborated<'a>, Vec<Diagnostic>) {
     let fns = elab
         .sigs
         .drain()
-        .map(|(id, (params, ret))| {
+        .map(|(id, sig)| {
+            let (params, ret) = Rc::unwrap_or_clone(sig);
             let body = elab.fn_bodies.remove(&id).unwrap_or(Core::Error);
             (id, FnInfo { params, ret, body })
         })

@@ -161,29 +161,24 @@ impl<'a> Elab<'a, '_> {
     }
 
     fn variant_block(&mut self, id: EnumId, tag: &'a Ident, body: &'a Block, span: Span) -> Core {
-        let e = self.types.enum_ty(id).clone();
-        match e.variant(&tag.name) {
-            Some((idx, v)) => match v.payload {
-                Some(payload) => {
-                    let core = self.record_block(payload, body, span);
-                    Core::Variant(id, idx, Some(Box::new(core)))
-                }
-                None if body.entries.is_empty() => Core::Variant(id, idx, None),
-                None => {
-                    self.error(
-                        Diagnostic::error(
-                            &codes::UNKNOWN_FIELD,
-                            self.file,
-                            body.span,
-                            format!("variant `{}` of {} has no fields", tag.name, e.name),
-                        )
+        let found = self.types.enum_ty(id).variant(&tag.name).map(|(idx, v)| (idx, v.payload));
+        match found {
+            Some((idx, Some(payload))) => {
+                let core = self.record_block(payload, body, span);
+                Core::Variant(id, idx, Some(Box::new(core)))
+            }
+            Some((idx, None)) if body.entries.is_empty() => Core::Variant(id, idx, None),
+            Some((_, None)) => {
+                let message = format!("variant `{}` of {} has no fields", tag.name, self.types.enum_ty(id).name);
+                self.error(
+                    Diagnostic::error(&codes::UNKNOWN_FIELD, self.file, body.span, message)
                         .with_primary_label("remove these fields")
                         .with_help(format!("write `{}`", tag.name)),
-                    );
-                    Core::Error
-                }
-            },
+                );
+                Core::Error
+            }
             None => {
+                let e = self.types.enum_ty(id);
                 let names: Vec<&str> = e.variants.iter().map(|v| v.name.as_str()).collect();
                 let mut diag = Diagnostic::error(
                     &codes::UNKNOWN_NAME,
