@@ -23,5 +23,5 @@ for n in ${SIZES:-1000 10000 50000}; do
   }
   read -r check_t check_m <<<"$(measure check)"
   read -r eval_t _ <<<"$(measure eval --format json)"
-  echo "| $n x 5 | $((size / 1024)) MB | ${check_t} s | ${eval_t} s | $((check_m / 1024)) MB |"
+  echo "| $n x 5 | $(awk "BEGIN { printf \"%.1f\", $size / 1024 }") MB | ${check_t} s | ${eval_t} s | $((check_m / 1024)) MB |"
 done
