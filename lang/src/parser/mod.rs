@@ -51,7 +51,9 @@ fn parse_in_batches(file: FileId, src: &str, batch_bytes: usize) -> Parsed {
                 .chunks(per_thread)
                 .map(|group| scope.spawn(|| batch::parse_batches(file, src, group)))
                 .collect();
-            handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+            // A panic in a parsing thread is a bug; it is raised here rather than losing the
+            // thread's declarations without a word.
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
         })
     } else {
         vec![batch::parse_batches(file, src, &batches)]
