@@ -1,16 +1,16 @@
 //! Large files are lexed and parsed in batches of declarations, each batch's tokens
 //! dropped before the next is lexed, and the batches shared out between threads.
 
-use super::{declarations, docs, parse_declarations};
+use super::{Spanned, declarations, docs, parse_declarations};
 use crate::ast::Item;
 use crate::diagnostic::Diagnostic;
 use crate::lexer::{Comment, Lexed, lex_into};
 use crate::span::FileId;
 use crate::token::Token;
 use std::ops::Range;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// What one thread parsed: its batches' items, comments and diagnostics, in source order.
-#[derive(Default)]
 pub(super) struct Part {
     pub(super) items: Vec<Item>,
     pub(super) comments: Vec<Comment>,
@@ -79,26 +79,51 @@ fn docs_above(bytes: &[u8], line: usize) -> usize {
     start
 }
 
-/// Lexes and parses a run of batches, one at a time, reusing one token buffer.
-pub(super) fn parse_batches(file: FileId, src: &str, batches: &[Range<usize>]) -> Part {
-    let mut part = Part::default();
-    let mut lexed = Lexed::default();
-    let mut batch_comments = 0;
-    for range in batches {
-        lexed.tokens.clear();
-        lex_into(file, src, range.clone(), &mut lexed);
-        let mut lexical: Vec<usize> = lexed.diagnostics.iter().map(|d| d.primary.span.start).collect();
-        lexical.sort_unstable();
-        part.diagnostics.append(&mut lexed.diagnostics);
-        let first_comment = std::mem::replace(&mut batch_comments, lexed.comments.len());
-        let chunks = declarations(src, &lexed.tokens);
-        let (mut items, diagnostics) = parse_declarations(file, &chunks, &lexical);
-        docs::attach(src, &lexed.comments[first_comment..], &mut items);
-        part.items.append(&mut items);
-        part.diagnostics.extend(diagnostics);
-    }
-    part.comments = lexed.comments;
-    part
+/// Lexes and parses every batch, on up to `threads` threads, each taking the next batch not
+/// yet taken (so a thread that drew light batches does not wait for one that drew heavy
+/// ones). The parts come back in source order.
+pub(super) fn parse_all(file: FileId, src: &str, batches: &[Range<usize>], threads: usize) -> Vec<Part> {
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut tokens = Vec::new();
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(range) = batches.get(i) else { return done };
+            done.push((i, parse_batch(file, src, range.clone(), &mut tokens)));
+        }
+    };
+    let mut parts: Vec<(usize, Part)> = if threads > 1 {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads).map(|_| scope.spawn(work)).collect();
+            // A panic in a parsing thread is a bug; it is raised here rather than losing the
+            // thread's declarations without a word.
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+                .collect()
+        })
+    } else {
+        work()
+    };
+    parts.sort_unstable_by_key(|(i, _)| *i);
+    parts.into_iter().map(|(_, part)| part).collect()
+}
+
+/// Lexes and parses one batch; `tokens` is a buffer kept from batch to batch.
+fn parse_batch<'s>(file: FileId, src: &'s str, range: Range<usize>, tokens: &mut Vec<Spanned<'s>>) -> Part {
+    tokens.clear();
+    let mut lexed = Lexed { tokens: std::mem::take(tokens), ..Lexed::default() };
+    lex_into(file, src, range, &mut lexed);
+    let mut lexical: Vec<usize> = lexed.diagnostics.iter().map(|d| d.primary.span.start).collect();
+    lexical.sort_unstable();
+    let chunks = declarations(src, &lexed.tokens);
+    let (mut items, parse_diagnostics) = parse_declarations(file, &chunks, &lexical);
+    docs::attach(src, &lexed.comments, &mut items);
+    let mut diagnostics = lexed.diagnostics;
+    diagnostics.extend(parse_diagnostics);
+    *tokens = lexed.tokens;
+    Part { items, comments: lexed.comments, diagnostics }
 }
 
 #[cfg(test)]

@@ -43,21 +43,9 @@ pub fn parse(file: FileId, src: &str) -> Parsed {
 fn parse_in_batches(file: FileId, src: &str, batch_bytes: usize) -> Parsed {
     let batches = batch::batches(src, batch_bytes);
     // Batches parse independently, so a large file is split across the cores.
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
-    let parts: Vec<batch::Part> = if threads > 1 && src.len() >= batch::PARALLEL_BYTES {
-        let per_thread = batches.len().div_ceil(threads);
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = batches
-                .chunks(per_thread)
-                .map(|group| scope.spawn(|| batch::parse_batches(file, src, group)))
-                .collect();
-            // A panic in a parsing thread is a bug; it is raised here rather than losing the
-            // thread's declarations without a word.
-            handles.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
-        })
-    } else {
-        vec![batch::parse_batches(file, src, &batches)]
-    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
+    let threads = if src.len() >= batch::PARALLEL_BYTES { cores } else { 1 };
+    let parts = batch::parse_all(file, src, &batches, threads);
     let mut items = Vec::with_capacity(parts.iter().map(|p| p.items.len()).sum());
     let mut comments = Vec::with_capacity(parts.iter().map(|p| p.comments.len()).sum());
     let mut diagnostics = Vec::new();
