@@ -1,5 +1,5 @@
 //! Large files are lexed and parsed in batches of declarations, each batch's tokens
-//! dropped before the next is lexed, and the batches shared out between threads.
+//! cleared before the next is lexed, and the batches shared out between threads.
 
 use super::{Spanned, declarations, docs, parse_declarations};
 use crate::ast::Item;
@@ -10,7 +10,7 @@ use crate::token::Token;
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// What one thread parsed: its batches' items, comments and diagnostics, in source order.
+/// What one batch gave: its items, comments and diagnostics, in source order.
 pub(super) struct Part {
     pub(super) items: Vec<Item>,
     pub(super) comments: Vec<Comment>,
