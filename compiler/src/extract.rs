@@ -219,27 +219,27 @@ impl<'e> Extractor<'_, 'e, '_> {
         let stages_value = payload.map(|p| self.get(p, "stages")).unwrap_or(Value::Error);
         let mut stages = Vec::new();
         for s in list(&stages_value) {
-            let stage_name = str(&self.get(&s, "name"));
+            let stage_name = str(&self.get(s, "name"));
             let spans = self.spans;
             let place = &|| spans.stage(name, &stage_name);
-            let fraction = percent(&self.get(&s, "fraction"));
+            let fraction = percent(&self.get(s, "fraction"));
             if fraction <= 0.0 {
                 self.out_of_range(&|| spans.stage_field(name, &stage_name, "fraction"), "`fraction`", "above 0%");
             }
-            let max_parallel = match self.get(&s, "max_parallel") {
+            let max_parallel = match self.get(s, "max_parallel") {
                 Value::None => None,
                 mp => {
                     Some(self.positive(&mp, &|| spans.stage_field(name, &stage_name, "max_parallel"), "`max_parallel`"))
                 }
             };
-            let gates = list(&self.get(&s, "gates")).iter().map(|g| self.gate(g, place)).collect();
+            let gates = list(&self.get(s, "gates")).iter().map(|g| self.gate(g, place)).collect();
             stages.push(m::Stage {
                 name: stage_name,
-                env: m::EnvName(entity_name(&self.get(&s, "env"))),
+                env: m::EnvName(entity_name(&self.get(s, "env"))),
                 fraction_percent: fraction,
-                bake_ms: duration(&self.get(&s, "bake")),
+                bake_ms: duration(&self.get(s, "bake")),
                 max_parallel,
-                max_failures_percent: percent(&self.get(&s, "max_failures")),
+                max_failures_percent: percent(&self.get(s, "max_failures")),
                 gates,
             });
         }

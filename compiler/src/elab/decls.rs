@@ -357,7 +357,7 @@ impl<'a> Elab<'a, '_> {
             let (params, ret) = &*sig;
             let body = self.in_module(decl.module, |this| {
                 this.locals = params.iter().map(|p| (p.name.clone(), p.ty.clone())).collect();
-                this.check(&f.body, &ret)
+                this.check(&f.body, ret)
             });
             self.fn_bodies.insert(decl.id, body);
             for (i, p) in params.iter().enumerate() {
