@@ -26,7 +26,7 @@ pub mod value;
 
 pub use sources::{Source, Sources};
 
-use conv_lang::{Diagnostic, FileId, Parsed};
+use conv_lang::{Diagnostic, FileId, Parsed, Span};
 use conv_model::Program;
 
 /// What checking a program produced.
@@ -131,6 +131,10 @@ pub fn check_with(sources: &Sources, overrides: &[Override]) -> Checked {
     }
     front.extend(evaluator.diags.drain(..));
     front.extend(extract_diags);
+    // A declaration with a syntax error is reported for that error alone: what the checker
+    // would say about it (a field "missing" because its line did not parse) follows from it.
+    let broken = broken_declarations(&parsed);
+    front.retain(|d| !broken.iter().any(|(file, span)| *file == d.primary.file && span.contains(d.primary.span.start)));
 
     let clean = !syntax_errors && !front.iter().any(Diagnostic::is_error);
     if clean {
@@ -142,4 +146,20 @@ pub fn check_with(sources: &Sources, overrides: &[Override]) -> Checked {
     let ok = !diagnostics.iter().any(Diagnostic::is_error);
     let user_parsed = parsed.into_iter().filter(|(id, _)| !std_ids.contains(id)).map(|(_, p)| p).collect();
     Checked { parsed: user_parsed, diagnostics, program: ok.then_some(program), sources: all }
+}
+
+/// The spans of the declarations that hold a syntax error.
+fn broken_declarations(parsed: &[(FileId, Parsed)]) -> Vec<(FileId, Span)> {
+    let mut broken = Vec::new();
+    for (file, p) in parsed {
+        for d in p.diagnostics.iter().filter(|d| d.is_error()) {
+            let at = d.primary.span.start;
+            let items = &p.file.items;
+            let i = items.partition_point(|item| item.span.end <= at);
+            if let Some(item) = items.get(i).filter(|item| item.span.start <= at) {
+                broken.push((*file, item.span));
+            }
+        }
+    }
+    broken
 }

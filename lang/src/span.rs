@@ -31,6 +31,11 @@ impl Span {
         self.start == self.end
     }
 
+    /// Whether `offset` lies in `start..end`.
+    pub fn contains(&self, offset: usize) -> bool {
+        self.start <= offset && offset < self.end
+    }
+
     pub fn shifted(self, by: usize) -> Span {
         Span::new(self.start + by, self.end + by)
     }

@@ -9,6 +9,7 @@ mod docs;
 mod errors;
 mod grammar;
 pub(crate) mod literals;
+mod placeholder;
 
 use crate::ast::{Item, SourceFile};
 use crate::codes;
@@ -104,13 +105,13 @@ pub(super) fn parse_declarations(
             // The bracket error is the root cause: keep whatever tree recovery builds,
             // but not the parser's own complaints about the same brackets.
             let (item, _) = rich.parse(chunk_input(chunk, chunk_end)).into_output_errors();
-            items.extend(item);
+            items.extend(item.or_else(|| placeholder::placeholder(chunk)));
             continue;
         }
         let (item, errs) = rich.parse(chunk_input(chunk, chunk_end)).into_output_errors();
         let errs = if lexical_error { Vec::new() } else { errors::first_independent(errs) };
         diagnostics.extend(errs.into_iter().map(|e| errors::to_diagnostic(file, e, Span::new(chunk_start, chunk_end))));
-        items.extend(item);
+        items.extend(item.or_else(|| placeholder::placeholder(chunk)));
     }
     (items, diagnostics)
 }
