@@ -495,6 +495,14 @@ impl<'a> Elab<'a, '_> {
             return (Core::Error, Ty::Error);
         };
         let (params, ret) = &*sig;
+        if *ret == Ty::Error {
+            // A function whose signature did not check was reported there; its calls are
+            // taken as they are.
+            for a in args {
+                self.infer(&a.value);
+            }
+            return (Core::Error, Ty::Error);
+        }
         let decl = self.index.decl(f);
         let (fname, ffile, fspan) = (decl.name, decl.file, decl.name_span);
         let mut slots: Vec<Option<Core>> = vec![None; params.len()];

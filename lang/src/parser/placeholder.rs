@@ -2,15 +2,16 @@
 //! does not report each use of it as unknown: the syntax error is its one diagnostic.
 
 use super::Spanned;
-use crate::ast::{Block, Entity, EntityKind, Expr, ExprKind, Ident, Item, ItemKind, LetDecl, Name, TypeDecl};
+use crate::ast::{Block, Entity, EntityKind, Expr, ExprKind, FnDecl, Ident, Item, ItemKind, LetDecl, Name, TypeDecl};
 use crate::ast::{TypeExpr, TypeExprKind};
 use crate::span::Span;
 use crate::token::Token;
 
 /// An item with the declaration's kind and name and nothing else, where that is silent for
 /// the checker: entities (their uses are typed by the entity's schema), `let`s and `type`s
-/// (whose error value and type are compatible with everything). Functions and enums have none:
-/// a call or a variant would be checked against a signature the placeholder does not have.
+/// (whose error value and type are compatible with everything), and functions (whose error
+/// return type makes the checker take any call as it is). Enums have none: a use of a
+/// variant would be checked against variants the placeholder does not have.
 pub(super) fn placeholder(chunk: &[Spanned<'_>]) -> Option<Item> {
     let (Token::Ident(name), name_span) = chunk.get(1)? else { return None };
     let name = Ident { name: Name::new(name), span: Span::from(*name_span) };
@@ -23,6 +24,12 @@ pub(super) fn placeholder(chunk: &[Spanned<'_>]) -> Option<Item> {
         Token::Release => entity(EntityKind::Release),
         Token::Let => ItemKind::Let(LetDecl { name, ty: None, value: Expr { kind: ExprKind::Error, span } }),
         Token::Type => ItemKind::Type(TypeDecl { name, ty: TypeExpr { kind: TypeExprKind::Error, span } }),
+        Token::Fn => ItemKind::Fn(FnDecl {
+            name,
+            params: Vec::new(),
+            ret: TypeExpr { kind: TypeExprKind::Error, span },
+            body: Expr { kind: ExprKind::Error, span },
+        }),
         _ => return None,
     };
     Some(Item { doc: None, kind, span })
