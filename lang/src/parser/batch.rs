@@ -95,13 +95,15 @@ pub(super) fn parse_all(file: FileId, src: &str, batches: &[Range<usize>], threa
     };
     let mut parts: Vec<(usize, Part)> = if threads > 1 {
         std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..threads).map(|_| scope.spawn(work)).collect();
+            // This thread is one of the workers.
+            let handles: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+            let mut parts = work();
             // A panic in a parsing thread is a bug; it is raised here rather than losing the
             // thread's declarations without a word.
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-                .collect()
+            for h in handles {
+                parts.extend(h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+            }
+            parts
         })
     } else {
         work()
