@@ -168,6 +168,27 @@ mod tests {
         assert!(super::batches(src, 1).len() >= 4, "every declaration line is a cut");
     }
 
+    /// A file large enough to be parsed on several threads gives the result of one batch,
+    /// mistakes and doc comments included.
+    #[test]
+    fn threads_give_the_result_of_one_batch() {
+        let mut src = String::new();
+        let mut i = 0;
+        while src.len() <= super::PARALLEL_BYTES {
+            let broken = if i % 500 == 7 { "=" } else { "" };
+            src.push_str(&format!(
+                "/// Service {i}.\n\nservice svc_{i} {{\n  version ={broken} \"1.{i}\"\n  replicas = {}\n}}\n// {i}\n",
+                i % 3 + 1
+            ));
+            i += 1;
+        }
+        assert_same_in_batches(&src, "a large file");
+        let parsed = parse_in_batches(FileId(0), &src, super::BATCH_BYTES);
+        assert_eq!(parsed.file.items.len(), i);
+        assert!(parsed.diagnostics.len() >= 2, "the broken services are reported");
+        assert_eq!(parsed.file.items[i - 1].doc.as_deref(), Some(format!("Service {}.", i - 1).as_str()));
+    }
+
     /// Cutting at every declaration line gives the tree, comments and diagnostics of one
     /// batch, for every syntax fixture, valid or broken.
     #[test]
