@@ -1,6 +1,7 @@
 //! Expressions: checking against an expected type, and inferring a type.
 
 use super::Elab;
+use super::records::VariantLabel;
 use crate::codes;
 use crate::core::{Core, DeclId, InterpPart};
 use crate::index::{Binding, DeclKind};
@@ -67,19 +68,7 @@ impl<'a> Elab<'a, '_> {
                         return Core::Variant(*id, idx, None);
                     }
                     if self.index.lookup(self.module, &name.name).is_none() {
-                        let e_ty = self.types.enum_ty(*id);
-                        let names: Vec<&str> = e_ty.variants.iter().map(|v| v.name.as_str()).collect();
-                        let mut diag = Diagnostic::error(
-                            &codes::UNKNOWN_NAME,
-                            self.file,
-                            e.span,
-                            format!("{} has no variant `{}`", e_ty.name, name.name),
-                        )
-                        .with_primary_label(format!("expected one of: {}", names.join(", ")));
-                        if let Some(hint) = suggest::did_you_mean(&name.name, names.iter().copied()) {
-                            diag = diag.with_help(hint);
-                        }
-                        self.error(diag);
+                        self.unknown_variant(*id, &name.name, e.span, VariantLabel::ExpectedOneOf);
                         return Core::Error;
                     }
                 }
@@ -386,18 +375,7 @@ impl<'a> Elab<'a, '_> {
                                 (Core::Error, Ty::Error)
                             }
                             None => {
-                                let names: Vec<&str> = e.variants.iter().map(|v| v.name.as_str()).collect();
-                                let mut diag = Diagnostic::error(
-                                    &codes::UNKNOWN_NAME,
-                                    self.file,
-                                    name.span,
-                                    format!("{} has no variant `{}`", e.name, name.name),
-                                )
-                                .with_primary_label("not a variant");
-                                if let Some(hint) = suggest::did_you_mean(&name.name, names.iter().copied()) {
-                                    diag = diag.with_help(hint);
-                                }
-                                self.error(diag);
+                                self.unknown_variant(id, &name.name, name.span, VariantLabel::NotAVariant);
                                 (Core::Error, Ty::Error)
                             }
                         };

@@ -178,22 +178,27 @@ impl<'a> Elab<'a, '_> {
                 Core::Error
             }
             None => {
-                let e = self.types.enum_ty(id);
-                let names: Vec<&str> = e.variants.iter().map(|v| v.name.as_str()).collect();
-                let mut diag = Diagnostic::error(
-                    &codes::UNKNOWN_NAME,
-                    self.file,
-                    tag.span,
-                    format!("{} has no variant `{}`", e.name, tag.name),
-                )
-                .with_primary_label(format!("expected one of: {}", names.join(", ")));
-                if let Some(hint) = suggest::did_you_mean(&tag.name, names.iter().copied()) {
-                    diag = diag.with_help(hint);
-                }
-                self.error(diag);
+                self.unknown_variant(id, &tag.name, tag.span, VariantLabel::ExpectedOneOf);
                 Core::Error
             }
         }
+    }
+
+    /// Reports `name` as no variant of enum `id` (E0201), with `did you mean` when one is close.
+    pub(super) fn unknown_variant(&mut self, id: EnumId, name: &str, span: Span, label: VariantLabel) {
+        let e = self.types.enum_ty(id);
+        let names: Vec<&str> = e.variants.iter().map(|v| v.name.as_str()).collect();
+        let label = match label {
+            VariantLabel::ExpectedOneOf => format!("expected one of: {}", names.join(", ")),
+            VariantLabel::NotAVariant => "not a variant".to_string(),
+        };
+        let mut diag =
+            Diagnostic::error(&codes::UNKNOWN_NAME, self.file, span, format!("{} has no variant `{name}`", e.name))
+                .with_primary_label(label);
+        if let Some(hint) = suggest::did_you_mean(name, names.iter().copied()) {
+            diag = diag.with_help(hint);
+        }
+        self.error(diag);
     }
 
     pub(super) fn map_literal(&mut self, body: &'a Block, elem: &Ty) -> Core {
@@ -325,4 +330,11 @@ impl<'a> Elab<'a, '_> {
         out.sort();
         out
     }
+}
+
+/// The label of an unknown variant: the variants to choose from, where a variant is all that
+/// may stand there, or plain, after `Enum.` where the enum's name already says it.
+pub(super) enum VariantLabel {
+    ExpectedOneOf,
+    NotAVariant,
 }
