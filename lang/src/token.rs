@@ -149,12 +149,14 @@ pub const KEYWORDS: &[&str] = &[
 ];
 
 impl Token<'_> {
-    /// Keywords that may only begin a top-level declaration; the parser resynchronises on them.
-    /// Whether `word` is a keyword that starts a declaration ([`Token::starts_declaration`]).
+    /// Whether `word` is, whole, a keyword that starts a declaration ([`Token::starts_declaration`]).
     pub fn is_declaration_keyword(word: &[u8]) -> bool {
-        matches!(word, b"import" | b"fn" | b"type" | b"enum" | b"let" | b"environment" | b"service" | b"release")
+        let Ok(word) = std::str::from_utf8(word) else { return false };
+        let mut tokens = Token::lexer(word);
+        matches!(tokens.next(), Some(Ok(token)) if token.starts_declaration()) && tokens.next().is_none()
     }
 
+    /// Keywords that may only begin a top-level declaration; the parser resynchronises on them.
     pub fn starts_declaration(&self) -> bool {
         matches!(
             self,
