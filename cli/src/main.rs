@@ -132,6 +132,10 @@ enum Command {
         /// until interrupted (implies --yes).
         #[arg(long, value_name = "SECONDS")]
         watch: Option<u64>,
+        /// How progress is reported on stderr: lines for people, or one JSON event a line
+        /// (schema in docs/events.md).
+        #[arg(long, value_enum, default_value_t = commands::events::LogFormat::Text)]
+        log_format: commands::events::LogFormat,
     },
     /// Show sites x services: versions, instances up, health, and where the rollout stands.
     Status {
@@ -267,7 +271,9 @@ fn main() -> ExitCode {
         Command::Apply { target, set, watch: Some(seconds), .. } => {
             commands::runtime::watch_cmd(&target, &set, seconds, color)
         }
-        Command::Apply { target, yes, set, watch: None } => commands::runtime::apply_cmd(&target, &set, yes, color),
+        Command::Apply { target, yes, set, watch: None, log_format } => {
+            commands::runtime::apply_cmd(&target, &set, yes, color, log_format)
+        }
         Command::Status { path, format, set } => commands::runtime::status_cmd(&path, &set, format, color),
         Command::Approve { release, stage, path } => commands::runtime::approve_cmd(&release, &stage, &path),
         Command::Rollback { release, path, yes } => commands::runtime::rollback_cmd(&release, &path, yes, color),

@@ -75,7 +75,7 @@ fn a_kill_after_any_journal_write_resumes_to_the_same_end_state() {
             serde_json::from_slice(&p.run(&["history", ".", "--json"]).stdout).unwrap();
         assert!(history.iter().all(|r| r["finished_at"].is_number()), "k={k}: every run is closed: {history:?}");
         let log = text(&resumed);
-        rebaked |= log.contains("deployed before the interruption; baking it again");
+        rebaked |= log.contains("stopped before this stage finished; baking it again");
         if log.contains("nothing to do") {
             // The crash came after the last change: the crashed run is closed, as interrupted
             // (or as converged, when it got as far as saying so).

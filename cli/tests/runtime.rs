@@ -89,7 +89,7 @@ fn a_saved_plan_is_refused_after_a_live_change() {
         p.run(&["plan", ".", "--set", "api_version=1.1.0", "-o", plan_file.to_str().unwrap(), "--format", "json"]);
     assert_eq!(saved.status.code(), Some(0), "{}", text(&saved));
     let json: serde_json::Value = serde_json::from_slice(&saved.stdout).unwrap();
-    assert_eq!(json["schema_version"], 1);
+    assert_eq!(json["schema_version"], 2);
     // Someone stops an instance by hand.
     let record: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(p.path().join(".conv/local/production/p1/api/1.json")).unwrap())
@@ -214,14 +214,24 @@ release edge_release {{
     );
     let p = Project::new(&program);
     let out = p.run(&["apply", ".", "--yes"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // Within the budget the rollout goes on, but sites that did not converge are not a success.
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let log = text(&out);
-    let failed = log.matches("simulated failure on").count();
+    let failed = log.matches("failed: simulated failure on").count();
     assert!(failed > 0 && failed <= 5, "some sites fail, within the budget: {log}");
     assert!(log.contains("failed within the stage's budget of 5"), "{log}");
+    assert!(log.contains("the next `conv apply` retries them only"), "{log}");
     let rows = p.status();
     let converged = rows.iter().filter(|r| r["state"] == "converged").count();
-    assert_eq!(converged + failed, 10, "every site is converged or failed: {rows:?}");
+    let failed_rows: Vec<_> = rows.iter().filter(|r| r["state"] == "failed").collect();
+    assert_eq!(converged + failed_rows.len(), 10, "every site is converged or failed: {rows:?}");
+    assert_eq!(failed_rows.len(), failed, "{rows:?}");
+    assert!(
+        failed_rows
+            .iter()
+            .all(|r| r["reason"].as_str().unwrap_or("").contains("simulated failure") && r["run"].is_number()),
+        "a failed site says why and in which run: {failed_rows:?}"
+    );
     // The next plan touches the failed sites only, and says why.
     let plan = p.run(&["plan", "."]);
     assert_eq!(text(&plan).matches("retry: failed in the last run").count(), failed, "{}", text(&plan));

@@ -88,6 +88,21 @@ pub struct Step {
     pub message: String,
 }
 
+/// How a stage of a release last ended, for the versions it judged: `running` while a run is
+/// in it (so a kill leaves it unjudged), then `converged`, `failed` or `paused`.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct StageResult {
+    pub release: String,
+    pub stage: String,
+    pub env: String,
+    /// The release's service versions the stage ran with (`api=1.2.0,db=2.0.1`).
+    pub versions: String,
+    pub state: String,
+    pub run: i64,
+    pub reason: String,
+    pub recorded_at: u64,
+}
+
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Holder {
     pub env: String,
@@ -218,6 +233,46 @@ impl Journal {
         Ok(rows.iter().map(|r| ((r[0].text(), r[1].text(), r[2].text()), (r[3].text(), r[4].int() as u32))).collect())
     }
 
+    /// Records where a stage stands; replaces what an earlier run recorded for it.
+    pub fn set_stage_result(&mut self, r: &StageResult) -> Result<(), JournalError> {
+        self.exec(
+            "INSERT INTO stage_results (release_name, stage, env, versions, state, run, reason, recorded_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT (release_name, stage) DO UPDATE SET env = excluded.env, versions = excluded.versions,
+               state = excluded.state, run = excluded.run, reason = excluded.reason, recorded_at = excluded.recorded_at",
+            &[
+                (&r.release).into(),
+                (&r.stage).into(),
+                (&r.env).into(),
+                (&r.versions).into(),
+                (&r.state).into(),
+                r.run.into(),
+                (&r.reason).into(),
+                now().into(),
+            ],
+        )
+    }
+
+    pub fn stage_results(&mut self) -> Result<Vec<StageResult>, JournalError> {
+        let rows = self.db.query(
+            "SELECT release_name, stage, env, versions, state, run, reason, recorded_at FROM stage_results ORDER BY release_name, stage",
+            &[],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| StageResult {
+                release: r[0].text(),
+                stage: r[1].text(),
+                env: r[2].text(),
+                versions: r[3].text(),
+                state: r[4].text(),
+                run: r[5].int(),
+                reason: r[6].text(),
+                recorded_at: r[7].int() as u64,
+            })
+            .collect())
+    }
+
     pub fn record_gate(
         &mut self,
         run: i64,
@@ -291,15 +346,20 @@ impl Journal {
             .collect())
     }
 
-    /// The failed deploy steps of the last finished run: `address -> reason`.
-    pub fn last_failures(&mut self) -> Result<Vec<(String, String)>, JournalError> {
-        let Some(run) = self.runs(20)?.into_iter().find(|r| r.finished_at.is_some()) else { return Ok(Vec::new()) };
-        Ok(self
-            .steps(run.id)?
-            .into_iter()
-            .filter(|s| s.kind == "deploy" && s.outcome.as_deref() == Some("failed"))
-            .map(|s| (s.address, s.message))
-            .collect())
+    /// The failed deploy steps of the last finished run that deployed: `(address, reason, run)`.
+    pub fn last_failures(&mut self) -> Result<Vec<(String, String, i64)>, JournalError> {
+        for run in self.runs(20)?.into_iter().filter(|r| r.finished_at.is_some()) {
+            let steps = self.steps(run.id)?;
+            if !steps.iter().any(|s| s.kind == "deploy") {
+                continue;
+            }
+            return Ok(steps
+                .into_iter()
+                .filter(|s| s.kind == "deploy" && s.outcome.as_deref() == Some("failed"))
+                .map(|s| (s.address, s.message, run.id))
+                .collect());
+        }
+        Ok(Vec::new())
     }
 
     /// Takes the lock of every environment, or names who holds one. A holder that died on

@@ -2,7 +2,7 @@
 //! backends (PostgreSQL reads `INTEGER PRIMARY KEY` as `BIGSERIAL PRIMARY KEY`).
 
 /// The schema this conv writes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Each migration takes the schema from its index to the next version.
 pub const MIGRATIONS: &[&str] = &[
@@ -40,4 +40,11 @@ pub const MIGRATIONS: &[&str] = &[
         passed INTEGER NOT NULL, reading TEXT NOT NULL, read_at INTEGER NOT NULL
     );
     CREATE TABLE locks (env TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL, username TEXT NOT NULL, since INTEGER NOT NULL);",
+    // 1 -> 2: convergence is a recorded fact per stage, for the versions it judged.
+    "CREATE TABLE stage_results (
+        release_name TEXT NOT NULL, stage TEXT NOT NULL, env TEXT NOT NULL,
+        versions TEXT NOT NULL, state TEXT NOT NULL, run INTEGER NOT NULL,
+        reason TEXT NOT NULL, recorded_at INTEGER NOT NULL,
+        PRIMARY KEY (release_name, stage)
+    );",
 ];

@@ -1,98 +1,183 @@
 //! Apply: walks a plan stage by stage with tokio. Within a stage, sites deploy in parallel
 //! up to `max_parallel`, services in dependency order; a stage fails when more sites fail
 //! than its budget allows or when a gate fails while it bakes. A failed stage rolls every
-//! service of its release back, in the plan's rollback order, to what ran before, or pauses.
+//! service of its release back, in the plan's rollback order, to what was last known good,
+//! or pauses. Each stage's result is recorded in the journal for the versions it judged, so
+//! an interrupted, paused or failed stage is judged again, never taken as converged.
 
-use crate::gates::{self, Sample};
+use crate::bake;
+use crate::event::{Event, Sink, Waiting};
 use crate::live::LiveState;
-use crate::plan::{Plan, ReleasePlan, StagePlan, address};
+use crate::plan::{Action, Plan, ReleasePlan, SitePlan, StagePlan, address};
 use crate::provider::Provider;
-use crate::record::Recorder;
-use conv_model::program::{duration, trim_float};
-use conv_model::{EnvName, Gate, OnFailure, Program, ServiceName, SiteName};
+use crate::record::{JournalWriteError, Recorder};
+use crate::rollback;
+use conv_model::program::duration;
+use conv_model::{EnvName, OnFailure, Program, ReleaseName, ServiceName};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How a run ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
-    Converged,
+    /// Every release converged; `failed_sites` failed within their stage's budget and are
+    /// retried by the next apply (`env["site"]: why`).
+    Converged { failed_sites: Vec<String> },
     /// A stage failed; the release was rolled back (or paused, with `rolled_back` empty).
-    Failed {
-        release: String,
-        stage: String,
-        reason: String,
-        rolled_back: Vec<String>,
-        paused: bool,
-    },
+    Failed { release: String, stage: String, reason: String, rolled_back: Vec<String>, paused: bool },
 }
 
-/// Where progress lines go (a terminal, a pipe, a test).
-pub type Log = Arc<dyn Fn(String) + Send + Sync>;
+/// Why a stage did not pass.
+#[derive(Debug)]
+pub(crate) enum StageError {
+    /// Its sites or gates failed: the release's `on_failure` decides.
+    Failed(String),
+    /// The journal could not record a step: stop at once, act no further.
+    Journal(JournalWriteError),
+}
+
+impl From<JournalWriteError> for StageError {
+    fn from(e: JournalWriteError) -> Self {
+        StageError::Journal(e)
+    }
+}
 
 /// How long a started instance has to answer HTTP before it counts as failed.
 const READY_TIMEOUT: Duration = Duration::from_secs(10);
-const PROBE_INTERVAL: Duration = Duration::from_millis(500);
+pub(crate) const PROBE_INTERVAL: Duration = Duration::from_millis(500);
 
-pub fn run<P: Provider>(plan: &Plan, provider: &P, log: Log, rec: Recorder) -> Outcome {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_time().build() {
-        Ok(rt) => rt,
-        Err(err) => {
-            return Outcome::Failed {
-                release: String::new(),
-                stage: String::new(),
-                reason: format!("cannot start the runtime: {err}"),
-                rolled_back: Vec::new(),
-                paused: false,
-            };
-        }
-    };
-    runtime.block_on(apply_plan(plan.clone(), provider.clone(), log, rec))
+/// Builds the engine's runtime: multi-threaded, so that journal writes may block (record.rs).
+pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_time()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))
 }
 
-async fn apply_plan<P: Provider>(plan: Plan, provider: P, log: Log, rec: Recorder) -> Outcome {
+pub fn run<P: Provider>(plan: &Plan, provider: &P, events: Sink, rec: Recorder) -> Outcome {
+    match runtime() {
+        Ok(rt) => rt.block_on(apply_plan(plan.clone(), provider.clone(), events, rec)),
+        Err(reason) => Outcome::Failed {
+            release: String::new(),
+            stage: String::new(),
+            reason,
+            rolled_back: Vec::new(),
+            paused: false,
+        },
+    }
+}
+
+pub async fn apply_plan<P: Provider>(plan: Plan, provider: P, events: Sink, rec: Recorder) -> Outcome {
     let program = Arc::new(plan.program.clone());
+    events(&Event::RunStarted { releases: plan.releases.len(), changes: plan.change_count() });
     let before = provider.observe(&program).await;
+    let mut failed_sites = Vec::new();
     for release in &plan.releases {
-        let mut touched: Vec<(EnvName, SiteName, ServiceName)> = Vec::new();
-        if release.stages.iter().any(|s| s.sites.iter().any(|x| !x.changes.is_empty())) {
-            if let Err(err) = save_previous(&provider, &program, &before, release) {
-                log(format!("warning: cannot record what release {} ran before: {err}", release.name));
+        if release.stages.iter().any(StagePlan::has_changes) {
+            if let Err(err) = rollback::save_previous(&provider, &program, &before, release) {
+                events(&Event::Warning {
+                    message: format!("cannot record what release {} ran before: {err}", release.name),
+                });
             }
         }
         for stage in &release.stages {
-            let step = match rec.intent("stage", &format!("{}/{}", release.name, stage.name), &stage.env.to_string()) {
-                Ok(s) => s,
-                Err(e) => return journal_failure(release, stage, e),
-            };
-            let result = run_stage(&program, &provider, release, stage, &mut touched, &log, &rec).await;
-            rec.outcome(step, result.is_ok(), result.as_ref().err().map(String::as_str).unwrap_or("done"));
-            if let Err(reason) = result {
-                log(format!("stage {}/{} failed: {reason}", release.name, stage.name));
-                let paused = release.on_failure == OnFailure::Pause;
-                let rolled_back = if paused {
-                    log(format!(
-                        "release {} pauses here (on_failure = pause); fix forward with a new version, or `conv rollback {}`",
-                        release.name, release.name
-                    ));
-                    Vec::new()
-                } else {
-                    log(format!("rolling back release {}", release.name));
-                    rollback(&provider, &program, &before, &touched, release, &log, &rec).await
-                };
-                return Outcome::Failed {
-                    release: release.name.clone(),
-                    stage: stage.name.clone(),
-                    reason,
-                    rolled_back,
-                    paused,
-                };
+            let result = record_stage(&program, &provider, release, stage, &events, &rec).await;
+            match result {
+                Ok(mut failed) => failed_sites.append(&mut failed),
+                Err(StageError::Journal(e)) => return journal_failure(release, stage, e, &events),
+                Err(StageError::Failed(reason)) => {
+                    return fail_release(&provider, &program, &before, release, stage, reason, &events, &rec).await;
+                }
             }
         }
-        record_known_good(&provider, &program, release, &rec).await;
-        log(format!("release {} converged", release.name));
+        if let Err(e) = record_known_good(&provider, &program, release, &rec).await {
+            return journal_failure(release, release.stages.last().unwrap_or(&empty_stage()), e, &events);
+        }
+        events(&Event::ReleaseConverged { release: release.name.clone() });
     }
-    Outcome::Converged
+    events(&Event::RunEnded { outcome: "converged".into() });
+    Outcome::Converged { failed_sites }
+}
+
+/// Runs one stage between its journal records: intent and `running` before, the outcome
+/// and `converged` after, so that a kill in between leaves the stage unjudged.
+async fn record_stage<P: Provider>(
+    program: &Arc<Program>,
+    provider: &P,
+    release: &ReleasePlan,
+    stage: &StagePlan,
+    events: &Sink,
+    rec: &Recorder,
+) -> Result<Vec<String>, StageError> {
+    let step = rec.intent("stage", &format!("{}/{}", release.name, stage.name), stage.env.as_str())?;
+    let working = stage.has_work();
+    if working {
+        rec.stage(&release.name, &stage.name, stage.env.as_str(), &release.versions, "running", "")?;
+    }
+    let result = run_stage(program, provider, release, stage, events, rec).await;
+    match &result {
+        Ok(_) => {
+            if working {
+                rec.stage(&release.name, &stage.name, stage.env.as_str(), &release.versions, "converged", "")?;
+            }
+            rec.outcome(step, true, "done")?;
+        }
+        Err(StageError::Failed(reason)) => {
+            let state = if release.on_failure == OnFailure::Pause { "paused" } else { "failed" };
+            rec.stage(&release.name, &stage.name, stage.env.as_str(), &release.versions, state, reason)?;
+            rec.outcome(step, false, reason)?;
+        }
+        Err(StageError::Journal(_)) => {}
+    }
+    result
+}
+
+fn empty_stage() -> StagePlan {
+    StagePlan {
+        name: String::new(),
+        env: EnvName(String::new()),
+        fraction_percent: 0.0,
+        bake_ms: 0,
+        max_parallel: None,
+        max_failures_percent: 0.0,
+        approvals: Vec::new(),
+        gates: Vec::new(),
+        sites: Vec::new(),
+        judge: None,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn fail_release<P: Provider>(
+    provider: &P,
+    program: &Arc<Program>,
+    before: &LiveState,
+    release: &ReleasePlan,
+    stage: &StagePlan,
+    reason: String,
+    events: &Sink,
+    rec: &Recorder,
+) -> Outcome {
+    events(&Event::StageFailed { release: release.name.clone(), stage: stage.name.clone(), reason: reason.clone() });
+    let paused = release.on_failure == OnFailure::Pause;
+    let rolled_back = if paused {
+        events(&Event::ReleasePaused { release: release.name.clone(), stage: stage.name.clone() });
+        Vec::new()
+    } else {
+        events(&Event::RollbackStarted { release: release.name.clone() });
+        let targets = rollback::Targets::known_good_or(before, &rec.known_good);
+        let done = rollback::run(provider, program, &targets, release, events, rec).await;
+        events(&Event::ReleaseFailed { release: release.name.clone(), stage: stage.name.clone() });
+        done
+    };
+    events(&Event::RunEnded { outcome: if paused { "paused" } else { "failed" }.into() });
+    Outcome::Failed { release: release.name.clone(), stage: stage.name.clone(), reason, rolled_back, paused }
+}
+
+/// The services of a release, in the program's order.
+pub(crate) fn release_services(program: &Program, release: &str) -> Vec<ServiceName> {
+    program.release(&ReleaseName(release.to_string())).map(|r| r.services.clone()).unwrap_or_default()
 }
 
 async fn run_stage<P: Provider>(
@@ -100,115 +185,145 @@ async fn run_stage<P: Provider>(
     provider: &P,
     release: &ReleasePlan,
     stage: &StagePlan,
-    touched: &mut Vec<(EnvName, SiteName, ServiceName)>,
-    log: &Log,
+    events: &Sink,
     rec: &Recorder,
-) -> Result<(), String> {
-    let changed: Vec<_> = stage.sites.iter().filter(|s| !s.changes.is_empty()).cloned().collect();
-    if changed.is_empty() {
-        if rec.unfinished_stages.contains(&format!("{}/{}", release.name, stage.name)) {
-            // An interrupted run deployed this stage but never finished baking it: its gates
-            // have not judged what now runs, so they judge it now.
-            log(format!("stage {}/{}: deployed before the interruption; baking it again", release.name, stage.name));
-            let services: Vec<ServiceName> = program
-                .release(&conv_model::ReleaseName(release.name.clone()))
-                .map(|r| r.services.clone())
-                .unwrap_or_default();
-            bake_and_check(provider, program, &release.name, &stage.name, stage, &services, log, rec).await?;
-            log(format!("stage {}/{} done", release.name, stage.name));
-            return Ok(());
-        }
-        log(format!("stage {}/{}: {} already converged", release.name, stage.name, stage.env));
-        return Ok(());
+) -> Result<Vec<String>, StageError> {
+    let services = release_services(program, &release.name);
+    if !stage.has_changes() {
+        let Some(why) = &stage.judge else {
+            events(&Event::StageConverged {
+                release: release.name.clone(),
+                stage: stage.name.clone(),
+                env: stage.env.to_string(),
+            });
+            return Ok(Vec::new());
+        };
+        // Deployed before, but the gates never passed on what runs now: they judge it now.
+        events(&Event::StageRejudged { release: release.name.clone(), stage: stage.name.clone(), why: why.clone() });
+        bake::bake_and_check(provider, program, &release.name, stage, &services, events, rec).await?;
+        events(&Event::StageDone { release: release.name.clone(), stage: stage.name.clone() });
+        return Ok(Vec::new());
     }
-    let mut groups = stage.approvals.clone();
-    // `manual_approval(...)` gates of the stage or its services wait the same way.
-    if let Some(def) = program.release(&conv_model::ReleaseName(release.name.clone())) {
-        let stage_gates = def.stages.iter().filter(|s| s.name == stage.name).flat_map(|s| s.gates.iter());
-        let service_gates = def.services.iter().filter_map(|s| program.service(s)).flat_map(|s| s.gates.iter());
-        for gate in stage_gates.chain(service_gates) {
-            if let Gate::Approval { group } = gate {
-                if !groups.contains(group) {
-                    groups.push(group.clone());
-                }
-            }
-        }
+    for group in approval_groups(program, release, stage) {
+        wait_for_approval(provider, release, stage, &group, events, rec).await?;
     }
-    for group in &groups {
-        wait_for_approval(provider, release, stage, group, log, rec).await;
+    let changed: Vec<SitePlan> = stage.sites.iter().filter(|s| !s.changes.is_empty()).cloned().collect();
+    events(&Event::StageStarted {
+        release: release.name.clone(),
+        stage: stage.name.clone(),
+        env: stage.env.to_string(),
+        sites: changed.len(),
+        fraction_percent: stage.fraction_percent,
+    });
+    let failures = deploy_sites(program, provider, release, stage, changed, events, rec).await?;
+    let allowed = (stage.max_failures_percent / 100.0 * stage.sites.len() as f64).floor() as usize;
+    if failures.len() > allowed {
+        let (site, why) = &failures[0];
+        return Err(StageError::Failed(format!(
+            "{} of {} sites failed, the budget allows {allowed} (first: {site}: {why})",
+            failures.len(),
+            stage.sites.len(),
+        )));
     }
-    log(format!(
-        "stage {}/{}: {} site{} of {} at {}%",
-        release.name,
-        stage.name,
-        changed.len(),
-        if changed.len() == 1 { "" } else { "s" },
-        stage.env,
-        trim_float(stage.fraction_percent)
-    ));
+    if !failures.is_empty() {
+        events(&Event::FailedWithinBudget {
+            release: release.name.clone(),
+            stage: stage.name.clone(),
+            sites: failures.iter().map(|(site, _)| site.clone()).collect(),
+            budget: allowed,
+        });
+    }
+    bake::bake_and_check(provider, program, &release.name, stage, &services, events, rec).await?;
+    events(&Event::StageDone { release: release.name.clone(), stage: stage.name.clone() });
+    Ok(failures.into_iter().map(|(site, why)| format!("{site}: {why}")).collect())
+}
+
+/// Deploys the changed sites, at most `max_parallel` at once. A site whose task fails, errs
+/// or panics counts as failed, with the reason; a journal write that fails stops the stage.
+async fn deploy_sites<P: Provider>(
+    program: &Arc<Program>,
+    provider: &P,
+    release: &ReleasePlan,
+    stage: &StagePlan,
+    changed: Vec<SitePlan>,
+    events: &Sink,
+    rec: &Recorder,
+) -> Result<Vec<(String, String)>, StageError> {
     let limit = stage.max_parallel.map(|m| m as usize).unwrap_or(changed.len()).max(1);
     let semaphore = Arc::new(tokio::sync::Semaphore::new(limit));
     let mut tasks = Vec::new();
     for site in changed {
-        let (sem, p, prog, env, l, r) =
-            (semaphore.clone(), provider.clone(), program.clone(), stage.env.clone(), log.clone(), rec.clone());
-        tasks.push(tokio::spawn(async move {
-            let _permit = sem.acquire_owned().await;
-            let result = deploy_site(&p, &prog, &env, &site, &l, &r).await;
-            (site.site.clone(), result)
-        }));
+        let (sem, p, prog, env, ev, r) =
+            (semaphore.clone(), provider.clone(), program.clone(), stage.env.clone(), events.clone(), rec.clone());
+        let (release_name, stage_name) = (release.name.clone(), stage.name.clone());
+        let label = format!("{}[{:?}]", stage.env, site.site.as_str());
+        tasks.push((
+            label,
+            tokio::spawn(async move {
+                let _permit = sem.acquire_owned().await;
+                ev(&Event::SiteDeployStarted {
+                    release: release_name,
+                    stage: stage_name,
+                    site: format!("{env}[{:?}]", site.site.as_str()),
+                });
+                deploy_site(&p, &prog, &env, &site, &ev, &r).await
+            }),
+        ));
     }
     let mut failures = Vec::new();
-    for task in tasks {
-        let Ok((site, result)) = task.await else { continue };
-        for s in &stage.sites {
-            if s.site == site {
-                for c in &s.changes {
-                    let key = (stage.env.clone(), site.clone(), c.service.clone());
-                    if !touched.contains(&key) {
-                        touched.push(key);
-                    }
-                }
+    let mut journal_error = None;
+    for (label, task) in tasks {
+        let result = match task.await {
+            Ok(Ok(result)) => result,
+            Ok(Err(journal)) => {
+                journal_error.get_or_insert(journal);
+                continue;
+            }
+            Err(join) => Err(format!("its deploy task stopped: {}", panic_text(join))),
+        };
+        match result {
+            Ok(()) => events(&Event::SiteDone {
+                release: release.name.clone(),
+                stage: stage.name.clone(),
+                site: label.clone(),
+            }),
+            Err(why) => {
+                events(&Event::SiteFailed {
+                    release: release.name.clone(),
+                    stage: stage.name.clone(),
+                    site: label.clone(),
+                    reason: why.clone(),
+                });
+                failures.push((label, why));
             }
         }
-        if let Err(why) = result {
-            log(format!("  {}[{:?}] failed: {why}", stage.env, site.as_str()));
-            failures.push((site, why));
-        }
     }
-    let allowed = (stage.max_failures_percent / 100.0 * stage.sites.len() as f64).floor() as usize;
-    if failures.len() > allowed {
-        let (site, why) = &failures[0];
-        return Err(format!(
-            "{} of {} sites failed, the budget allows {allowed} (first: {}[{:?}]: {why})",
-            failures.len(),
-            stage.sites.len(),
-            stage.env,
-            site.as_str()
-        ));
+    match journal_error {
+        Some(e) => Err(StageError::Journal(e)),
+        None => Ok(failures),
     }
-    if !failures.is_empty() {
-        let list: Vec<String> =
-            failures.iter().map(|(site, _)| format!("{}[{:?}]", stage.env, site.as_str())).collect();
-        log(format!(
-            "  {} site{} failed within the stage's budget of {allowed}: {}; the next apply retries {}",
-            failures.len(),
-            if failures.len() == 1 { "" } else { "s" },
-            list.join(", "),
-            if failures.len() == 1 { "it" } else { "them" }
-        ));
+}
+
+fn panic_text(join: tokio::task::JoinError) -> String {
+    if !join.is_panic() {
+        return "cancelled".into();
     }
-    let mut services: Vec<ServiceName> = Vec::new();
-    for s in
-        release.stages.iter().flat_map(|st| st.sites.iter().flat_map(|x| x.changes.iter().map(|c| c.service.clone())))
-    {
-        if !services.contains(&s) {
-            services.push(s);
-        }
+    let payload = join.into_panic();
+    let text = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".into());
+    format!("it panicked: {text}")
+}
+
+/// Groups whose approval a stage waits for (approval.rs says which).
+fn approval_groups(program: &Program, release: &ReleasePlan, stage: &StagePlan) -> Vec<String> {
+    let def = program.release(&ReleaseName(release.name.clone()));
+    match def.and_then(|r| r.stages.iter().find(|s| s.name == stage.name).map(|s| (r, s))) {
+        Some((r, s)) => crate::approval::groups(program, r, s),
+        None => stage.approvals.clone(),
     }
-    bake_and_check(provider, program, &release.name, &stage.name, stage, &services, log, rec).await?;
-    log(format!("stage {}/{} done", release.name, stage.name));
-    Ok(())
 }
 
 async fn wait_for_approval<P: Provider>(
@@ -216,70 +331,82 @@ async fn wait_for_approval<P: Provider>(
     release: &ReleasePlan,
     stage: &StagePlan,
     group: &str,
-    log: &Log,
+    events: &Sink,
     rec: &Recorder,
-) {
+) -> Result<(), JournalWriteError> {
     let mut told = false;
     loop {
         if let Some(a) = crate::approval::find(provider.state_dir(), &release.name, &stage.name) {
-            log(format!("stage {}/{} approved by {}", release.name, stage.name, a.by));
-            rec.approval(&release.name, &stage.name, &a.by);
+            events(&Event::Approved { release: release.name.clone(), stage: stage.name.clone(), by: a.by.clone() });
+            rec.approval(&release.name, &stage.name, &a.by)?;
             crate::approval::consume(provider.state_dir(), &release.name, &stage.name);
-            return;
+            return Ok(());
         }
         if !told {
-            log(format!(
-                "waiting for approval by {group}: run `conv approve {} {} {}`",
-                release.name,
-                stage.name,
-                provider.root().display()
-            ));
+            events(&Event::StageWaiting {
+                release: release.name.clone(),
+                stage: stage.name.clone(),
+                on: Waiting::Approval {
+                    group: group.to_string(),
+                    command: format!("conv approve {} {} {}", release.name, stage.name, provider.root().display()),
+                },
+            });
             told = true;
         }
         tokio::time::sleep(PROBE_INTERVAL).await;
     }
 }
 
+/// Deploys one site's changes in order. The outer error is the journal's (stop the run);
+/// the inner one is the site's (it failed, with the reason).
 async fn deploy_site<P: Provider>(
     provider: &P,
     program: &Program,
     env: &EnvName,
-    site: &crate::plan::SitePlan,
-    log: &Log,
+    site: &SitePlan,
+    events: &Sink,
     rec: &Recorder,
-) -> Result<(), String> {
+) -> Result<Result<(), String>, JournalWriteError> {
     for change in &site.changes {
         let Some(service) = program.service(&change.service) else { continue };
+        let at = address(env, &site.site, &change.service);
         for (index, port) in &change.instances {
-            let addr = format!("{}#{index}", address(env, &site.site, &change.service));
+            let addr = format!("{at}#{index}");
+            if change.action == Action::Stop {
+                let step = rec.intent("stop", &addr, &change.version)?;
+                provider.stop(env, &site.site, &change.service, *index).await;
+                rec.outcome(step, true, "stopped")?;
+                events(&Event::InstanceStopped { address: at.clone(), index: *index });
+                continue;
+            }
             let step = rec.intent("deploy", &addr, &change.version)?;
             let result = match provider.start(env, &site.site, service, *index, *port, &change.version).await {
-                Ok(started) => wait_ready(provider, started.pid, *port)
+                Ok(started) => wait_ready(provider, &started, *port)
                     .await
                     .map_err(|why| format!("{} #{index} {why} (log: {})", change.service, started.log)),
                 Err(e) => Err(e),
             };
-            rec.outcome(step, result.is_ok(), result.as_ref().err().map(String::as_str).unwrap_or("up"));
-            result?;
-            log(format!(
-                "  {} #{index} {} up on port {port}",
-                address(env, &site.site, &change.service),
-                change.version
-            ));
+            rec.outcome(step, result.is_ok(), result.as_ref().err().map(String::as_str).unwrap_or("up"))?;
+            if let Err(why) = result {
+                return Ok(Err(why));
+            }
+            events(&Event::InstanceUp {
+                address: at.clone(),
+                index: *index,
+                version: change.version.clone(),
+                at: format!("on port {port}"),
+            });
         }
     }
-    Ok(())
+    Ok(Ok(()))
 }
 
-/// Ready when the instance answers HTTP at all; its health is for the gates to judge.
-async fn wait_ready<P: Provider>(provider: &P, pid: u32, port: u16) -> Result<(), String> {
+/// Ready when the instance's own process answers HTTP; its health is for the gates to judge.
+async fn wait_ready<P: Provider>(provider: &P, started: &crate::provider::Started, port: u16) -> Result<(), String> {
     let deadline = Instant::now() + READY_TIMEOUT;
     loop {
-        if provider.probe(port, "/", Duration::from_millis(500)).await.is_ok() {
+        if provider.ready(started, port).await? {
             return Ok(());
-        }
-        if !provider.alive(pid).await {
-            return Err("exited at start".into());
         }
         if Instant::now() > deadline {
             return Err(format!("did not answer on port {port} within {}", duration(READY_TIMEOUT.as_millis() as u64)));
@@ -288,298 +415,12 @@ async fn wait_ready<P: Provider>(provider: &P, pid: u32, port: u16) -> Result<()
     }
 }
 
-/// The instances of `service` on the new version in the stage's environment.
-fn targets(live: &LiveState, program: &Program, env: &EnvName, service: &ServiceName) -> Vec<(SiteName, u16, u32)> {
-    let (Some(e), Some(svc)) = (program.environment(env), program.service(service)) else { return Vec::new() };
-    let mut out = Vec::new();
-    for site in &e.sites {
-        for i in live.instances(env, site, service) {
-            if i.version == svc.version {
-                out.push((site.clone(), i.port, i.pid));
-            }
-        }
-    }
-    out
-}
-
-/// Bakes for the stage's bake time (at least a second), probing HTTP gates and process
-/// liveness as it goes; then judges error-rate and latency gates on the metrics gathered
-/// over the bake, and PromQL gates at its end.
-async fn bake_and_check<P: Provider>(
-    provider: &P,
-    program: &Program,
-    release: &str,
-    stage_name: &str,
-    stage: &StagePlan,
-    services: &[ServiceName],
-    log: &Log,
-    rec: &Recorder,
-) -> Result<(), String> {
-    let stage_def = program
-        .release(&conv_model::ReleaseName(release.to_string()))
-        .and_then(|r| r.stages.iter().find(|s| s.name == stage_name));
-    let stage_gates: Vec<Gate> = stage_def.map(|s| s.gates.clone()).unwrap_or_default();
-    let live = provider.observe(program).await;
-    let mut checks: Vec<(ServiceName, Gate, Vec<(SiteName, u16, u32)>)> = Vec::new();
-    for service in services {
-        let Some(svc) = program.service(service) else { continue };
-        let t = targets(&live, program, &stage.env, service);
-        for g in svc.gates.iter().chain(stage_gates.iter()) {
-            checks.push((service.clone(), g.clone(), t.clone()));
-        }
-    }
-    let bake = Duration::from_millis(stage.bake_ms.max(1000));
-    log(format!(
-        "  baking {} for {}: {} gate check{}",
-        stage_name,
-        duration(bake.as_millis() as u64),
-        checks.len(),
-        if checks.len() == 1 { "" } else { "s" }
-    ));
-    let mut baseline = Vec::new();
-    for (_, _, t) in &checks {
-        baseline.push(sample(provider, t).await);
-    }
-    let start = Instant::now();
-    while start.elapsed() < bake {
-        for (service, gate, targets) in &checks {
-            for (site, port, pid) in targets {
-                if !provider.alive(*pid).await {
-                    return Err(format!(
-                        "{} on {}[{:?}] (port {port}) exited while baking",
-                        service,
-                        stage.env,
-                        site.as_str()
-                    ));
-                }
-                if let Gate::Http { path, timeout_ms, .. } = gate {
-                    match provider.probe(*port, path, Duration::from_millis(*timeout_ms)).await {
-                        Ok(code) if (200..300).contains(&code) => {}
-                        Ok(code) => {
-                            return Err(format!(
-                                "gate `{}` of {service} failed on {}[{:?}]: GET {path} answered {code}",
-                                gate.describe(),
-                                stage.env,
-                                site.as_str()
-                            ));
-                        }
-                        Err(why) => {
-                            return Err(format!(
-                                "gate `{}` of {service} failed on {}[{:?}]: {why}",
-                                gate.describe(),
-                                stage.env,
-                                site.as_str()
-                            ));
-                        }
-                    }
-                }
-            }
-        }
-        tokio::time::sleep(PROBE_INTERVAL).await;
-    }
-    for (i, (service, gate, targets)) in checks.iter().enumerate() {
-        let window = sample(provider, targets).await.since(&baseline[i]);
-        let verdict = judge(program, stage, service, gate, &window).await;
-        let reading = match &verdict {
-            Ok(()) => format!("{} requests, {} errors", window.requests, window.errors),
-            Err(why) => why.clone(),
-        };
-        rec.gate(stage_name, &format!("{service}: {}", gate.describe()), verdict.is_ok(), &reading);
-        verdict?;
-    }
-    log(format!("  gates of {stage_name} passed"));
-    Ok(())
-}
-
-/// The verdict of a metrics or PromQL gate over a bake.
-async fn judge(
-    program: &Program,
-    stage: &StagePlan,
-    service: &ServiceName,
-    gate: &Gate,
-    window: &Sample,
-) -> Result<(), String> {
-    match gate {
-        Gate::ErrorRate { under_percent, .. } => {
-            if let Some(rate) = window.error_percent() {
-                if rate > *under_percent {
-                    return Err(format!(
-                        "gate `{}` of {service} failed in {}: error rate {}% against a limit of {}% ({} of {} requests)",
-                        gate.describe(),
-                        stage.env,
-                        trim_float(rate),
-                        trim_float(*under_percent),
-                        window.errors,
-                        window.requests
-                    ));
-                }
-            }
-        }
-        Gate::Latency { quantile_percent, under_ms, .. } => {
-            if let Some(seconds) = window.quantile(quantile_percent / 100.0) {
-                let ms = seconds * 1000.0;
-                if ms > *under_ms as f64 {
-                    return Err(format!(
-                        "gate `{}` of {service} failed in {}: p{} latency {}ms against a limit of {}",
-                        gate.describe(),
-                        stage.env,
-                        trim_float(*quantile_percent),
-                        trim_float(ms),
-                        duration(*under_ms)
-                    ));
-                }
-            }
-        }
-        Gate::Query { promql, max, .. } => {
-            let Some(url) = program.environment(&stage.env).and_then(|e| e.prometheus.clone()) else {
-                return Err(format!("gate `{}` needs `prometheus` on environment {}", gate.describe(), stage.env));
-            };
-            let query = promql.clone();
-            let value = tokio::task::spawn_blocking(move || gates::prometheus_query(&url, &query))
-                .await
-                .unwrap_or_else(|e| Err(e.to_string()))
-                .map_err(|e| format!("gate `{}`: {e}", gate.describe()))?;
-            if value > *max {
-                return Err(format!(
-                    "gate `{}` failed in {}: {} against a maximum of {}",
-                    gate.describe(),
-                    stage.env,
-                    trim_float(value),
-                    trim_float(*max)
-                ));
-            }
-        }
-        Gate::Http { .. } | Gate::Approval { .. } => {}
-    }
-    Ok(())
-}
-
-async fn sample<P: Provider>(provider: &P, targets: &[(SiteName, u16, u32)]) -> Sample {
-    let mut total = Sample::default();
-    for (_, port, _) in targets {
-        if let Ok(s) = provider.signals(*port).await {
-            total.add(&s);
-        }
-    }
-    total
-}
-
-fn previous_path(state_dir: &std::path::Path, release: &str) -> std::path::PathBuf {
-    state_dir.join("releases").join(release).join("previous.json")
-}
-
-/// Records what the release's services ran before this apply changed them, for
-/// `conv rollback RELEASE` later.
-fn save_previous<P: Provider>(
-    provider: &P,
-    program: &Program,
-    before: &LiveState,
-    release: &ReleasePlan,
-) -> std::io::Result<()> {
-    let Some(def) = program.release(&conv_model::ReleaseName(release.name.clone())) else { return Ok(()) };
-    let entries: Vec<_> = before.sites.iter().filter(|((_, _, service), _)| def.services.contains(service)).collect();
-    let json = serde_json::to_vec_pretty(&entries).map_err(std::io::Error::other)?;
-    crate::write_atomically(&previous_path(provider.state_dir(), &release.name), &json)
-}
-
-/// `conv rollback RELEASE`: puts the release's services back to what they ran before the
-/// last apply that changed them, in the plan's rollback order.
-pub fn rollback_release<P: Provider>(
-    plan: &Plan,
-    release: &str,
-    provider: &P,
-    log: Log,
-    rec: Recorder,
-) -> Result<Vec<String>, String> {
-    let Some(r) = plan.releases.iter().find(|r| r.name == release) else {
-        return Err(format!("no release `{release}` in the program"));
-    };
-    let text = std::fs::read_to_string(previous_path(provider.state_dir(), release)).map_err(|_| {
-        format!("release `{release}` has no recorded previous state: it was never changed by `conv apply`")
-    })?;
-    let entries: Vec<((EnvName, SiteName, ServiceName), Vec<crate::live::Instance>)> =
-        serde_json::from_str(&text).map_err(|e| format!("the record of release `{release}` is damaged: {e}"))?;
-    let before = LiveState { sites: entries.into_iter().collect() };
-    let def = plan.program.release(&conv_model::ReleaseName(release.to_string())).ok_or("no such release")?;
-    let mut touched = Vec::new();
-    for env in &plan.program.environments {
-        for site in &env.sites {
-            for service in &def.services {
-                touched.push((env.name.clone(), site.clone(), service.clone()));
-            }
-        }
-    }
-    // Multi-threaded, so that journal writes may block (see record.rs).
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_time()
-        .build()
-        .map_err(|e| e.to_string())?;
-    Ok(runtime.block_on(rollback(provider, &plan.program, &before, &touched, r, &log, &rec)))
-}
-
-/// Puts every touched site and service back to what ran before the apply, in the plan's
-/// rollback order; returns the addresses rolled back.
-async fn rollback<P: Provider>(
-    provider: &P,
-    program: &Program,
-    before: &LiveState,
-    touched: &[(EnvName, SiteName, ServiceName)],
-    release: &ReleasePlan,
-    log: &Log,
-    rec: &Recorder,
-) -> Vec<String> {
-    let now = provider.observe(program).await;
-    let mut done = Vec::new();
-    for addr in &release.rollback {
-        let Some((env, site, service)) =
-            touched.iter().find(|(e, s, v)| &format!("{e}[{:?}]/{}/{v}", s.as_str(), release.name) == addr)
-        else {
-            continue;
-        };
-        let Some(svc) = program.service(service) else { continue };
-        let previous = before.instances(env, site, service);
-        let current = now.instances(env, site, service);
-        let count = crate::local::instance_count(program, env, service);
-        for index in 0..count {
-            let running = current.iter().find(|i| i.index == index);
-            match previous.iter().find(|i| i.index == index) {
-                Some(old) if running.is_some_and(|c| c.version == old.version && c.alive) => {}
-                Some(old) => {
-                    let addr = format!("{}#{index}", address(env, site, service));
-                    let step = rec.intent("rollback", &addr, &old.version).ok().flatten();
-                    match provider.start(env, site, svc, index, old.port, &old.version).await {
-                        Ok(_) => {
-                            rec.outcome(step, true, "rolled back");
-                            log(format!("  {} #{index} back to {}", address(env, site, service), old.version))
-                        }
-                        Err(why) => {
-                            rec.outcome(step, false, &why);
-                            log(format!(
-                                "  {} #{index} could not go back to {}: {why}",
-                                address(env, site, service),
-                                old.version
-                            ))
-                        }
-                    }
-                }
-                None if running.is_some() => {
-                    provider.stop(env, site, service, index).await;
-                    log(format!("  {} #{index} stopped (it did not run before)", address(env, site, service)));
-                }
-                None => {}
-            }
-        }
-        done.push(addr.clone());
-    }
-    done
-}
-
-fn journal_failure(release: &ReleasePlan, stage: &StagePlan, why: String) -> Outcome {
+fn journal_failure(release: &ReleasePlan, stage: &StagePlan, why: JournalWriteError, events: &Sink) -> Outcome {
+    events(&Event::RunEnded { outcome: "failed".into() });
     Outcome::Failed {
         release: release.name.clone(),
         stage: stage.name.clone(),
-        reason: format!("cannot write the journal, so nothing was done: {why}"),
+        reason: why.to_string(),
         rolled_back: Vec::new(),
         paused: true,
     }
@@ -587,8 +428,13 @@ fn journal_failure(release: &ReleasePlan, stage: &StagePlan, why: String) -> Out
 
 /// Once a release converges, what runs on its sites is known good: rollbacks and drift
 /// compare with it.
-async fn record_known_good<P: Provider>(provider: &P, program: &Program, release: &ReleasePlan, rec: &Recorder) {
-    let Some(def) = program.release(&conv_model::ReleaseName(release.name.clone())) else { return };
+async fn record_known_good<P: Provider>(
+    provider: &P,
+    program: &Program,
+    release: &ReleasePlan,
+    rec: &Recorder,
+) -> Result<(), JournalWriteError> {
+    let Some(def) = program.release(&ReleaseName(release.name.clone())) else { return Ok(()) };
     let live = provider.observe(program).await;
     let mut envs: Vec<&EnvName> = def.stages.iter().map(|s| &s.env).collect();
     envs.dedup();
@@ -597,12 +443,16 @@ async fn record_known_good<P: Provider>(provider: &P, program: &Program, release
         for site in &e.sites {
             for service in &def.services {
                 let Some(svc) = program.service(service) else { continue };
-                let up =
-                    live.instances(env, site, service).iter().filter(|i| i.alive && i.version == svc.version).count();
+                let up = live
+                    .instances(env, site, service)
+                    .iter()
+                    .filter(|i| i.serving() && i.version == svc.version)
+                    .count();
                 if up > 0 {
-                    rec.known_good(env.as_str(), site.as_str(), service.as_str(), &svc.version, up as u32);
+                    rec.known_good(env.as_str(), site.as_str(), service.as_str(), &svc.version, up as u32)?;
                 }
             }
         }
     }
+    Ok(())
 }

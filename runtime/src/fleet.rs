@@ -87,6 +87,18 @@ impl Provider for Fleet {
         async move { pid == 0 || crate::local::is_alive(pid) }
     }
 
+    fn ready(&self, started: &Started, port: u16) -> impl std::future::Future<Output = Result<bool, String>> + Send {
+        let (this, started) = (self.clone(), started.clone());
+        async move {
+            // Simulated instances have no process.
+            if started.pid == 0 {
+                Provider::ready(&this.sim, &started, port).await
+            } else {
+                Provider::ready(&this.local, &started, port).await
+            }
+        }
+    }
+
     fn probe(
         &self,
         port: u16,

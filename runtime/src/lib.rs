@@ -7,15 +7,21 @@
 
 pub mod apply;
 pub mod approval;
+mod bake;
+pub mod event;
 pub mod fleet;
 pub mod gates;
 pub mod live;
 pub mod local;
 pub mod plan;
+pub mod ports;
 pub mod provider;
 pub mod record;
 pub mod render;
+pub mod rollback;
 pub mod simulator;
+pub mod status;
+pub mod window;
 
 pub use live::LiveState;
 pub use plan::Plan;

@@ -2,7 +2,7 @@
 //! a real process started from the service's command, detached so it outlives conv, and
 //! recorded under `.conv/local/` (pid, version, port, start time, log file).
 
-use crate::live::{Instance, LiveState};
+use crate::live::{Health, Instance, LiveState};
 use conv_model::{EnvName, Program, Provider, Run, Service, ServiceName, SiteName};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
@@ -76,12 +76,15 @@ impl LocalProvider {
                             continue;
                         };
                         let Some(rec) = self.read_record(&env.name, site, &service.name, index) else { continue };
+                        let alive = is_alive(rec.pid);
+                        let health = health(rec.pid, rec.port, alive);
                         instances.push(Instance {
                             index,
                             version: rec.version,
                             port: rec.port,
                             pid: rec.pid,
-                            alive: is_alive(rec.pid),
+                            alive,
+                            health,
                         });
                     }
                     instances.sort_by_key(|i| i.index);
@@ -152,10 +155,12 @@ impl LocalProvider {
         Ok(rec)
     }
 
-    /// Stops the instance in slot `index`, gracefully: SIGTERM, then SIGKILL after a grace period.
+    /// Stops the instance in slot `index`, gracefully: SIGTERM, then SIGKILL after a grace
+    /// period; returns once its port is free, so the next instance can take it.
     pub fn stop(&self, env: &EnvName, site: &SiteName, service: &ServiceName, index: u32) {
         if let Some(rec) = self.read_record(env, site, service, index) {
             terminate(rec.pid);
+            wait_port_released(rec.port, rec.pid);
         }
         let _ = std::fs::remove_file(self.record_path(env, site, service, index));
     }
@@ -237,6 +242,55 @@ pub fn instance_count(program: &Program, env: &EnvName, service: &ServiceName) -
         _ => 1,
     };
     program.service(service).and_then(|s| s.replicas).unwrap_or(per_site)
+}
+
+/// How long a stopped instance's port may stay held by its last threads before the slot is
+/// handed over anyway (the new instance then fails with a clear reason).
+const PORT_RELEASE: Duration = Duration::from_secs(5);
+
+/// Waits until the stopped process `pid` (or its children) no longer listen on `port`. Its
+/// main thread may be a zombie while other threads still hold the socket.
+fn wait_port_released(port: u16, pid: u32) {
+    let deadline = Instant::now() + PORT_RELEASE;
+    while crate::ports::listener(port, pid) == crate::ports::Listener::Instance && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// How long an instance has to answer a health look during observation.
+const OBSERVE_PROBE: Duration = Duration::from_millis(800);
+
+/// Whether an instance serves: its own process listens on its port and answers HTTP there.
+pub fn health(pid: u32, port: u16, alive: bool) -> Health {
+    use crate::ports::Listener;
+    match (alive, crate::ports::listener(port, if alive { pid } else { 0 })) {
+        (false, Listener::Other(who)) => Health::Dead(Some(who)),
+        (false, _) => Health::Dead(None),
+        (true, Listener::Other(who)) => Health::PortTaken(who),
+        (true, Listener::Nobody) => Health::NotAnswering,
+        (true, Listener::Instance) => match crate::gates::http_status(port, "/", OBSERVE_PROBE) {
+            Ok(_) => Health::Serving,
+            Err(_) => Health::NotAnswering,
+        },
+    }
+}
+
+/// Ready when the instance's own process answers HTTP on its port; what it answers is for
+/// the gates. Another program on the port, or an exit, fails at once with the reason.
+pub fn readiness(pid: u32, port: u16) -> Result<bool, String> {
+    if !is_alive(pid) {
+        return Err(match crate::ports::listener(port, 0) {
+            crate::ports::Listener::Other(who) => format!("exited at start: port {port} is taken by {who}"),
+            _ => "exited at start".into(),
+        });
+    }
+    match crate::ports::listener(port, pid) {
+        crate::ports::Listener::Instance => {
+            Ok(crate::gates::http_status(port, "/", Duration::from_millis(500)).is_ok())
+        }
+        crate::ports::Listener::Other(who) => Err(format!("port {port} is taken by {who}")),
+        crate::ports::Listener::Nobody => Ok(false),
+    }
 }
 
 pub fn is_alive(pid: u32) -> bool {
@@ -324,6 +378,15 @@ impl crate::provider::Provider for LocalProvider {
 
     fn alive(&self, pid: u32) -> impl std::future::Future<Output = bool> + Send {
         async move { is_alive(pid) }
+    }
+
+    fn ready(
+        &self,
+        started: &crate::provider::Started,
+        port: u16,
+    ) -> impl std::future::Future<Output = Result<bool, String>> + Send {
+        let pid = started.pid;
+        async move { tokio::task::spawn_blocking(move || readiness(pid, port)).await.unwrap_or_else(|e| Err(e.to_string())) }
     }
 
     fn probe(

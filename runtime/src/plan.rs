@@ -3,12 +3,12 @@
 
 use crate::live::{Instance, LiveState};
 use crate::local::{instance_count, port_for};
-use conv_model::{EnvName, OnFailure, Program, Provider, Requirement, ServiceName, SiteName};
+use conv_model::{Address, EnvName, OnFailure, Program, Provider, Release, Requirement, ServiceName, SiteName};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The version of the JSON shape of [`Plan`]; bumped on any incompatible change.
-pub const PLAN_SCHEMA_VERSION: u32 = 1;
+pub const PLAN_SCHEMA_VERSION: u32 = 2;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Plan {
@@ -26,9 +26,12 @@ pub struct Plan {
 pub struct ReleasePlan {
     pub name: String,
     pub on_failure: OnFailure,
+    /// The versions of the release's services this plan ships (`api=1.2.0,db=2.0.1`): what
+    /// the journal's stage results are recorded for.
+    pub versions: String,
     pub stages: Vec<StagePlan>,
-    /// On failure, the services go back in this order (addresses in .conv syntax).
-    pub rollback: Vec<String>,
+    /// On failure, the services go back in this order.
+    pub rollback: Vec<Address>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -44,6 +47,34 @@ pub struct StagePlan {
     /// The gates checked while the stage bakes, described in .conv terms.
     pub gates: Vec<String>,
     pub sites: Vec<SitePlan>,
+    /// Why the stage bakes and checks its gates again though nothing is left to deploy: it
+    /// was interrupted, paused or failed, or never judged these versions. `None`: the journal
+    /// records it converged for them (or there is no journal to ask).
+    #[serde(default)]
+    pub judge: Option<String>,
+}
+
+impl StagePlan {
+    pub fn has_changes(&self) -> bool {
+        self.sites.iter().any(|s| !s.changes.is_empty())
+    }
+
+    /// Whether applying does anything in this stage: deploys, or judges again.
+    pub fn has_work(&self) -> bool {
+        self.has_changes() || self.judge.is_some()
+    }
+}
+
+/// What a change does to the instance slots it names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Starts instances in empty slots.
+    Start,
+    /// Replaces what runs in the slots (another version, or an instance that does not serve).
+    Replace,
+    /// Stops the slots: the program wants fewer instances.
+    Stop,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -56,8 +87,9 @@ pub struct SitePlan {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Change {
     pub service: ServiceName,
+    pub action: Action,
     pub version: String,
-    /// Slot index and port of each instance to (re)start on `version`.
+    /// Slot index and port of each instance to start, replace (on `version`) or stop.
     pub instances: Vec<(u32, u16)>,
     pub from: String,
     pub to: String,
@@ -78,6 +110,23 @@ impl Plan {
     pub fn has_changes(&self) -> bool {
         self.change_count() > 0
     }
+
+    /// Changes to make or stages to judge again: `conv apply` has something to do.
+    pub fn has_work(&self) -> bool {
+        self.releases.iter().flat_map(|r| &r.stages).any(StagePlan::has_work)
+    }
+}
+
+/// The versions of a release's services, sorted by service: `api=1.2.0,db=2.0.1`.
+pub fn release_versions(program: &Program, release: &Release) -> String {
+    let mut parts: Vec<String> = release
+        .services
+        .iter()
+        .filter_map(|s| program.service(s))
+        .map(|s| format!("{}={}", s.name, s.version))
+        .collect();
+    parts.sort();
+    parts.join(",")
 }
 
 pub fn address(env: &EnvName, site: &SiteName, service: &ServiceName) -> String {
@@ -122,24 +171,54 @@ pub fn make_plan(root: &std::path::Path, program: &Program, live: &LiveState) ->
                     let current = simulated.sites.get(&key).cloned().unwrap_or_default();
                     let from = simulated.describe(&env.name, site, service_name);
                     let mut instances = Vec::new();
+                    let mut replaces = false;
                     let mut next: Vec<Instance> = current.clone();
                     for index in 0..wanted.min(total) {
-                        let ok = current.iter().any(|i| i.index == index && i.alive && i.version == service.version);
+                        let ok =
+                            current.iter().any(|i| i.index == index && i.serving() && i.version == service.version);
                         if !ok {
                             let port = port_for(program, &env.name, site, service_name, index);
                             instances.push((index, port));
+                            replaces |= current.iter().any(|i| i.index == index);
                             next.retain(|i| i.index != index);
-                            next.push(Instance { index, version: service.version.clone(), port, pid: 0, alive: true });
+                            next.push(Instance {
+                                index,
+                                version: service.version.clone(),
+                                port,
+                                pid: 0,
+                                alive: true,
+                                health: Default::default(),
+                            });
                         }
                     }
+                    // The last stage in an environment stops the slots the program no longer has.
+                    let surplus: Vec<(u32, u16)> = if last_in_env(release, &stage.name, &env.name) {
+                        current.iter().filter(|i| i.index >= total).map(|i| (i.index, i.port)).collect()
+                    } else {
+                        Vec::new()
+                    };
+                    next.retain(|i| i.index < total || !last_in_env(release, &stage.name, &env.name));
                     next.sort_by_key(|i| i.index);
                     simulated.sites.insert(key, next);
+                    let to = simulated.describe(&env.name, site, service_name);
                     if !instances.is_empty() {
-                        let to = simulated.describe(&env.name, site, service_name);
                         changes.push(Change {
                             service: service_name.clone(),
+                            action: if replaces { Action::Replace } else { Action::Start },
                             version: service.version.clone(),
                             instances,
+                            from: from.clone(),
+                            to: to.clone(),
+                            drift: false,
+                            retry: None,
+                        });
+                    }
+                    if !surplus.is_empty() {
+                        changes.push(Change {
+                            service: service_name.clone(),
+                            action: Action::Stop,
+                            version: service.version.clone(),
+                            instances: surplus,
                             from,
                             to,
                             drift: false,
@@ -178,15 +257,22 @@ pub fn make_plan(root: &std::path::Path, program: &Program, live: &LiveState) ->
                 approvals,
                 gates,
                 sites,
+                judge: None,
             });
         }
         let rollback = graph
             .releases
             .iter()
             .find(|r| r.release == release.name)
-            .map(|r| r.rollback.iter().map(|s| s.address.to_string()).collect())
+            .map(|r| r.rollback.iter().map(|s| s.address.clone()).collect())
             .unwrap_or_default();
-        releases.push(ReleasePlan { name: release.name.to_string(), on_failure: release.on_failure, stages, rollback });
+        releases.push(ReleasePlan {
+            name: release.name.to_string(),
+            on_failure: release.on_failure,
+            versions: release_versions(program, release),
+            stages,
+            rollback,
+        });
     }
     Plan {
         schema_version: PLAN_SCHEMA_VERSION,
@@ -194,6 +280,32 @@ pub fn make_plan(root: &std::path::Path, program: &Program, live: &LiveState) ->
         program: program.clone(),
         live: fingerprint(program, live),
         releases,
+    }
+}
+
+/// Whether `stage` is the release's last stage in `env`: the one that reaches its full count.
+fn last_in_env(release: &Release, stage: &str, env: &EnvName) -> bool {
+    release.stages.iter().rev().find(|s| &s.env == env).is_some_and(|s| s.name == stage)
+}
+
+/// Marks the stages that must bake and check their gates again though nothing is left to
+/// deploy: every stage whose journal result is not `converged` for the versions planned.
+pub fn mark_judging(plan: &mut Plan, results: &[conv_journal::StageResult]) {
+    for r in &mut plan.releases {
+        for s in &mut r.stages {
+            if s.has_changes() {
+                continue;
+            }
+            let found = results.iter().find(|x| x.release == r.name && x.stage == s.name);
+            s.judge = match found {
+                Some(x) if x.versions == r.versions && x.state == "converged" => None,
+                Some(x) if x.versions == r.versions && x.state == "running" => {
+                    Some(format!("run {} stopped before this stage finished", x.run))
+                }
+                Some(x) if x.versions == r.versions => Some(format!("{} in run {}: {}", x.state, x.run, x.reason)),
+                _ => Some("its gates have not judged these versions yet".into()),
+            };
+        }
     }
 }
 
@@ -246,8 +358,8 @@ pub fn drift(program: &Program, live: &LiveState, known: &KnownGood) -> Vec<Drif
             continue;
         }
         let instances = live.sites.get(&key).cloned().unwrap_or_default();
-        let good = instances.iter().filter(|i| i.alive && &i.version == version).count() as u32;
-        let others = instances.iter().any(|i| !i.alive || &i.version != version);
+        let good = instances.iter().filter(|i| i.serving() && &i.version == version).count() as u32;
+        let others = instances.iter().any(|i| !i.serving() || &i.version != version);
         if good < *count || others {
             out.push(Drift {
                 address: address(&key.0, &key.1, &key.2),
@@ -260,13 +372,13 @@ pub fn drift(program: &Program, live: &LiveState, known: &KnownGood) -> Vec<Drif
 }
 
 /// Marks the changes of sites whose last run failed there, with the reason.
-pub fn mark_retries(plan: &mut Plan, failures: &[(String, String)]) {
+pub fn mark_retries(plan: &mut Plan, failures: &[(String, String, i64)]) {
     for r in &mut plan.releases {
         for s in &mut r.stages {
             for site in &mut s.sites {
                 for c in &mut site.changes {
                     let prefix = format!("{}#", address(&s.env, &site.site, &c.service));
-                    if let Some((_, why)) = failures.iter().find(|(a, _)| a.starts_with(&prefix)) {
+                    if let Some((_, why, _)) = failures.iter().find(|(a, _, _)| a.starts_with(&prefix)) {
                         c.retry = Some(why.clone());
                     }
                 }

@@ -46,6 +46,11 @@ pub trait Provider: Clone + Send + Sync + 'static {
     /// Whether a started process is still running.
     fn alive(&self, pid: u32) -> impl Future<Output = bool> + Send;
 
+    /// Whether a started instance is ready: its own process answers on `port`. `Ok(false)`
+    /// while it starts; an error when it cannot become ready (it exited, or another program
+    /// holds its port).
+    fn ready(&self, started: &Started, port: u16) -> impl Future<Output = Result<bool, String>> + Send;
+
     /// `GET path` on an instance: its status code.
     fn probe(&self, port: u16, path: &str, timeout: Duration) -> impl Future<Output = Result<u16, String>> + Send;
 

@@ -1,7 +1,9 @@
 //! What the apply engine writes to the journal: a step's intent before it acts, its outcome
-//! after, gate readings, approvals, and the versions known good once a release converges.
+//! after, where each stage stands, gate readings, approvals, and the versions known good once
+//! a release converges. A write that fails stops the run before the next step acts.
 
-use conv_journal::Journal;
+use crate::plan::KnownGood;
+use conv_journal::{Journal, StageResult};
 use std::sync::{Arc, Mutex};
 
 /// Runs a journal call from inside the engine's runtime: the PostgreSQL client blocks on a
@@ -15,72 +17,92 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
     }
 }
 
+/// A journal write that failed: the run stops, since what follows could not be recorded.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JournalWriteError(pub String);
+
+impl std::fmt::Display for JournalWriteError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "cannot write the journal, so the run stops here: {}", self.0)
+    }
+}
+
+type Written<T> = Result<T, JournalWriteError>;
+
 /// A handle on the journal for one run; without a journal, it records nothing.
 #[derive(Clone, Default)]
 pub struct Recorder {
     journal: Option<Arc<Mutex<Journal>>>,
     run: i64,
-    /// Stages an interrupted run left unfinished (`release/stage`): they bake again.
-    pub unfinished_stages: Vec<String>,
+    /// What the journal last saw converged: automatic rollbacks go back to it.
+    pub known_good: KnownGood,
 }
 
 impl Recorder {
     pub fn new(journal: Arc<Mutex<Journal>>, run: i64) -> Self {
-        Recorder { journal: Some(journal), run, unfinished_stages: Vec::new() }
+        let known_good = blocking(|| {
+            journal.lock().ok().and_then(|mut j| j.known_good().ok()).map(|rows| rows.into_iter().collect())
+        })
+        .unwrap_or_default();
+        Recorder { journal: Some(journal), run, known_good }
     }
 
-    /// Resuming: these stages bake and check their gates again, changes or not.
-    pub fn resuming(mut self, stages: Vec<String>) -> Self {
-        self.unfinished_stages = stages;
-        self
+    pub fn run(&self) -> i64 {
+        self.run
     }
 
-    /// Writes the intent of a step; the step must not act if this fails.
-    pub fn intent(&self, kind: &str, address: &str, detail: &str) -> Result<Option<i64>, String> {
-        let Some(j) = &self.journal else { return Ok(None) };
+    fn with<T: Default>(&self, f: impl FnOnce(&mut Journal) -> Result<T, conv_journal::JournalError>) -> Written<T> {
+        let Some(j) = &self.journal else { return Ok(T::default()) };
         blocking(|| {
-            let mut j = j.lock().map_err(|_| "the journal is unavailable".to_string())?;
-            j.intent(self.run, kind, address, detail).map(Some).map_err(|e| e.to_string())
+            let mut j = j.lock().map_err(|_| JournalWriteError("the journal is unavailable".into()))?;
+            f(&mut j).map_err(|e| JournalWriteError(e.to_string()))
         })
     }
 
-    pub fn outcome(&self, step: Option<i64>, ok: bool, message: &str) {
-        if let (Some(j), Some(step)) = (&self.journal, step) {
-            blocking(|| {
-                if let Ok(mut j) = j.lock() {
-                    let _ = j.outcome(step, ok, message);
-                }
-            })
-        }
+    /// Writes the intent of a step; the step must not act if this fails.
+    pub fn intent(&self, kind: &str, address: &str, detail: &str) -> Written<Option<i64>> {
+        let run = self.run;
+        self.with(|j| j.intent(run, kind, address, detail).map(Some))
     }
 
-    pub fn gate(&self, stage: &str, gate: &str, passed: bool, reading: &str) {
-        if let Some(j) = &self.journal {
-            blocking(|| {
-                if let Ok(mut j) = j.lock() {
-                    let _ = j.record_gate(self.run, stage, gate, passed, reading);
-                }
-            })
-        }
+    pub fn outcome(&self, step: Option<i64>, ok: bool, message: &str) -> Written<()> {
+        let Some(step) = step else { return Ok(()) };
+        self.with(|j| j.outcome(step, ok, message))
     }
 
-    pub fn approval(&self, release: &str, stage: &str, by: &str) {
-        if let Some(j) = &self.journal {
-            blocking(|| {
-                if let Ok(mut j) = j.lock() {
-                    let _ = j.record_approval(release, stage, by);
-                }
-            })
-        }
+    /// Where a stage of a release stands for `versions`: running, converged, failed or paused.
+    pub fn stage(
+        &self,
+        release: &str,
+        stage: &str,
+        env: &str,
+        versions: &str,
+        state: &str,
+        reason: &str,
+    ) -> Written<()> {
+        let result = StageResult {
+            release: release.into(),
+            stage: stage.into(),
+            env: env.into(),
+            versions: versions.into(),
+            state: state.into(),
+            run: self.run,
+            reason: reason.into(),
+            recorded_at: 0,
+        };
+        self.with(|j| j.set_stage_result(&result))
     }
 
-    pub fn known_good(&self, env: &str, site: &str, service: &str, version: &str, instances: u32) {
-        if let Some(j) = &self.journal {
-            blocking(|| {
-                if let Ok(mut j) = j.lock() {
-                    let _ = j.set_known_good(env, site, service, version, instances);
-                }
-            })
-        }
+    pub fn gate(&self, stage: &str, gate: &str, passed: bool, reading: &str) -> Written<()> {
+        let run = self.run;
+        self.with(|j| j.record_gate(run, stage, gate, passed, reading))
+    }
+
+    pub fn approval(&self, release: &str, stage: &str, by: &str) -> Written<()> {
+        self.with(|j| j.record_approval(release, stage, by))
+    }
+
+    pub fn known_good(&self, env: &str, site: &str, service: &str, version: &str, instances: u32) -> Written<()> {
+        self.with(|j| j.set_known_good(env, site, service, version, instances))
     }
 }

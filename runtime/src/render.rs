@@ -1,7 +1,7 @@
 //! Plans for people: text for the terminal (colored on request) and Markdown for a pull
 //! request comment. JSON is the plan's serde form.
 
-use crate::plan::Plan;
+use crate::plan::{Action, Change, Plan, ReleasePlan, StagePlan};
 use conv_model::program::{duration, trim_float};
 use similar::{ChangeTag, TextDiff};
 
@@ -22,13 +22,14 @@ pub fn text(plan: &Plan, color: bool) -> String {
     let mut out = String::new();
     let changes = plan.change_count();
     out.push_str(&format!(
-        "Plan: {changes} change{} in {} release{}\n",
+        "Plan: {changes} change{} in {} release{}{}\n",
         plural(changes),
         plan.releases.len(),
-        plural(plan.releases.len())
+        plural(plan.releases.len()),
+        rejudged(plan)
     ));
     for r in &plan.releases {
-        out.push_str(&format!("\n{} {} (on failure: {:?})\n", st.paint("1", "release"), r.name, r.on_failure));
+        out.push_str(&format!("\n{} {} (on failure: {})\n", st.paint("1", "release"), r.name, on_failure(r)));
         for s in &r.stages {
             let changed: usize = s.sites.iter().map(|x| x.changes.len()).sum();
             let limit =
@@ -40,7 +41,11 @@ pub fn text(plan: &Plan, color: bool) -> String {
                 trim_float(s.fraction_percent),
                 duration(s.bake_ms),
                 trim_float(s.max_failures_percent),
-                if changed == 0 { st.paint("2", " (no changes)") } else { String::new() }
+                match (&s.judge, changed) {
+                    (Some(why), 0) => st.paint("33", &format!(" (no changes; judged again: {why})")),
+                    (None, 0) => st.paint("2", " (no changes)"),
+                    _ => String::new(),
+                }
             ));
             for group in &s.approvals {
                 out.push_str(&format!("    waits for approval by {group}: conv approve {} {}\n", r.name, s.name));
@@ -50,8 +55,19 @@ pub fn text(plan: &Plan, color: bool) -> String {
             }
             for site in &s.sites {
                 for c in &site.changes {
-                    let mark = if c.drift { st.paint("33", "! drift") } else { "~".to_string() };
-                    out.push_str(&format!("    {mark} {}[{:?}]/{}\n", s.env, site.site.as_str(), c.service));
+                    let mark = match (c.drift, c.action) {
+                        (true, _) => st.paint("33", "! drift"),
+                        (false, Action::Start) => st.paint("32", "+"),
+                        (false, Action::Replace) => "~".to_string(),
+                        (false, Action::Stop) => st.paint("31", "-"),
+                    };
+                    out.push_str(&format!(
+                        "    {mark} {}[{:?}]/{}{}\n",
+                        s.env,
+                        site.site.as_str(),
+                        c.service,
+                        if c.action == Action::Stop { format!(" (stop {})", slots(c)) } else { String::new() }
+                    ));
                     if let Some(why) = &c.retry {
                         out.push_str(&format!(
                             "      {}\n",
@@ -63,7 +79,8 @@ pub fn text(plan: &Plan, color: bool) -> String {
             }
         }
         if !r.rollback.is_empty() {
-            out.push_str(&format!("  rollback order if a stage fails: {}\n", r.rollback.join(", ")));
+            let order: Vec<String> = r.rollback.iter().map(|a| a.to_string()).collect();
+            out.push_str(&format!("  rollback order if a stage fails: {}\n", order.join(", ")));
         }
     }
     out
@@ -91,11 +108,12 @@ pub fn markdown(plan: &Plan) -> String {
     const BUDGET: usize = 60_000;
     let mut out = String::from("## conv plan\n\n");
     out.push_str(&format!(
-        "**{} change{}** in {} release{}.\n\n",
+        "**{} change{}** in {} release{}{}.\n\n",
         plan.change_count(),
         plural(plan.change_count()),
         plan.releases.len(),
-        plural(plan.releases.len())
+        plural(plan.releases.len()),
+        rejudged(plan)
     ));
     out.push_str("| release | stage | environment | fraction | bake | sites changed | approvals |\n|---|---|---|---|---|---|---|\n");
     for r in &plan.releases {
@@ -114,34 +132,80 @@ pub fn markdown(plan: &Plan) -> String {
             ));
         }
     }
+    let total = plan.change_count();
+    let mut shown = 0;
     for r in &plan.releases {
-        let mut details = format!(
+        out.push_str(&format!(
             "\n<details><summary>release <code>{}</code>: stages, changes and rollback path</summary>\n\n",
             r.name
-        );
-        for s in &r.stages {
-            details.push_str(&format!("**{}** -> `{}` at {}%\n\n", s.name, s.env, trim_float(s.fraction_percent)));
-            for g in &s.gates {
-                details.push_str(&format!("- gate: {g}\n"));
-            }
-            for site in s.sites.iter().filter(|x| !x.changes.is_empty()) {
-                let list: Vec<String> =
-                    site.changes.iter().map(|c| format!("`{}` {} -> {}", c.service, c.from, c.to)).collect();
-                details.push_str(&format!("- `{}`: {}\n", site.site.as_str(), list.join("; ")));
-            }
-            details.push('\n');
-        }
-        details.push_str(&format!(
-            "Rollback order: {}\n\n</details>\n",
-            r.rollback.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")
         ));
-        if out.len() + details.len() > BUDGET {
-            out.push_str(&format!("\n_Details of release `{}` and after are left out to fit a comment; run `conv plan` for all of them._\n", r.name));
-            break;
+        for s in &r.stages {
+            out.push_str(&stage_heading(s));
+            for site in s.sites.iter().filter(|x| !x.changes.is_empty()) {
+                for c in &site.changes {
+                    let line = format!("- `{}[{:?}]/{}`: {}\n", s.env, site.site.as_str(), c.service, change_words(c));
+                    if out.len() + line.len() > BUDGET {
+                        return cut(out, total - shown);
+                    }
+                    out.push_str(&line);
+                    shown += 1;
+                }
+            }
+            out.push('\n');
         }
-        out.push_str(&details);
+        let order = r.rollback.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ");
+        let footer = format!("Rollback order: {order}\n\n</details>\n");
+        if out.len() + footer.len() > BUDGET {
+            return cut(out, total - shown);
+        }
+        out.push_str(&footer);
     }
     out
+}
+
+/// Closes a Markdown plan that reached its size budget: says how many changes it left out.
+fn cut(mut out: String, left: usize) -> String {
+    out.push_str(&format!(
+        "\n_... and {left} more change{} left out to fit a comment; run `conv plan` for all of them._\n\n</details>\n",
+        plural(left)
+    ));
+    out
+}
+
+fn stage_heading(s: &StagePlan) -> String {
+    let mut out = format!("**{}** -> `{}` at {}%", s.name, s.env, trim_float(s.fraction_percent));
+    if let (Some(why), false) = (&s.judge, s.has_changes()) {
+        out.push_str(&format!(" (no changes; judged again: {why})"));
+    }
+    out.push_str("\n\n");
+    for g in &s.gates {
+        out.push_str(&format!("- gate: {g}\n"));
+    }
+    out
+}
+
+fn change_words(c: &Change) -> String {
+    match c.action {
+        Action::Stop => format!("stop {} ({} -> {})", slots(c), c.from, c.to),
+        _ => format!("{} -> {}", c.from, c.to),
+    }
+}
+
+fn slots(c: &Change) -> String {
+    c.instances.iter().map(|(i, _)| format!("#{i}")).collect::<Vec<_>>().join(", ")
+}
+
+fn on_failure(r: &ReleasePlan) -> &'static str {
+    match r.on_failure {
+        conv_model::OnFailure::Rollback => "roll back",
+        conv_model::OnFailure::Pause => "pause",
+    }
+}
+
+/// `, 1 stage to judge again` when stages without changes bake again.
+fn rejudged(plan: &Plan) -> String {
+    let n = plan.releases.iter().flat_map(|r| &r.stages).filter(|s| !s.has_changes() && s.judge.is_some()).count();
+    if n == 0 { String::new() } else { format!(", {n} stage{} to judge again", plural(n)) }
 }
 
 fn plural(n: usize) -> &'static str {

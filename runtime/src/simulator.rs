@@ -79,7 +79,14 @@ impl Simulator {
                             continue;
                         };
                         ports.insert(rec.port, rec.clone());
-                        instances.push(Instance { index, version: rec.version, port: rec.port, pid: 0, alive: true });
+                        instances.push(Instance {
+                            index,
+                            version: rec.version,
+                            port: rec.port,
+                            pid: 0,
+                            alive: true,
+                            health: Default::default(),
+                        });
                     }
                     instances.sort_by_key(|i| i.index);
                     if !instances.is_empty() {
@@ -175,6 +182,10 @@ impl Provider for Simulator {
 
     fn alive(&self, _pid: u32) -> impl std::future::Future<Output = bool> + Send {
         async { true }
+    }
+
+    fn ready(&self, _started: &Started, _port: u16) -> impl std::future::Future<Output = Result<bool, String>> + Send {
+        async { Ok(true) }
     }
 
     fn probe(

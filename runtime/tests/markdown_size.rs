@@ -56,3 +56,16 @@ fn a_large_plan_fits_in_a_pull_request_comment() {
     assert!(md.starts_with("## conv plan\n\n**4000 changes**"), "{}", &md[..200]);
     assert!(md.contains("| everything | canary | production | 10% | 1m | 40 of 40 | sre |"), "{}", &md[..600]);
 }
+
+#[test]
+fn a_cut_plan_keeps_the_first_changes_and_says_how_many_it_left_out() {
+    let plan = plan::make_plan(std::path::Path::new("/tmp/project"), &program(), &LiveState::default());
+    let md = render::markdown(&plan);
+    // One release of 4,000 changes: its first ones are shown, not none of them.
+    assert!(md.contains("- `production[\"cluster-00\"]/service_00`: not running -> #0 2.0.0"), "{}", &md[..2000]);
+    let shown = md.matches("\n- `production[").count();
+    assert!(shown > 100, "{shown} changes shown");
+    let left = format!("_... and {} more changes left out to fit a comment", 4000 - shown);
+    assert!(md.contains(&left), "says how many it left out ({left}): {}", &md[md.len() - 400..]);
+    assert!(md.trim_end().ends_with("</details>"), "the folded details are closed");
+}

@@ -46,9 +46,6 @@ pub fn describe_holder(h: &Holder) -> String {
 pub struct Session {
     pub journal: Arc<Mutex<Journal>>,
     pub run: i64,
-    /// Stages the interrupted run had started but not finished (`release/stage`): they bake
-    /// and check their gates again even if nothing is left to deploy.
-    pub unfinished_stages: Vec<String>,
 }
 
 /// Locks the plan's environments, closes a run a crash left open (saying so), and begins a
@@ -67,7 +64,6 @@ pub fn begin(root: &Path, envs: &[String], summary: &str) -> Result<Session, u8>
             return Err(FAILED);
         }
     }
-    let mut unfinished_stages = Vec::new();
     if let Ok(Some(run)) = journal.unfinished_run() {
         match journal.close_interrupted(run.id) {
             Ok(in_flight) => {
@@ -77,9 +73,6 @@ pub fn begin(root: &Path, envs: &[String], summary: &str) -> Result<Session, u8>
                         "  was in flight: {} {} {}; observed again and completed from live state",
                         step.kind, step.address, step.detail
                     );
-                    if step.kind == "stage" {
-                        unfinished_stages.push(step.address);
-                    }
                 }
             }
             Err(err) => eprintln!("warning: {err}"),
@@ -89,7 +82,7 @@ pub fn begin(root: &Path, envs: &[String], summary: &str) -> Result<Session, u8>
         eprintln!("error: {err}");
         FAILED
     })?;
-    Ok(Session { journal: Arc::new(Mutex::new(journal)), run, unfinished_stages })
+    Ok(Session { journal: Arc::new(Mutex::new(journal)), run })
 }
 
 /// With nothing to apply, a run a crash left open is still closed, so the journal says
@@ -107,6 +100,41 @@ pub fn settle(root: &Path) {
                 "run {} ({}) had stopped before it finished; live state already matches the program",
                 run.id, run.summary
             );
+        }
+    }
+}
+
+/// What status needs from the journal; an unreadable journal reads as an empty one.
+pub fn view(root: &Path) -> conv_runtime::status::JournalView {
+    let mut out = conv_runtime::status::JournalView {
+        pending_approvals: conv_runtime::approval::pending(&conv_runtime::state_dir(root))
+            .into_iter()
+            .map(|a| (a.release, a.stage, a.by))
+            .collect(),
+        ..Default::default()
+    };
+    let Ok(mut journal) = open_quietly(root) else { return out };
+    out.stage_results = journal.stage_results().unwrap_or_default();
+    out.failures = journal.last_failures().unwrap_or_default();
+    if let Ok(Some(run)) = journal.unfinished_run() {
+        let alive = std::path::Path::new(&format!("/proc/{}", run.pid)).exists();
+        let at = journal.steps(run.id).ok().and_then(|steps| {
+            steps.into_iter().rev().find(|s| s.kind == "stage" && s.outcome.is_none()).map(|s| s.address)
+        });
+        out.unfinished = Some((run.id, alive, at));
+    }
+    out
+}
+
+fn open_quietly(root: &Path) -> Result<Journal, conv_journal::JournalError> {
+    match team_url(root) {
+        Some(url) => Journal::open_postgres(&url),
+        None => {
+            let path = conv_runtime::state_dir(root).join("journal.db");
+            if !path.exists() {
+                return Err(conv_journal::JournalError::Other("no journal yet".into()));
+            }
+            Journal::open(&path)
         }
     }
 }

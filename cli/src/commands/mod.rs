@@ -2,11 +2,13 @@
 
 pub mod check;
 pub mod eval;
+pub mod events;
 pub mod explain;
 pub mod fmt;
 pub mod graph;
 pub mod journal;
 pub mod runtime;
+pub mod status_view;
 
 /// Exit status: success, or no errors.
 pub const OK: u8 = 0;

@@ -1,6 +1,7 @@
 //! `conv plan`, `conv apply`, `conv status`, `conv approve`, `conv destroy`: the commands
 //! that observe and change live state through the runtime.
 
+use super::events::{self, LogFormat};
 use super::{FAILED, FOUND, OK};
 use conv_cli::{load, render};
 use conv_model::Program;
@@ -9,7 +10,6 @@ use conv_runtime::fleet::Fleet;
 use conv_runtime::plan::{self, Plan};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum PlanFormat {
@@ -133,7 +133,7 @@ pub fn plan_cmd(
     }
 }
 
-pub fn apply_cmd(target: &Path, set: &[String], yes: bool, color: bool) -> u8 {
+pub fn apply_cmd(target: &Path, set: &[String], yes: bool, color: bool, log_format: LogFormat) -> u8 {
     let is_saved_plan = target.is_file() && target.extension().is_some_and(|e| e == "json");
     let (plan, root) = if is_saved_plan {
         let plan: Plan = match std::fs::read_to_string(target)
@@ -177,9 +177,9 @@ pub fn apply_cmd(target: &Path, set: &[String], yes: bool, color: bool) -> u8 {
     };
     let provider = Fleet::new(&root, &plan.program);
     eprint!("{}", conv_runtime::render::text(&plan, color));
-    if !plan.has_changes() {
+    if !plan.has_work() {
         super::journal::settle(&root);
-        eprintln!("nothing to do: live state matches the program");
+        eprintln!("nothing to do: live state matches the program, and every stage's gates passed on it");
         return OK;
     }
     if !yes && !is_saved_plan && !confirm("apply this plan?") {
@@ -212,25 +212,37 @@ pub fn apply_cmd(target: &Path, set: &[String], yes: bool, color: bool) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let (log, progress) = progress_log(color);
-    let recorder = conv_runtime::record::Recorder::new(session.journal.clone(), session.run)
-        .resuming(session.unfinished_stages.clone());
-    let outcome = apply::run(&plan, &provider, log, recorder);
+    let (sink, progress) = events::sink(log_format, color);
+    let recorder = conv_runtime::record::Recorder::new(session.journal.clone(), session.run);
+    let outcome = apply::run(&plan, &provider, sink, recorder);
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
     super::journal::end(
         &session,
         match &outcome {
-            Outcome::Converged => "converged",
+            Outcome::Converged { failed_sites } if failed_sites.is_empty() => "converged",
+            Outcome::Converged { .. } => "partial",
             Outcome::Failed { paused: true, .. } => "paused",
             Outcome::Failed { .. } => "failed",
         },
     );
     match outcome {
-        Outcome::Converged => {
+        Outcome::Converged { failed_sites } if failed_sites.is_empty() => {
             eprintln!("applied: every release converged");
             OK
+        }
+        Outcome::Converged { failed_sites } => {
+            eprintln!(
+                "\napplied within the failure budgets, but {} site{} failed and did not converge:",
+                failed_sites.len(),
+                if failed_sites.len() == 1 { "" } else { "s" }
+            );
+            for site in &failed_sites {
+                eprintln!("  {site}");
+            }
+            eprintln!("the next `conv apply` retries them only");
+            FOUND
         }
         Outcome::Failed { release, stage, reason, rolled_back, paused } => {
             eprintln!("\nrelease {release} failed at stage {stage}: {reason}");
@@ -259,7 +271,7 @@ pub fn watch_cmd(target: &Path, set: &[String], seconds: u64, color: bool) -> u8
     eprintln!("watching {}: converging every {seconds}s until interrupted", load::display_name(target));
     loop {
         let plan = plan_from_live(&root, &program);
-        if plan.has_changes() {
+        if plan.has_work() {
             for r in &plan.releases {
                 for s in &r.stages {
                     for site in &s.sites {
@@ -283,10 +295,10 @@ pub fn watch_cmd(target: &Path, set: &[String], seconds: u64, color: bool) -> u8
             envs.dedup();
             match super::journal::begin(&root, &envs, &format!("watch: {} corrections", plan.change_count())) {
                 Ok(session) => {
-                    let log: apply::Log = Arc::new(|line: String| eprintln!("{line}"));
+                    let (sink, _) = events::sink(LogFormat::Text, false);
                     let recorder = conv_runtime::record::Recorder::new(session.journal.clone(), session.run);
-                    let outcome = apply::run(&plan, &provider, log, recorder);
-                    let converged = outcome == Outcome::Converged;
+                    let outcome = apply::run(&plan, &provider, sink, recorder);
+                    let converged = matches!(&outcome, Outcome::Converged { failed_sites } if failed_sites.is_empty());
                     super::journal::end(&session, if converged { "converged" } else { "failed" });
                     if let Outcome::Failed { reason, .. } = outcome {
                         eprintln!("correction failed: {reason}; trying again in {seconds}s");
@@ -297,26 +309,6 @@ pub fn watch_cmd(target: &Path, set: &[String], seconds: u64, color: bool) -> u8
         }
         std::thread::sleep(std::time::Duration::from_secs(seconds.max(1)));
     }
-}
-
-/// Progress lines: on a terminal, a spinner shows the step in flight and finished lines
-/// scroll above it; in a pipe, plain lines.
-fn progress_log(color: bool) -> (apply::Log, Option<indicatif::ProgressBar>) {
-    if !std::io::stderr().is_terminal() {
-        return (Arc::new(|line: String| eprintln!("{line}")), None);
-    }
-    let bar = indicatif::ProgressBar::new_spinner();
-    let template = if color { "{spinner:.cyan} {elapsed:>4} {msg}" } else { "{spinner} {elapsed:>4} {msg}" };
-    if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
-        bar.set_style(style);
-    }
-    bar.enable_steady_tick(std::time::Duration::from_millis(120));
-    let shown = bar.clone();
-    let log: apply::Log = Arc::new(move |line: String| {
-        shown.println(&line);
-        shown.set_message(line.trim().to_string());
-    });
-    (log, Some(bar))
 }
 
 pub fn rollback_cmd(release: &str, path: &Path, yes: bool, color: bool) -> u8 {
@@ -343,9 +335,9 @@ pub fn rollback_cmd(release: &str, path: &Path, yes: bool, color: bool) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let (log, progress) = progress_log(color);
+    let (sink, progress) = events::sink(LogFormat::Text, color);
     let recorder = conv_runtime::record::Recorder::new(session.journal.clone(), session.run);
-    let result = apply::rollback_release(&plan, release, &provider, log, recorder);
+    let result = conv_runtime::rollback::rollback_release(&plan, release, &provider, sink, recorder);
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
@@ -373,6 +365,7 @@ fn plan_from_live(root: &Path, program: &Program) -> Plan {
     if let Ok(mut journal) = super::journal::open(root) {
         plan::mark_drift(&mut plan, &super::journal::known_good(&mut journal));
         plan::mark_retries(&mut plan, &journal.last_failures().unwrap_or_default());
+        plan::mark_judging(&mut plan, &journal.stage_results().unwrap_or_default());
     }
     plan
 }
@@ -395,85 +388,47 @@ pub fn status_cmd(path: &Path, set: &[String], format: StatusFormat, color: bool
         Ok(p) => p,
         Err(code) => return code,
     };
-    let provider = Fleet::new(&root_of(path), &program);
+    let root = root_of(path);
+    let provider = Fleet::new(&root, &program);
     let live = provider.observe_now(&program);
-    let mut rows = Vec::new();
-    for env in &program.environments {
-        for site in &env.sites {
-            for service in &program.services {
-                let instances = live.instances(&env.name, site, &service.name);
-                let up = instances.iter().filter(|i| i.alive).count();
-                let healthy = instances
-                    .iter()
-                    .filter(|i| {
-                        // A simulated instance (no process) is healthy unless its version is bad.
-                        i.alive
-                            && if i.pid == 0 {
-                                !i.version.contains("bad")
-                            } else {
-                                conv_runtime::gates::http_status(
-                                    i.port,
-                                    "/healthz",
-                                    std::time::Duration::from_millis(500),
-                                )
-                                .is_ok_and(|c| (200..300).contains(&c))
-                            }
-                    })
-                    .count();
-                let mut versions: Vec<&str> = instances.iter().map(|i| i.version.as_str()).collect();
-                versions.dedup();
-                let state = if instances.is_empty() {
-                    "not deployed"
-                } else if versions.len() == 1 && versions[0] == service.version && healthy == instances.len() {
-                    "converged"
-                } else if versions.contains(&service.version.as_str()) {
-                    "in progress"
-                } else {
-                    "behind"
-                };
-                rows.push(serde_json::json!({
-                    "environment": env.name, "site": site, "service": service.name,
-                    "versions": versions, "desired": service.version,
-                    "instances": instances.len(), "up": up, "healthy": healthy, "state": state,
-                }));
-            }
-        }
-    }
-    if format == StatusFormat::Table {
-        if let Some(line) = super::journal::in_flight(&root_of(path)) {
-            eprintln!("{line}");
-        }
-    }
+    let view = super::journal::view(&root);
+    let report = conv_runtime::status::status(&program, &live, &view, conv_journal::now());
     match format {
-        StatusFormat::Json => write_stdout(&serde_json::to_string_pretty(&rows).unwrap_or_default()),
+        StatusFormat::Json => write_stdout(&serde_json::to_string_pretty(&report).unwrap_or_default()),
         StatusFormat::Table => {
-            let mut out = format!(
-                "{:<14} {:<14} {:<14} {:<16} {:<10} {:<8} {}\n",
-                "ENVIRONMENT", "SITE", "SERVICE", "VERSION", "UP", "HEALTHY", "STATE"
-            );
-            for r in &rows {
-                let versions: Vec<String> = r["versions"]
-                    .as_array()
-                    .map(|v| v.iter().filter_map(|x| x.as_str().map(String::from)).collect())
-                    .unwrap_or_default();
-                out.push_str(&format!(
-                    "{:<14} {:<14} {:<14} {:<16} {:<10} {:<8} {}\n",
-                    r["environment"].as_str().unwrap_or(""),
-                    r["site"].as_str().unwrap_or(""),
-                    r["service"].as_str().unwrap_or(""),
-                    if versions.is_empty() { "-".to_string() } else { versions.join(",") },
-                    format!("{}/{}", r["up"], r["instances"]),
-                    r["healthy"],
-                    r["state"].as_str().unwrap_or("")
-                ));
+            if let Some(line) = super::journal::in_flight(&root) {
+                eprintln!("{line}");
             }
-            write_stdout(&out);
+            write_stdout(&super::status_view::table(&report, color && std::io::stdout().is_terminal()));
         }
     }
     OK
 }
 
 pub fn approve_cmd(release: &str, stage: &str, path: &Path) -> u8 {
+    let program = match compile(path, &[], false) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    if let Err(refusal) = conv_runtime::approval::check_target(&program, release, stage) {
+        use conv_runtime::approval::Refusal;
+        let hint = |name: &str, all: &[String]| {
+            conv_compiler::suggest::did_you_mean(name, all.iter().map(String::as_str))
+                .unwrap_or_else(|| format!("there are: {}", all.join(", ")))
+        };
+        match refusal {
+            Refusal::NoRelease { candidates } => {
+                eprintln!("error: the program has no release `{release}`; {}", hint(release, &candidates))
+            }
+            Refusal::NoStage { candidates } => {
+                eprintln!("error: release `{release}` has no stage `{stage}`; {}", hint(stage, &candidates))
+            }
+            Refusal::NotNeeded { env } => eprintln!(
+                "error: stage {release}/{stage} waits for no approval: environment {env} requires none there and no manual_approval gate applies"
+            ),
+        }
+        return FAILED;
+    }
     let who = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
     let state = conv_runtime::state_dir(&root_of(path));
     match conv_runtime::approval::approve(&state, release, stage, &who) {

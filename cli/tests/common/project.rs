@@ -39,9 +39,15 @@ impl Project {
         conv(args, self.dir.path())
     }
 
-    pub fn status(&self) -> Vec<serde_json::Value> {
+    /// `conv status --format json`: the whole report.
+    pub fn report(&self) -> serde_json::Value {
         let out = self.run(&["status", ".", "--format", "json"]);
-        serde_json::from_slice::<Vec<serde_json::Value>>(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)))
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)))
+    }
+
+    /// One row per site and service.
+    pub fn status(&self) -> Vec<serde_json::Value> {
+        self.report()["sites"].as_array().cloned().unwrap_or_else(|| panic!("no sites in {}", self.report()))
     }
 
     pub fn versions(&self, service: &str) -> Vec<String> {

@@ -1,0 +1,327 @@
+//! Baking a stage: for its bake time (at least a second) HTTP gates are probed and every
+//! instance must stay alive; then error-rate and latency gates judge the metrics of the bake
+//! per site, each site on its own instances, and PromQL gates judge the environment. A
+//! failure names the site and the instance whose readings failed, against the threshold.
+
+use crate::apply::{PROBE_INTERVAL, StageError};
+use crate::event::{Event, Sink};
+use crate::gates::{self, Sample};
+use crate::live::LiveState;
+use crate::plan::StagePlan;
+use crate::provider::Provider;
+use crate::record::Recorder;
+use conv_model::program::{duration, trim_float};
+use conv_model::{EnvName, Gate, Program, ReleaseName, ServiceName, SiteName};
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// One instance the gates read: a service on a site, running the new version.
+#[derive(Clone, Debug)]
+struct Target {
+    service: ServiceName,
+    site: SiteName,
+    index: u32,
+    port: u16,
+    pid: u32,
+}
+
+impl Target {
+    fn site_label(&self, env: &EnvName) -> String {
+        format!("{env}[{:?}]", self.site.as_str())
+    }
+}
+
+/// The instances of `services` on their new version in the stage's environment.
+fn targets(live: &LiveState, program: &Program, env: &EnvName, services: &[ServiceName]) -> Vec<Target> {
+    let Some(e) = program.environment(env) else { return Vec::new() };
+    let mut out = Vec::new();
+    for service in services {
+        let Some(svc) = program.service(service) else { continue };
+        for site in &e.sites {
+            for i in live.instances(env, site, service) {
+                if i.version == svc.version {
+                    out.push(Target {
+                        service: service.clone(),
+                        site: site.clone(),
+                        index: i.index,
+                        port: i.port,
+                        pid: i.pid,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+pub(crate) async fn bake_and_check<P: Provider>(
+    provider: &P,
+    program: &Program,
+    release: &str,
+    stage: &StagePlan,
+    services: &[ServiceName],
+    events: &Sink,
+    rec: &Recorder,
+) -> Result<(), StageError> {
+    let stage_gates: Vec<Gate> = program
+        .release(&ReleaseName(release.to_string()))
+        .and_then(|r| r.stages.iter().find(|s| s.name == stage.name))
+        .map(|s| s.gates.clone())
+        .unwrap_or_default();
+    let live = provider.observe(program).await;
+    let targets = targets(&live, program, &stage.env, services);
+    let mut checks: Vec<(ServiceName, Gate)> = Vec::new();
+    for service in services {
+        let Some(svc) = program.service(service) else { continue };
+        for g in svc.gates.iter().chain(stage_gates.iter()) {
+            if !matches!(g, Gate::Approval { .. }) {
+                checks.push((service.clone(), g.clone()));
+            }
+        }
+    }
+    let bake = Duration::from_millis(stage.bake_ms.max(1000));
+    let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+    events(&Event::BakeStarted {
+        release: release.to_string(),
+        stage: stage.name.clone(),
+        duration_ms: bake.as_millis() as u64,
+        ends_at_unix_ms: now_ms + bake.as_millis() as u64,
+        checks: checks.len(),
+    });
+    let baseline = samples(provider, &targets).await;
+    let start = Instant::now();
+    while start.elapsed() < bake {
+        for t in &targets {
+            if !provider.alive(t.pid).await {
+                return Err(StageError::Failed(format!(
+                    "{} #{} on {} (port {}) exited while baking",
+                    t.service,
+                    t.index,
+                    t.site_label(&stage.env),
+                    t.port
+                )));
+            }
+            for (service, gate) in checks.iter().filter(|(s, _)| *s == t.service) {
+                if let Gate::Http { path, timeout_ms, .. } = gate {
+                    let answer = provider.probe(t.port, path, Duration::from_millis(*timeout_ms)).await;
+                    let failed = match answer {
+                        Ok(code) if (200..300).contains(&code) => None,
+                        Ok(code) => Some(format!("GET {path} answered {code}")),
+                        Err(why) => Some(why),
+                    };
+                    if let Some(why) = failed {
+                        let detail = format!("instance #{}: {why}", t.index);
+                        reading(
+                            events,
+                            rec,
+                            release,
+                            stage,
+                            &t.site_label(&stage.env),
+                            service,
+                            gate,
+                            None,
+                            false,
+                            &detail,
+                        )?;
+                        return Err(StageError::Failed(format!(
+                            "gate `{}` of {service} failed on {}: {detail}",
+                            gate.describe(),
+                            t.site_label(&stage.env)
+                        )));
+                    }
+                }
+            }
+        }
+        tokio::time::sleep(PROBE_INTERVAL).await;
+    }
+    let end = samples(provider, &targets).await;
+    for (service, gate) in &checks {
+        match gate {
+            Gate::ErrorRate { .. } | Gate::Latency { .. } => {
+                judge_per_site(events, rec, release, stage, &targets, &baseline, &end, service, gate)?;
+            }
+            Gate::Query { .. } => judge_query(events, rec, program, release, stage, service, gate).await?,
+            Gate::Http { .. } => {
+                for site in sites_of(&targets, service) {
+                    let label = format!("{}[{:?}]", stage.env, site.as_str());
+                    reading(events, rec, release, stage, &label, service, gate, None, true, "answered 2xx throughout")?;
+                }
+            }
+            Gate::Approval { .. } => {}
+        }
+    }
+    events(&Event::GatesPassed { release: release.to_string(), stage: stage.name.clone() });
+    Ok(())
+}
+
+fn sites_of(targets: &[Target], service: &ServiceName) -> Vec<SiteName> {
+    let mut sites: Vec<SiteName> = targets.iter().filter(|t| &t.service == service).map(|t| t.site.clone()).collect();
+    sites.dedup();
+    sites
+}
+
+async fn samples<P: Provider>(provider: &P, targets: &[Target]) -> Vec<Sample> {
+    let mut out = Vec::with_capacity(targets.len());
+    for t in targets {
+        out.push(provider.signals(t.port).await.unwrap_or_default());
+    }
+    out
+}
+
+/// A metrics gate's value over a window: error percent or the quantile's latency in ms.
+fn value_of(gate: &Gate, window: &Sample) -> Option<f64> {
+    match gate {
+        Gate::ErrorRate { .. } => window.error_percent(),
+        Gate::Latency { quantile_percent, .. } => window.quantile(quantile_percent / 100.0).map(|s| s * 1000.0),
+        _ => None,
+    }
+}
+
+fn threshold_of(gate: &Gate) -> Option<f64> {
+    match gate {
+        Gate::ErrorRate { under_percent, .. } => Some(*under_percent),
+        Gate::Latency { under_ms, .. } => Some(*under_ms as f64),
+        Gate::Query { max, .. } => Some(*max),
+        _ => None,
+    }
+}
+
+fn show(gate: &Gate, value: f64) -> String {
+    match gate {
+        Gate::Latency { quantile_percent, .. } => {
+            format!("p{} latency {}ms", trim_float(*quantile_percent), trim_float(value))
+        }
+        _ => format!("error rate {}%", trim_float(value)),
+    }
+}
+
+fn limit(gate: &Gate) -> String {
+    match gate {
+        Gate::Latency { under_ms, .. } => duration(*under_ms),
+        Gate::ErrorRate { under_percent, .. } => format!("{}%", trim_float(*under_percent)),
+        _ => String::new(),
+    }
+}
+
+/// Judges an error-rate or latency gate on each site over the bake, from that site's
+/// instances alone; a failure names the site and its worst instance.
+#[allow(clippy::too_many_arguments)]
+fn judge_per_site(
+    events: &Sink,
+    rec: &Recorder,
+    release: &str,
+    stage: &StagePlan,
+    targets: &[Target],
+    baseline: &[Sample],
+    end: &[Sample],
+    service: &ServiceName,
+    gate: &Gate,
+) -> Result<(), StageError> {
+    let mut per_site: BTreeMap<&SiteName, Vec<(u32, Sample)>> = BTreeMap::new();
+    for (i, t) in targets.iter().enumerate().filter(|(_, t)| &t.service == service) {
+        per_site.entry(&t.site).or_default().push((t.index, end[i].since(&baseline[i])));
+    }
+    let threshold = threshold_of(gate).unwrap_or(f64::INFINITY);
+    for (site, instances) in per_site {
+        let label = format!("{}[{:?}]", stage.env, site.as_str());
+        let mut total = Sample::default();
+        instances.iter().for_each(|(_, s)| total.add(s));
+        let Some(value) = value_of(gate, &total) else {
+            reading(events, rec, release, stage, &label, service, gate, None, true, "no traffic in the window")?;
+            continue;
+        };
+        let passed = value <= threshold;
+        let worst = instances
+            .iter()
+            .filter_map(|(index, s)| value_of(gate, s).map(|v| (*index, v)))
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        let detail = match (passed, worst) {
+            (false, Some((index, v))) if instances.len() > 1 => format!(
+                "{} against a limit of {} ({} of {} requests; worst instance #{index} at {})",
+                show(gate, value),
+                limit(gate),
+                total.errors,
+                total.requests,
+                show(gate, v)
+            ),
+            (false, Some((index, _))) => format!(
+                "{} against a limit of {} on instance #{index} ({} of {} requests)",
+                show(gate, value),
+                limit(gate),
+                total.errors,
+                total.requests
+            ),
+            _ => format!("{} ({} requests, {} errors)", show(gate, value), total.requests, total.errors),
+        };
+        reading(events, rec, release, stage, &label, service, gate, Some(value), passed, &detail)?;
+        if !passed {
+            return Err(StageError::Failed(format!(
+                "gate `{}` of {service} failed on {label}: {detail}",
+                gate.describe()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A PromQL gate reads the environment's Prometheus: one value for the whole environment.
+async fn judge_query(
+    events: &Sink,
+    rec: &Recorder,
+    program: &Program,
+    release: &str,
+    stage: &StagePlan,
+    service: &ServiceName,
+    gate: &Gate,
+) -> Result<(), StageError> {
+    let Gate::Query { promql, max, .. } = gate else { return Ok(()) };
+    let label = stage.env.to_string();
+    let Some(url) = program.environment(&stage.env).and_then(|e| e.prometheus.clone()) else {
+        return Err(StageError::Failed(format!(
+            "gate `{}` needs `prometheus` on environment {}",
+            gate.describe(),
+            stage.env
+        )));
+    };
+    let query = promql.clone();
+    let value = tokio::task::spawn_blocking(move || gates::prometheus_query(&url, &query))
+        .await
+        .unwrap_or_else(|e| Err(e.to_string()))
+        .map_err(|e| StageError::Failed(format!("gate `{}`: {e}", gate.describe())))?;
+    let passed = value <= *max;
+    let detail = format!("{} against a maximum of {}", trim_float(value), trim_float(*max));
+    reading(events, rec, release, stage, &label, service, gate, Some(value), passed, &detail)?;
+    if !passed {
+        return Err(StageError::Failed(format!("gate `{}` failed in {}: {detail}", gate.describe(), stage.env)));
+    }
+    Ok(())
+}
+
+/// One gate reading: an event, and a journal record.
+#[allow(clippy::too_many_arguments)]
+fn reading(
+    events: &Sink,
+    rec: &Recorder,
+    release: &str,
+    stage: &StagePlan,
+    site: &str,
+    service: &ServiceName,
+    gate: &Gate,
+    value: Option<f64>,
+    passed: bool,
+    detail: &str,
+) -> Result<(), StageError> {
+    events(&Event::GateReading {
+        release: release.to_string(),
+        stage: stage.name.clone(),
+        site: site.to_string(),
+        service: service.to_string(),
+        gate: gate.describe(),
+        value,
+        threshold: threshold_of(gate),
+        passed,
+        detail: detail.to_string(),
+    });
+    rec.gate(&stage.name, &format!("{service}: {} on {site}", gate.describe()), passed, detail)?;
+    Ok(())
+}
