@@ -205,7 +205,10 @@ async fn run_stage<P: Provider>(
         return Ok(Vec::new());
     }
     for group in approval_groups(program, release, stage) {
+        let waiting = format!("approval by {group}: conv approve {} {}", release.name, stage.name);
+        rec.stage(&release.name, &stage.name, stage.env.as_str(), &release.versions, "waiting", &waiting)?;
         wait_for_approval(provider, release, stage, &group, events, rec).await?;
+        rec.stage(&release.name, &stage.name, stage.env.as_str(), &release.versions, "running", "")?;
     }
     let changed: Vec<SitePlan> = stage.sites.iter().filter(|s| !s.changes.is_empty()).cloned().collect();
     events(&Event::StageStarted {

@@ -312,6 +312,8 @@ fn terminate(pid: u32) {
     }
     let target = Pid::from_raw(pid as i32);
     let _ = kill(target, Signal::SIGTERM);
+    // A stopped (hung by SIGSTOP) process acts on SIGTERM only once it runs again.
+    let _ = kill(target, Signal::SIGCONT);
     let deadline = Instant::now() + STOP_GRACE;
     while Instant::now() < deadline {
         if !is_alive(pid) {

@@ -146,6 +146,7 @@ fn release_status(program: &Program, release: &Release, journal: &JournalView, n
         };
         let earlier_done = stages.iter().all(|s| s.state == State::Converged);
         let (state, run, reason) = match recorded {
+            Some(r) if r.state == "waiting" && in_flight => (State::Waiting, Some(r.run), Some(r.reason.clone())),
             _ if in_flight => (State::InFlight, journal.unfinished.as_ref().map(|u| u.0), None),
             Some(r) if r.state == "converged" => (State::Converged, Some(r.run), None),
             Some(r) if r.state == "paused" => (State::Paused, Some(r.run), Some(r.reason.clone())),
@@ -262,7 +263,11 @@ fn row(
         waiting: None,
     };
     let marked = |s: State| stages.iter().find(|x| x.state == s);
-    if let Some(s) = marked(State::InFlight) {
+    if let (Some(s), true) = (marked(State::Waiting), on_desired < expected) {
+        out.state = State::Waiting;
+        out.run = s.run;
+        out.waiting = Some(format!("stage {}: {}", s.name, s.reason.clone().unwrap_or_default()));
+    } else if let Some(s) = marked(State::InFlight) {
         out.state = State::InFlight;
         out.run = s.run;
         out.reason = Some(format!("stage {} is being applied", s.name));

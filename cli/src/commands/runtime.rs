@@ -127,7 +127,8 @@ pub fn plan_cmd(
         PlanFormat::Json => serde_json::to_string_pretty(&plan).unwrap_or_default(),
     };
     write_stdout(&text);
-    match (detailed, plan.has_changes()) {
+    // Changes to make or stages to judge again: both are work for `conv apply`.
+    match (detailed, plan.has_work()) {
         (true, true) => 2,
         _ => OK,
     }

@@ -41,13 +41,24 @@ impl Project {
 
     /// `conv status --format json`: the whole report.
     pub fn report(&self) -> serde_json::Value {
-        let out = self.run(&["status", ".", "--format", "json"]);
+        self.report_with(&[])
+    }
+
+    pub fn report_with(&self, args: &[&str]) -> serde_json::Value {
+        let mut all = vec!["status", ".", "--format", "json"];
+        all.extend_from_slice(args);
+        let out = self.run(&all);
         serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)))
     }
 
     /// One row per site and service.
     pub fn status(&self) -> Vec<serde_json::Value> {
-        self.report()["sites"].as_array().cloned().unwrap_or_else(|| panic!("no sites in {}", self.report()))
+        self.status_with(&[])
+    }
+
+    pub fn status_with(&self, args: &[&str]) -> Vec<serde_json::Value> {
+        let report = self.report_with(args);
+        report["sites"].as_array().cloned().unwrap_or_else(|| panic!("no sites in {report}"))
     }
 
     pub fn versions(&self, service: &str) -> Vec<String> {

@@ -1,0 +1,298 @@
+//! A release never ends half-rolled: an interrupted, paused or failed stage is judged again
+//! or reported, never taken as converged; an instance that does not serve is not "up". Real
+//! demo-app processes on the local provider, as in runtime.rs.
+
+mod common;
+
+use common::project::{Project, text};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn demo_app() -> String {
+    std::path::Path::new(env!("CARGO_BIN_EXE_conv")).with_file_name("demo-app").display().to_string()
+}
+
+/// One environment of `sites`, one service `web` with an error-rate gate, one stage.
+fn single_stage(base_port: u16, sites: &[&str], instances: u32, bake: &str, on_failure: &str) -> String {
+    let sites: Vec<String> = sites.iter().map(|s| format!("{s:?}")).collect();
+    format!(
+        r#"import std.gates.{{max_error_rate}}
+
+let version = "1.0.0"
+
+environment production {{
+  provider = local {{ instances_per_site = {instances}, base_port = {base_port} }}
+  sites = [{}]
+}}
+
+service web {{
+  run = command {{ argv = ["demo-app", "--port", "{{port}}", "--version", "{{version}}"] }}
+  version = version
+  gates = [max_error_rate(under: 5%, window: 1s)]
+}}
+
+release site {{
+  services = [web]
+  strategy = rollout {{
+    stage full {{ env = production, bake = {bake} }}
+  }}
+  on_failure = {on_failure}
+}}
+"#,
+        sites.join(", ")
+    )
+}
+
+/// Polls until `done` holds, for at most `limit`.
+fn eventually(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
+fn record(p: &Project, site: &str, slot: u32) -> serde_json::Value {
+    let path = p.path().join(format!(".conv/local/production/{site}/web/{slot}.json"));
+    std::fs::read_to_string(path).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default()
+}
+
+fn spawn_apply(p: &Project, args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_conv"))
+        .args(["apply", ".", "--yes"])
+        .args(args)
+        .current_dir(p.path())
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn a_kill_while_the_last_stage_bakes_a_failing_version_is_judged_and_rolled_back() {
+    let p = Project::new(&single_stage(27000, &["p1"], 2, "1s", "rollback"));
+    assert_eq!(p.run(&["apply", ".", "--yes"]).status.code(), Some(0));
+    // A bake long enough to be killed in.
+    std::fs::write(p.path().join("main.conv"), single_stage(27000, &["p1"], 2, "20s", "rollback")).unwrap();
+    let mut bad = spawn_apply(&p, &["--set", "version=2.0.0-bad"]);
+    let deployed =
+        eventually(Duration::from_secs(20), || (0..2).all(|i| record(&p, "p1", i)["version"] == "2.0.0-bad"));
+    assert!(deployed, "both slots run the bad version");
+    std::thread::sleep(Duration::from_millis(500));
+    bad.kill().unwrap(); // SIGKILL, mid-bake
+    bad.wait().unwrap();
+
+    // Nothing says converged: status, plan and apply all know the stage was never judged.
+    let rows = p.status_with(&["--set", "version=2.0.0-bad"]);
+    assert!(rows.iter().all(|r| r["state"] != "converged"), "{rows:?}");
+    assert!(rows.iter().all(|r| r["state"] == "unjudged"), "{rows:?}");
+    let plan = p.run(&["plan", ".", "--detailed-exitcode", "--set", "version=2.0.0-bad"]);
+    assert_eq!(plan.status.code(), Some(2), "a stage to judge is work: {}", text(&plan));
+    assert!(text(&plan).contains("judged again: run"), "{}", text(&plan));
+
+    let again = p.run(&["apply", ".", "--yes", "--set", "version=2.0.0-bad"]);
+    let log = text(&again);
+    assert_eq!(again.status.code(), Some(1), "{log}");
+    assert!(!log.contains("nothing to do"), "{log}");
+    assert!(log.contains("stopped before this stage finished; baking it again"), "{log}");
+    assert!(log.contains("gate `error rate under 5% over 1s` of web failed on production[\"p1\"]"), "{log}");
+    assert!(log.contains("#0 back to 1.0.0") && log.contains("#1 back to 1.0.0"), "back to known good: {log}");
+    assert!(p.versions("web").iter().all(|v| v == "1.0.0"), "{:?}", p.versions("web"));
+    let report = p.report_with(&["--set", "version=2.0.0-bad"]);
+    assert_eq!(report["releases"][0]["stages"][0]["state"], "failed", "{report}");
+}
+
+#[test]
+fn a_paused_release_is_judged_again_and_never_nothing_to_do() {
+    let p = Project::new(&single_stage(27100, &["p1"], 1, "1s", "pause"));
+    assert_eq!(p.run(&["apply", ".", "--yes"]).status.code(), Some(0));
+    let bad = p.run(&["apply", ".", "--yes", "--set", "version=2.0.0-bad"]);
+    assert_eq!(bad.status.code(), Some(1), "{}", text(&bad));
+    assert!(text(&bad).contains("pauses here"), "{}", text(&bad));
+    let rows = p.status_with(&["--set", "version=2.0.0-bad"]);
+    assert_eq!(rows[0]["state"], "paused", "{rows:?}");
+    assert!(rows[0]["reason"].as_str().unwrap().contains("against a limit of 5% on instance #0"), "{rows:?}");
+
+    let again = p.run(&["apply", ".", "--yes", "--set", "version=2.0.0-bad"]);
+    let log = text(&again);
+    assert_eq!(again.status.code(), Some(1), "{log}");
+    assert!(!log.contains("nothing to do"), "{log}");
+    assert!(log.contains("nothing to deploy, but paused in run"), "{log}");
+    assert!(log.contains("pauses here"), "{log}");
+}
+
+#[test]
+fn a_hung_instance_is_not_up_and_apply_replaces_it() {
+    let p = Project::new(&single_stage(27200, &["p1"], 2, "1s", "rollback"));
+    assert_eq!(p.run(&["apply", ".", "--yes"]).status.code(), Some(0));
+    let hung = record(&p, "p1", 1)["pid"].as_u64().unwrap();
+    Command::new("kill").args(["-STOP", &hung.to_string()]).status().unwrap();
+
+    let drift = p.run(&["drift", "."]);
+    assert_eq!(drift.status.code(), Some(2), "{}", text(&drift));
+    assert!(text(&drift).contains("#1 1.0.0 (alive but not answering on port 27201)"), "{}", text(&drift));
+    let rows = p.status();
+    assert_eq!(rows[0]["state"], "unhealthy", "{rows:?}");
+    let plan = p.run(&["plan", "."]);
+    assert!(text(&plan).contains("! drift production[\"p1\"]/web"), "{}", text(&plan));
+
+    let out = p.run(&["apply", ".", "--yes"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("production[\"p1\"]/web #1 1.0.0 up"), "{}", text(&out));
+    assert!(!text(&out).contains("#0 1.0.0 up"), "the serving slot is left alone: {}", text(&out));
+    assert_ne!(record(&p, "p1", 1)["pid"].as_u64(), Some(hung), "slot 1 runs a new process");
+    assert!(!std::path::Path::new(&format!("/proc/{hung}/stat")).exists() || zombie(hung), "the hung one is gone");
+    assert_eq!(p.run(&["drift", "."]).status.code(), Some(0));
+}
+
+fn zombie(pid: u64) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z"))
+}
+
+#[test]
+fn another_program_on_an_instance_port_is_neither_up_nor_converged() {
+    let p = Project::new(&single_stage(27300, &["p1"], 1, "1s", "pause"));
+    assert_eq!(p.run(&["apply", ".", "--yes"]).status.code(), Some(0));
+    let pid = record(&p, "p1", 0)["pid"].as_u64().unwrap();
+    Command::new("kill").arg(pid.to_string()).status().unwrap();
+    assert!(eventually(Duration::from_secs(5), || !std::path::Path::new(&format!("/proc/{pid}/fd")).exists()));
+    // Another program answers HTTP on the slot's port.
+    let mut squatter =
+        Command::new(demo_app()).args(["--port", "27300", "--version", "9.9.9"]).stdout(Stdio::null()).spawn().unwrap();
+    assert!(eventually(Duration::from_secs(5), || std::net::TcpStream::connect(("127.0.0.1", 27300)).is_ok()));
+
+    let drift = p.run(&["drift", "."]);
+    let squatter_pid = squatter.id().to_string();
+    assert_eq!(drift.status.code(), Some(2), "{}", text(&drift));
+    assert!(
+        text(&drift).contains(&format!("#0 1.0.0 (dead; port 27300 answered by pid {squatter_pid} (demo-app))")),
+        "{}",
+        text(&drift)
+    );
+    let out = p.run(&["apply", ".", "--yes"]);
+    let log = text(&out);
+    squatter.kill().unwrap();
+    squatter.wait().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{log}");
+    assert!(!log.contains("#0 1.0.0 up"), "the squatter's answer is not our instance: {log}");
+    assert!(log.contains(&format!("port 27300 is taken by pid {squatter_pid} (demo-app)")), "{log}");
+    let rows = p.status();
+    assert_eq!(rows[0]["state"], "failed", "{rows:?}");
+    assert!(rows[0]["reason"].as_str().unwrap().contains("is taken by"), "{rows:?}");
+}
+
+#[test]
+fn one_bad_site_of_two_fails_its_gate_by_name_and_instance() {
+    // Site p2's instances fail a third of their requests; p1's none. Environment-wide, the
+    // error rate would be about 16%; each site is judged on its own instances.
+    let program = single_stage(27400, &["p1", "p2"], 2, "2s", "pause").replace(
+        r#"run = command { argv = ["demo-app", "--port", "{port}", "--version", "{version}"] }"#,
+        &format!(
+            r#"run = command {{ argv = ["sh", "-c", "if [ {{site}} = p2 ]; then export DEMO_ERROR_PERCENT=34; fi; exec {} --port {{port}} --version {{version}}"] }}"#,
+            demo_app()
+        ),
+    );
+    let p = Project::new(&program);
+    let out = p.run(&["apply", ".", "--yes"]);
+    let log = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{log}");
+    assert!(log.contains("gate `error rate under 5% over 1s` of web failed on production[\"p2\"]"), "{log}");
+    assert!(log.contains("against a limit of 5%"), "{log}");
+    assert!(log.contains("worst instance #"), "{log}");
+    assert!(!log.contains("failed on production[\"p1\"]"), "{log}");
+}
+
+#[test]
+fn status_shows_what_production_waits_for_and_which_requirements_hold() {
+    let program = r#"
+environment staging {
+  provider = local { instances_per_site = 1, base_port = 27500 }
+  sites = ["s1"]
+}
+
+environment production {
+  provider = local { instances_per_site = 1, base_port = 27510 }
+  sites = ["p1"]
+  after = [staging]
+  requires = [approval { group = "sre" }, converged { env = staging }]
+}
+
+service web {
+  run = command { argv = ["demo-app", "--port", "{port}", "--version", "{version}"] }
+  version = "1.0.0"
+}
+
+release site {
+  services = [web]
+  strategy = rollout {
+    stage stage { env = staging, bake = 1s }
+    stage prod { env = production, bake = 1s }
+  }
+}
+"#;
+    let p = Project::new(program);
+    let refused = p.run(&["approve", "site", "prd", "."]);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
+    assert!(text(&refused).contains("has no stage `prd`; did you mean `prod`?"), "{}", text(&refused));
+    let no_need = p.run(&["approve", "site", "stage", "."]);
+    assert_eq!(no_need.status.code(), Some(2), "{}", text(&no_need));
+    assert!(text(&no_need).contains("waits for no approval"), "{}", text(&no_need));
+
+    let mut apply = spawn_apply(&p, &[]);
+    let waiting = eventually(Duration::from_secs(20), || p.report()["releases"][0]["stages"][1]["state"] == "waiting");
+    let report = p.report();
+    assert!(waiting, "{report}");
+    let prod = &report["releases"][0]["stages"][1];
+    assert!(prod["reason"].as_str().unwrap().contains("approval by sre"), "{report}");
+    let requirements = prod["requirements"].as_array().unwrap();
+    assert_eq!(requirements[0]["requirement"], "approval by sre");
+    assert_eq!(requirements[0]["holds"], false, "{report}");
+    assert_eq!(requirements[1]["requirement"], "staging converged");
+    assert_eq!(requirements[1]["holds"], true, "{report}");
+    let row =
+        |env: &str| report["sites"].as_array().unwrap().iter().find(|r| r["environment"] == env).cloned().unwrap();
+    assert_eq!(row("staging")["state"], "converged", "{report}");
+    assert_eq!(row("production")["state"], "waiting", "{report}");
+    let table = p.run(&["status", "."]);
+    assert!(text(&table).contains("[ ] approval by sre: conv approve site prod"), "{}", text(&table));
+    assert!(text(&table).contains("[x] staging converged"), "{}", text(&table));
+
+    assert_eq!(p.run(&["approve", "site", "prod", "."]).status.code(), Some(0));
+    let out = apply.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(p.status().iter().all(|r| r["state"] == "converged"), "{:?}", p.status());
+}
+
+#[test]
+fn the_json_log_is_one_versioned_event_a_line() {
+    let p = Project::new(&single_stage(27600, &["p1"], 1, "1s", "rollback"));
+    let out = p.run(&["apply", ".", "--yes", "--log-format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let events: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let kinds: Vec<&str> = events.iter().map(|e| e["event"].as_str().unwrap()).collect();
+    for expected in [
+        "run_started",
+        "stage_started",
+        "instance_up",
+        "bake_started",
+        "gate_reading",
+        "stage_done",
+        "release_converged",
+        "run_ended",
+    ] {
+        assert!(kinds.contains(&expected), "{expected} in {kinds:?}");
+    }
+    assert!(events.iter().all(|e| e["v"] == 1 && e["at_ms"].is_number()), "{events:?}");
+    let reading = events.iter().find(|e| e["event"] == "gate_reading").unwrap();
+    assert_eq!(reading["site"], "production[\"p1\"]");
+    assert_eq!(reading["threshold"], 5.0);
+    assert_eq!(reading["passed"], true);
+}
