@@ -103,6 +103,16 @@ pub struct StageResult {
     pub recorded_at: u64,
 }
 
+/// One event of a run's event stream, as the engine emitted it (`body` is its JSON line).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct EventRow {
+    pub id: i64,
+    pub run: i64,
+    pub at_ms: u64,
+    pub kind: String,
+    pub body: String,
+}
+
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Holder {
     pub env: String,
@@ -269,6 +279,44 @@ impl Journal {
                 run: r[5].int(),
                 reason: r[6].text(),
                 recorded_at: r[7].int() as u64,
+            })
+            .collect())
+    }
+
+    /// Appends events in one transaction. Events are a record for views, not steps: they are
+    /// not crash points of `CONV_CRASH_AFTER_WRITES`.
+    pub fn record_events(&mut self, events: &[(i64, u64, String, String)]) -> Result<(), JournalError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        self.db.begin_locking()?;
+        for (run, at_ms, kind, body) in events {
+            let inserted = self.db.execute(
+                "INSERT INTO events (run, at_ms, kind, body) VALUES (?1, ?2, ?3, ?4)",
+                &[(*run).into(), (*at_ms).into(), kind.into(), body.into()],
+            );
+            if let Err(e) = inserted {
+                self.db.rollback();
+                return Err(e);
+            }
+        }
+        self.db.commit()
+    }
+
+    /// Events after `after` (an event id; 0 for the first), oldest first, at most `limit`.
+    pub fn events_after(&mut self, after: i64, limit: u32) -> Result<Vec<EventRow>, JournalError> {
+        let rows = self.db.query(
+            "SELECT id, run, at_ms, kind, body FROM events WHERE id > ?1 ORDER BY id LIMIT ?2",
+            &[after.into(), limit.into()],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| EventRow {
+                id: r[0].int(),
+                run: r[1].int(),
+                at_ms: r[2].int() as u64,
+                kind: r[3].text(),
+                body: r[4].text(),
             })
             .collect())
     }

@@ -40,11 +40,17 @@ pub const MIGRATIONS: &[&str] = &[
         passed INTEGER NOT NULL, reading TEXT NOT NULL, read_at INTEGER NOT NULL
     );
     CREATE TABLE locks (env TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL, username TEXT NOT NULL, since INTEGER NOT NULL);",
-    // 1 -> 2: convergence is a recorded fact per stage, for the versions it judged.
+    // 1 -> 2: convergence is a recorded fact per stage, for the versions it judged; the
+    // engine's events, for views in other processes.
     "CREATE TABLE stage_results (
         release_name TEXT NOT NULL, stage TEXT NOT NULL, env TEXT NOT NULL,
         versions TEXT NOT NULL, state TEXT NOT NULL, run INTEGER NOT NULL,
         reason TEXT NOT NULL, recorded_at INTEGER NOT NULL,
         PRIMARY KEY (release_name, stage)
-    );",
+    );
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY, run INTEGER NOT NULL, at_ms INTEGER NOT NULL,
+        kind TEXT NOT NULL, body TEXT NOT NULL
+    );
+    CREATE INDEX events_by_run ON events(run);",
 ];

@@ -24,6 +24,34 @@ fn records(j: &mut Journal) {
     let runs = j.runs(10).unwrap();
     assert_eq!((runs[0].outcome.as_str(), runs[0].steps), ("converged", 1));
     assert_eq!(j.known_good().unwrap()[0].1, ("1.4.2".to_string(), 2));
+    stage_results_and_events(j, run);
+}
+
+fn stage_results_and_events(j: &mut Journal, run: i64) {
+    let mut result = conv_journal::StageResult {
+        release: "storefront".into(),
+        stage: "canary".into(),
+        env: "staging".into(),
+        versions: "api=1.4.2".into(),
+        state: "running".into(),
+        run,
+        reason: String::new(),
+        recorded_at: 0,
+    };
+    j.set_stage_result(&result).unwrap();
+    result.state = "converged".into();
+    j.set_stage_result(&result).unwrap();
+    let results = j.stage_results().unwrap();
+    assert_eq!(results.len(), 1, "one record per stage, replaced: {results:?}");
+    assert_eq!(results[0].state, "converged");
+    let events: Vec<(i64, u64, String, String)> =
+        (0..3).map(|i| (run, 1000 + i, "stage_started".to_string(), format!("{{\"n\":{i}}}"))).collect();
+    j.record_events(&events).unwrap();
+    let first = j.events_after(0, 2).unwrap();
+    assert_eq!(first.iter().map(|e| e.at_ms).collect::<Vec<_>>(), [1000, 1001]);
+    let rest = j.events_after(first[1].id, 10).unwrap();
+    assert_eq!(rest.len(), 1);
+    assert_eq!(rest[0].body, "{\"n\":2}");
 }
 
 #[test]

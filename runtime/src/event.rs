@@ -146,6 +146,16 @@ pub enum Event {
     },
 }
 
+impl Event {
+    /// The event's name in the JSON log: `stage_started`, `gate_reading`, ...
+    pub fn kind(&self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.get("event").and_then(|k| k.as_str().map(str::to_string)))
+            .unwrap_or_default()
+    }
+}
+
 /// Where events go. Cheap to clone; called from the engine's tasks.
 pub type Sink = Arc<dyn Fn(&Event) + Send + Sync>;
 

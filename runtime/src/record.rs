@@ -106,3 +106,61 @@ impl Recorder {
         self.with(|j| j.set_known_good(env, site, service, version, instances))
     }
 }
+
+/// The journal as a sink of the event stream: a thread writes the events in batches, so
+/// that views in other processes (`conv status --watch`, `conv serve`) can follow a run.
+/// Steps are still recorded one by one, before they act; events only tell what happened.
+pub struct EventLog {
+    tx: std::sync::Arc<std::sync::Mutex<Option<std::sync::mpsc::Sender<(u64, String, String)>>>>,
+    writer: Option<std::thread::JoinHandle<()>>,
+}
+
+impl EventLog {
+    /// Starts the writer; without a journal, the sink drops everything.
+    pub fn start(rec: &Recorder) -> (EventLog, crate::event::Sink) {
+        let Some(journal) = rec.journal.clone() else {
+            return (EventLog { tx: Default::default(), writer: None }, crate::event::discard());
+        };
+        let run = rec.run;
+        let (tx, rx) = std::sync::mpsc::channel::<(u64, String, String)>();
+        let writer = std::thread::spawn(move || {
+            let mut warned = false;
+            while let Ok(first) = rx.recv() {
+                let mut batch = vec![(run, first.0, first.1, first.2)];
+                while let (true, Ok(next)) = (batch.len() < 1000, rx.try_recv()) {
+                    batch.push((run, next.0, next.1, next.2));
+                }
+                let written = journal
+                    .lock()
+                    .map_err(|_| "the journal is unavailable".to_string())
+                    .and_then(|mut j| j.record_events(&batch).map_err(|e| e.to_string()));
+                if let (Err(why), false) = (written, warned) {
+                    eprintln!("warning: cannot record events in the journal: {why}");
+                    warned = true;
+                }
+            }
+        });
+        let tx = std::sync::Arc::new(std::sync::Mutex::new(Some(tx)));
+        let sender = tx.clone();
+        let sink: crate::event::Sink = std::sync::Arc::new(move |e: &crate::event::Event| {
+            let at_ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as u64)
+                .unwrap_or(0);
+            if let Some(tx) = sender.lock().ok().as_ref().and_then(|g| g.as_ref()) {
+                let _ = tx.send((at_ms, e.kind().to_string(), crate::event::json_line(e)));
+            }
+        });
+        (EventLog { tx, writer: Some(writer) }, sink)
+    }
+
+    /// Waits until every event sent so far is written; later events are dropped.
+    pub fn finish(mut self) {
+        if let Ok(mut tx) = self.tx.lock() {
+            tx.take();
+        }
+        if let Some(w) = self.writer.take() {
+            let _ = w.join();
+        }
+    }
+}

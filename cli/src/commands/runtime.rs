@@ -215,7 +215,9 @@ pub fn apply_cmd(target: &Path, set: &[String], yes: bool, color: bool, log_form
     };
     let (sink, progress) = events::sink(log_format, color);
     let recorder = conv_runtime::record::Recorder::new(session.journal.clone(), session.run);
+    let (event_log, sink) = events::with_journal(sink, &recorder);
     let outcome = apply::run(&plan, &provider, sink, recorder);
+    event_log.finish();
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
@@ -298,7 +300,9 @@ pub fn watch_cmd(target: &Path, set: &[String], seconds: u64, color: bool) -> u8
                 Ok(session) => {
                     let (sink, _) = events::sink(LogFormat::Text, false);
                     let recorder = conv_runtime::record::Recorder::new(session.journal.clone(), session.run);
+                    let (event_log, sink) = events::with_journal(sink, &recorder);
                     let outcome = apply::run(&plan, &provider, sink, recorder);
+                    event_log.finish();
                     let converged = matches!(&outcome, Outcome::Converged { failed_sites } if failed_sites.is_empty());
                     super::journal::end(&session, if converged { "converged" } else { "failed" });
                     if let Outcome::Failed { reason, .. } = outcome {
@@ -338,7 +342,9 @@ pub fn rollback_cmd(release: &str, path: &Path, yes: bool, color: bool) -> u8 {
     };
     let (sink, progress) = events::sink(LogFormat::Text, color);
     let recorder = conv_runtime::record::Recorder::new(session.journal.clone(), session.run);
+    let (event_log, sink) = events::with_journal(sink, &recorder);
     let result = conv_runtime::rollback::rollback_release(&plan, release, &provider, sink, recorder);
+    event_log.finish();
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
