@@ -140,6 +140,10 @@ release site {
     let row = |env: &str| rows.iter().find(|r| r["environment"] == env).cloned().unwrap();
     assert_eq!(row("west")["state"], "converged", "{rows:?}");
     assert_eq!(row("east")["up"], 0, "east's instance could not start: {rows:?}");
+    assert_eq!(row("east")["state"], "failed", "{rows:?}");
+    // West converged before east failed: it is known good, not drift.
+    let drift = p.run(&["drift", "."]);
+    assert_eq!(drift.status.code(), Some(0), "{}", text(&drift));
     drop(blocker);
     let plan = p.run(&["plan", "."]);
     assert!(!text(&plan).contains("west[\"w1\"]/web\n"), "west is not in the plan: {}", text(&plan));

@@ -227,20 +227,28 @@ impl Journal {
         service: &str,
         version: &str,
         instances: u32,
+        spec: &str,
     ) -> Result<(), JournalError> {
         self.exec(
-            "INSERT INTO known_good (env, site, service, version, instances, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT (env, site, service) DO UPDATE SET version = excluded.version, instances = excluded.instances, recorded_at = excluded.recorded_at",
-            &[env.into(), site.into(), service.into(), version.into(), instances.into(), now().into()],
+            "INSERT INTO known_good (env, site, service, version, instances, recorded_at, spec) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (env, site, service) DO UPDATE SET version = excluded.version, instances = excluded.instances,
+               recorded_at = excluded.recorded_at, spec = excluded.spec",
+            &[env.into(), site.into(), service.into(), version.into(), instances.into(), now().into(), spec.into()],
         )
     }
 
-    /// `(env, site, service) -> (version, instances)`
-    pub fn known_good(&mut self) -> Result<Vec<((String, String, String), (String, u32))>, JournalError> {
-        let rows = self
-            .db
-            .query("SELECT env, site, service, version, instances FROM known_good ORDER BY env, site, service", &[])?;
-        Ok(rows.iter().map(|r| ((r[0].text(), r[1].text(), r[2].text()), (r[3].text(), r[4].int() as u32))).collect())
+    /// `(env, site, service) -> (version, instances, spec)`; `spec` is the fingerprint of
+    /// the command and configuration that ran (empty when not recorded).
+    #[allow(clippy::type_complexity)]
+    pub fn known_good(&mut self) -> Result<Vec<((String, String, String), (String, u32, String))>, JournalError> {
+        let rows = self.db.query(
+            "SELECT env, site, service, version, instances, spec FROM known_good ORDER BY env, site, service",
+            &[],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| ((r[0].text(), r[1].text(), r[2].text()), (r[3].text(), r[4].int() as u32, r[5].text())))
+            .collect())
     }
 
     /// Records where a stage stands; replaces what an earlier run recorded for it.
@@ -463,9 +471,12 @@ impl Journal {
     }
 
     /// `conv unlock ENV --force`: removes a lock whoever holds it; returns the holder.
+    /// Locks are keyed by site (`production["p1"]`); `env` names the environment's keys
+    /// (and a key of the environment alone, as older journals wrote).
     pub fn force_unlock(&mut self, env: &str) -> Result<Option<Holder>, JournalError> {
-        let holder = self.holders()?.into_iter().find(|h| h.env == env);
-        self.exec("DELETE FROM locks WHERE env = ?1", &[env.into()])?;
+        let site_prefix = format!("{env}[");
+        let holder = self.holders()?.into_iter().find(|h| h.env == env || h.env.starts_with(&site_prefix));
+        self.exec("DELETE FROM locks WHERE env = ?1 OR env LIKE ?2", &[env.into(), format!("{site_prefix}%").into()])?;
         Ok(holder)
     }
 

@@ -48,6 +48,7 @@ pub const MIGRATIONS: &[&str] = &[
         reason TEXT NOT NULL, recorded_at INTEGER NOT NULL,
         PRIMARY KEY (release_name, stage)
     );
+    ALTER TABLE known_good ADD COLUMN spec TEXT NOT NULL DEFAULT '';
     CREATE TABLE events (
         id INTEGER PRIMARY KEY, run INTEGER NOT NULL, at_ms INTEGER NOT NULL,
         kind TEXT NOT NULL, body TEXT NOT NULL

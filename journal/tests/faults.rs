@@ -18,12 +18,12 @@ fn records(j: &mut Journal) {
     let step = j.intent(run, "deploy", "staging[\"s1\"]/api#0", "1.4.2").unwrap();
     assert_eq!(j.unfinished_run().unwrap().map(|r| r.id), Some(run), "a run is unfinished until finished");
     j.outcome(step, true, "up").unwrap();
-    j.set_known_good("staging", "s1", "api", "1.4.2", 2).unwrap();
+    j.set_known_good("staging", "s1", "api", "1.4.2", 2, "").unwrap();
     j.finish_run(run, "converged").unwrap();
     assert!(j.unfinished_run().unwrap().is_none());
     let runs = j.runs(10).unwrap();
     assert_eq!((runs[0].outcome.as_str(), runs[0].steps), ("converged", 1));
-    assert_eq!(j.known_good().unwrap()[0].1, ("1.4.2".to_string(), 2));
+    assert_eq!(j.known_good().unwrap()[0].1, ("1.4.2".to_string(), 2, String::new()));
     stage_results_and_events(j, run);
 }
 

@@ -84,14 +84,23 @@ pub async fn apply_plan<P: Provider>(plan: Plan, provider: P, events: Sink, rec:
         for stage in &release.stages {
             let result = record_stage(&program, &provider, release, stage, &events, &rec).await;
             match result {
-                Ok(mut failed) => failed_sites.append(&mut failed),
+                Ok(mut failed) => {
+                    failed_sites.append(&mut failed);
+                    // An environment whose last stage of the release converged is known good
+                    // now, whatever later stages elsewhere do: drift compares with it.
+                    if stage.has_work() && last_stage_in_env(release, stage) {
+                        if let Err(e) = record_known_good(&provider, &program, release, Some(&stage.env), &rec).await {
+                            return journal_failure(release, stage, e, &events);
+                        }
+                    }
+                }
                 Err(StageError::Journal(e)) => return journal_failure(release, stage, e, &events),
                 Err(StageError::Failed(reason)) => {
                     return fail_release(&provider, &program, &before, release, stage, reason, &events, &rec).await;
                 }
             }
         }
-        if let Err(e) = record_known_good(&provider, &program, release, &rec).await {
+        if let Err(e) = record_known_good(&provider, &program, release, None, &rec).await {
             return journal_failure(release, release.stages.last().unwrap_or(&empty_stage()), e, &events);
         }
         events(&Event::ReleaseConverged { release: release.name.clone() });
@@ -431,28 +440,44 @@ fn journal_failure(release: &ReleasePlan, stage: &StagePlan, why: JournalWriteEr
 
 /// Once a release converges, what runs on its sites is known good: rollbacks and drift
 /// compare with it.
+fn last_stage_in_env(release: &ReleasePlan, stage: &StagePlan) -> bool {
+    release.stages.iter().rev().find(|s| s.env == stage.env).is_some_and(|s| s.name == stage.name)
+}
+
+/// Records what runs and serves on the release's sites as known good: in `only` that
+/// environment, or in all of the release's.
 async fn record_known_good<P: Provider>(
     provider: &P,
     program: &Program,
     release: &ReleasePlan,
+    only: Option<&EnvName>,
     rec: &Recorder,
 ) -> Result<(), JournalWriteError> {
     let Some(def) = program.release(&ReleaseName(release.name.clone())) else { return Ok(()) };
     let live = provider.observe(program).await;
-    let mut envs: Vec<&EnvName> = def.stages.iter().map(|s| &s.env).collect();
+    let mut envs: Vec<&EnvName> = def.stages.iter().map(|s| &s.env).filter(|e| only.is_none_or(|o| o == *e)).collect();
     envs.dedup();
     for env in envs {
         let Some(e) = program.environment(env) else { continue };
         for site in &e.sites {
             for service in &def.services {
                 let Some(svc) = program.service(service) else { continue };
+                let spec = crate::live::Spec::of(svc);
                 let up = live
                     .instances(env, site, service)
                     .iter()
-                    .filter(|i| i.serving() && i.version == svc.version)
+                    .filter(|i| i.serving() && i.runs(&svc.version, &spec))
                     .count();
                 if up > 0 {
-                    rec.known_good(env.as_str(), site.as_str(), service.as_str(), &svc.version, up as u32)?;
+                    let fingerprint = spec.fingerprint();
+                    rec.known_good(
+                        env.as_str(),
+                        site.as_str(),
+                        service.as_str(),
+                        &svc.version,
+                        up as u32,
+                        &fingerprint,
+                    )?;
                 }
             }
         }

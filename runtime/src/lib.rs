@@ -13,6 +13,7 @@ pub mod fleet;
 pub mod gates;
 pub mod live;
 pub mod local;
+pub mod machine_lock;
 pub mod plan;
 pub mod ports;
 pub mod provider;

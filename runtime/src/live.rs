@@ -19,6 +19,66 @@ pub enum Health {
     PortTaken(String),
 }
 
+/// What an instance was started with, besides its version: the command (before `{port}`
+/// and the like are filled in) and its environment (the command's `env` and the service's
+/// `config`). A change to either is a planned change, like a new version.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Spec {
+    pub argv: Vec<String>,
+    pub env: BTreeMap<String, String>,
+}
+
+impl Spec {
+    /// What the program asks a service to run with.
+    pub fn of(service: &conv_model::Service) -> Spec {
+        match &service.run {
+            conv_model::Run::Command { argv, env } => {
+                let mut all = env.clone();
+                all.extend(service.config.iter().map(|(k, v)| (k.clone(), v.clone())));
+                Spec { argv: argv.clone(), env: all }
+            }
+            conv_model::Run::Image { name, tag } => Spec {
+                argv: vec![match tag {
+                    Some(t) => format!("{name}:{t}"),
+                    None => name.clone(),
+                }],
+                env: service.config.clone(),
+            },
+        }
+    }
+
+    /// A short, stable fingerprint (FNV-1a), recorded with known-good versions for drift.
+    pub fn fingerprint(&self) -> String {
+        let mut h: u64 = 0xcbf29ce484222325;
+        let parts = self.argv.iter().chain(self.env.iter().flat_map(|(k, v)| [k, v]));
+        for p in parts {
+            for b in p.bytes().chain(std::iter::once(0)) {
+                h ^= b as u64;
+                h = h.wrapping_mul(0x100000001b3);
+            }
+        }
+        format!("{h:016x}")
+    }
+
+    /// What differs from `desired`, a line each: `config LOG_LEVEL: "info" -> "debug"`.
+    pub fn differences(&self, desired: &Spec) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.argv != desired.argv {
+            out.push(format!("command: {:?} -> {:?}", self.argv.join(" "), desired.argv.join(" ")));
+        }
+        let keys: std::collections::BTreeSet<&String> = self.env.keys().chain(desired.env.keys()).collect();
+        for k in keys {
+            match (self.env.get(k), desired.env.get(k)) {
+                (Some(a), Some(b)) if a != b => out.push(format!("config {k}: {a:?} -> {b:?}")),
+                (Some(a), None) => out.push(format!("config {k}: {a:?} -> (unset)")),
+                (None, Some(b)) => out.push(format!("config {k}: (unset) -> {b:?}")),
+                _ => {}
+            }
+        }
+        out
+    }
+}
+
 /// One instance slot of a service on a site.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Instance {
@@ -30,12 +90,21 @@ pub struct Instance {
     pub alive: bool,
     #[serde(default)]
     pub health: Health,
+    /// What it was started with; `None` for records older than specs.
+    #[serde(default)]
+    pub spec: Option<Spec>,
 }
 
 impl Instance {
     /// Up and answering on its own port: the only state that counts as running a version.
     pub fn serving(&self) -> bool {
         self.alive && self.health == Health::Serving
+    }
+
+    /// Whether it runs `version` with `spec`, as the program asks (an unrecorded spec counts
+    /// as the same, so that older records do not all churn at once).
+    pub fn runs(&self, version: &str, spec: &Spec) -> bool {
+        self.version == version && self.spec.as_ref().is_none_or(|s| s == spec)
     }
 
     /// Why it does not serve, in a few stable words (plans are compared by this text).

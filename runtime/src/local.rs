@@ -19,6 +19,8 @@ pub struct InstanceRecord {
     pub port: u16,
     pub started_at_unix: u64,
     pub log: PathBuf,
+    #[serde(default)]
+    pub spec: Option<crate::live::Spec>,
 }
 
 #[derive(Clone, Debug)]
@@ -85,6 +87,7 @@ impl LocalProvider {
                             pid: rec.pid,
                             alive,
                             health,
+                            spec: rec.spec,
                         });
                     }
                     instances.sort_by_key(|i| i.index);
@@ -146,6 +149,7 @@ impl LocalProvider {
             port,
             started_at_unix: SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
             log,
+            spec: Some(crate::live::Spec::of(service)),
         };
         // The child is not waited for: it is detached and observed through its record.
         drop(child);

@@ -100,6 +100,9 @@ pub struct Change {
     /// Why this site and service failed in the last run, when it did: the apply retries it.
     #[serde(default)]
     pub retry: Option<String>,
+    /// What else changes besides the version: `config LOG_LEVEL: "info" -> "debug"`.
+    #[serde(default)]
+    pub what: Vec<String>,
 }
 
 impl Plan {
@@ -170,12 +173,21 @@ pub fn make_plan(root: &std::path::Path, program: &Program, live: &LiveState) ->
                     let key = (env.name.clone(), site.clone(), service_name.clone());
                     let current = simulated.sites.get(&key).cloned().unwrap_or_default();
                     let from = simulated.describe(&env.name, site, service_name);
+                    let spec = crate::live::Spec::of(service);
+                    let mut what: Vec<String> = Vec::new();
                     let mut instances = Vec::new();
                     let mut replaces = false;
                     let mut next: Vec<Instance> = current.clone();
                     for index in 0..wanted.min(total) {
-                        let ok =
-                            current.iter().any(|i| i.index == index && i.serving() && i.version == service.version);
+                        let slot = current.iter().find(|i| i.index == index);
+                        let ok = slot.is_some_and(|i| i.serving() && i.runs(&service.version, &spec));
+                        if let Some(old) = slot.and_then(|i| i.spec.as_ref()).filter(|_| !ok) {
+                            for line in old.differences(&spec) {
+                                if !what.contains(&line) {
+                                    what.push(line);
+                                }
+                            }
+                        }
                         if !ok {
                             let port = port_for(program, &env.name, site, service_name, index);
                             instances.push((index, port));
@@ -188,6 +200,7 @@ pub fn make_plan(root: &std::path::Path, program: &Program, live: &LiveState) ->
                                 pid: 0,
                                 alive: true,
                                 health: Default::default(),
+                                spec: Some(spec.clone()),
                             });
                         }
                     }
@@ -211,6 +224,7 @@ pub fn make_plan(root: &std::path::Path, program: &Program, live: &LiveState) ->
                             to: to.clone(),
                             drift: false,
                             retry: None,
+                            what,
                         });
                     }
                     if !surplus.is_empty() {
@@ -223,6 +237,7 @@ pub fn make_plan(root: &std::path::Path, program: &Program, live: &LiveState) ->
                             to,
                             drift: false,
                             retry: None,
+                            what: Vec::new(),
                         });
                     }
                 }
@@ -322,17 +337,23 @@ pub fn stale_sites(plan: &Plan, live: &LiveState) -> Vec<(String, String, String
     out
 }
 
-/// `(env, site, service) -> (version, instances)` as the journal last saw them converged.
-pub type KnownGood = std::collections::BTreeMap<(String, String, String), (String, u32)>;
+/// `(env, site, service) -> (version, instances, spec fingerprint)` as the journal last saw
+/// them converged.
+pub type KnownGood = std::collections::BTreeMap<(String, String, String), (String, u32, String)>;
 
 /// Marks the changes that only restore what was last applied as drift.
 pub fn mark_drift(plan: &mut Plan, known: &KnownGood) {
+    let program = &plan.program;
     for r in &mut plan.releases {
         for s in &mut r.stages {
             for site in &mut s.sites {
                 for c in &mut site.changes {
                     let key = (s.env.to_string(), site.site.to_string(), c.service.to_string());
-                    if known.get(&key).is_some_and(|(v, _)| *v == c.version) {
+                    let desired = program.service(&c.service).map(|svc| crate::live::Spec::of(svc).fingerprint());
+                    let restores = known.get(&key).is_some_and(|(v, _, spec)| {
+                        *v == c.version && (spec.is_empty() || Some(spec) == desired.as_ref())
+                    });
+                    if restores {
                         c.drift = true;
                     }
                 }
@@ -352,19 +373,25 @@ pub struct Drift {
 /// Live state against the journal's known-good versions.
 pub fn drift(program: &Program, live: &LiveState, known: &KnownGood) -> Vec<Drift> {
     let mut out = Vec::new();
-    for ((env, site, service), (version, count)) in known {
+    for ((env, site, service), (version, count, spec)) in known {
         let key = (EnvName(env.clone()), SiteName(site.clone()), ServiceName(service.clone()));
         if program.environment(&key.0).is_none() {
             continue;
         }
         let instances = live.sites.get(&key).cloned().unwrap_or_default();
-        let good = instances.iter().filter(|i| i.serving() && &i.version == version).count() as u32;
-        let others = instances.iter().any(|i| !i.serving() || &i.version != version);
+        // What ran is compared field by field with what was applied: version and spec.
+        let same_spec = |i: &Instance| spec.is_empty() || i.spec.as_ref().is_none_or(|s| &s.fingerprint() == spec);
+        let good = instances.iter().filter(|i| i.serving() && &i.version == version && same_spec(i)).count() as u32;
+        let others = instances.iter().any(|i| !i.serving() || &i.version != version || !same_spec(i));
         if good < *count || others {
+            let mut found = live.describe(&key.0, &key.1, &key.2);
+            if instances.iter().any(|i| !same_spec(i)) {
+                found.push_str(" (its command or config differs from what was applied)");
+            }
             out.push(Drift {
                 address: address(&key.0, &key.1, &key.2),
                 expected: format!("{count} x {version}"),
-                found: live.describe(&key.0, &key.1, &key.2),
+                found,
             });
         }
     }

@@ -102,8 +102,16 @@ impl Recorder {
         self.with(|j| j.record_approval(release, stage, by))
     }
 
-    pub fn known_good(&self, env: &str, site: &str, service: &str, version: &str, instances: u32) -> Written<()> {
-        self.with(|j| j.set_known_good(env, site, service, version, instances))
+    pub fn known_good(
+        &self,
+        env: &str,
+        site: &str,
+        service: &str,
+        version: &str,
+        instances: u32,
+        spec: &str,
+    ) -> Written<()> {
+        self.with(|j| j.set_known_good(env, site, service, version, instances, spec))
     }
 }
 

@@ -75,6 +75,9 @@ pub fn text(plan: &Plan, color: bool) -> String {
                         ));
                     }
                     out.push_str(&diff(&c.from, &c.to, &st));
+                    for line in &c.what {
+                        out.push_str(&format!("      {}\n", st.paint("33", &format!("~ {line}"))));
+                    }
                 }
             }
         }
@@ -187,7 +190,8 @@ fn stage_heading(s: &StagePlan) -> String {
 fn change_words(c: &Change) -> String {
     match c.action {
         Action::Stop => format!("stop {} ({} -> {})", slots(c), c.from, c.to),
-        _ => format!("{} -> {}", c.from, c.to),
+        _ if c.what.is_empty() => format!("{} -> {}", c.from, c.to),
+        _ => format!("{} -> {} ({})", c.from, c.to, c.what.join("; ")),
     }
 }
 

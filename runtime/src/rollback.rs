@@ -28,7 +28,7 @@ impl<'a> Targets<'a> {
 
     fn instances(&self, program: &Program, env: &EnvName, site: &SiteName, service: &ServiceName) -> Vec<Instance> {
         let key = (env.to_string(), site.to_string(), service.to_string());
-        if let Some((version, count)) = self.known_good.and_then(|k| k.get(&key)) {
+        if let Some((version, count, _)) = self.known_good.and_then(|k| k.get(&key)) {
             return (0..*count)
                 .map(|index| Instance {
                     index,
@@ -37,6 +37,7 @@ impl<'a> Targets<'a> {
                     pid: 0,
                     alive: true,
                     health: Default::default(),
+                    spec: None,
                 })
                 .collect();
         }

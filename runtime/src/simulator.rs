@@ -17,6 +17,8 @@ struct Record {
     version: String,
     port: u16,
     started_at_ms: u64,
+    #[serde(default)]
+    spec: Option<crate::live::Spec>,
 }
 
 #[derive(Clone, Debug)]
@@ -86,6 +88,7 @@ impl Simulator {
                             pid: 0,
                             alive: true,
                             health: Default::default(),
+                            spec: rec.spec.clone(),
                         });
                     }
                     instances.sort_by_key(|i| i.index);
@@ -141,6 +144,7 @@ impl Provider for Simulator {
         version: &str,
     ) -> impl std::future::Future<Output = Result<Started, String>> + Send {
         let this = self.clone();
+        let spec = crate::live::Spec::of(service);
         let (env, site, service, version) = (env.clone(), site.clone(), service.name.clone(), version.to_string());
         async move {
             let Some(Kind::Simulator { seed, failure_rate_percent, latency_ms }) =
@@ -156,7 +160,7 @@ impl Provider for Simulator {
                     site.as_str()
                 ));
             }
-            let rec = Record { version, port, started_at_ms: now_ms() };
+            let rec = Record { version, port, started_at_ms: now_ms(), spec: Some(spec) };
             let path = this.dir(&env, &site, &service).join(format!("{index}.json"));
             let json = serde_json::to_vec(&rec).map_err(|e| e.to_string())?;
             crate::write_atomically(&path, &json).map_err(|e| e.to_string())?;

@@ -46,17 +46,45 @@ pub fn describe_holder(h: &Holder) -> String {
 pub struct Session {
     pub journal: Arc<Mutex<Journal>>,
     pub run: i64,
+    /// This machine's locks on the local ports the run uses; released when the process ends.
+    _ports: Option<conv_runtime::machine_lock::PortLocks>,
+}
+
+/// The journal's lock keys of the sites of `envs`: `production["p1"]`, one per site, so that
+/// programs sharing a journal exclude each other on the sites they share.
+pub fn lock_keys(program: &conv_model::Program, envs: &[String]) -> Vec<String> {
+    let mut keys = Vec::new();
+    for env in program.environments.iter().filter(|e| envs.contains(&e.name.to_string())) {
+        for site in &env.sites {
+            keys.push(format!("{}[{:?}]", env.name, site.as_str()));
+        }
+    }
+    keys
+}
+
+/// `production["p1"]` -> (`production`, ` at site "p1"`).
+fn split_key(key: &str) -> (&str, String) {
+    match key.split_once('[') {
+        Some((env, site)) => (env, format!(" at site {}", site.trim_end_matches(']'))),
+        None => (key, String::new()),
+    }
 }
 
 /// Locks the plan's environments, closes a run a crash left open (saying so), and begins a
 /// new run. Errors are printed; the exit status is returned.
-pub fn begin(root: &Path, envs: &[String], summary: &str) -> Result<Session, u8> {
+pub fn begin(
+    root: &Path,
+    program: Option<&conv_model::Program>,
+    keys: &[String],
+    summary: &str,
+) -> Result<Session, u8> {
     let mut journal = open(root)?;
-    match journal.lock(envs) {
+    match journal.lock(keys) {
         Ok(Ok(())) => {}
         Ok(Err(holder)) => {
-            eprintln!("error: environment {} is locked by {}", holder.env, describe_holder(&holder));
-            eprintln!("wait for that apply to finish; if its holder is gone, `conv unlock {} --force`", holder.env);
+            let (env, site) = split_key(&holder.env);
+            eprintln!("error: environment {env} is locked by {}{site}", describe_holder(&holder));
+            eprintln!("wait for that apply to finish; if its holder is gone, `conv unlock {env} --force`");
             return Err(FOUND);
         }
         Err(err) => {
@@ -64,6 +92,24 @@ pub fn begin(root: &Path, envs: &[String], summary: &str) -> Result<Session, u8>
             return Err(FAILED);
         }
     }
+    // After the journal's locks, which name their holder best; these catch other checkouts.
+    let ports = match program.map(|p| conv_runtime::machine_lock::lock_local_ports(p, root)) {
+        Some(Ok(locks)) => {
+            for warning in &locks.shared_with {
+                eprintln!(
+                    "warning: {warning}; two programs on one machine with the same base_port replace each other's instances"
+                );
+            }
+            Some(locks)
+        }
+        Some(Err(why)) => {
+            eprintln!("error: {why}");
+            eprintln!("wait for that apply to finish: it runs from another checkout or program on this machine");
+            let _ = journal.unlock_mine();
+            return Err(FOUND);
+        }
+        None => None,
+    };
     if let Ok(Some(run)) = journal.unfinished_run() {
         match journal.close_interrupted(run.id) {
             Ok(in_flight) => {
@@ -82,7 +128,7 @@ pub fn begin(root: &Path, envs: &[String], summary: &str) -> Result<Session, u8>
         eprintln!("error: {err}");
         FAILED
     })?;
-    Ok(Session { journal: Arc::new(Mutex::new(journal)), run })
+    Ok(Session { journal: Arc::new(Mutex::new(journal)), run, _ports: ports })
 }
 
 /// With nothing to apply, a run a crash left open is still closed, so the journal says
@@ -258,7 +304,9 @@ pub fn unlock_cmd(env: &str, path: &Path, force: bool, yes: bool) -> u8 {
         Ok(j) => j,
         Err(code) => return code,
     };
-    let holder = journal.holders().ok().and_then(|h| h.into_iter().find(|h| h.env == env));
+    let site_prefix = format!("{env}[");
+    let holder =
+        journal.holders().ok().and_then(|h| h.into_iter().find(|h| h.env == env || h.env.starts_with(&site_prefix)));
     let Some(holder) = holder else {
         eprintln!("environment {env} is not locked");
         return OK;

@@ -209,7 +209,8 @@ pub fn apply_cmd(target: &Path, set: &[String], yes: bool, color: bool, log_form
         .collect::<Vec<_>>()
         .join(", ")
         + &format!(": {} change{}", plan.change_count(), if plan.change_count() == 1 { "" } else { "s" });
-    let session = match super::journal::begin(&root, &envs, &summary) {
+    let keys = super::journal::lock_keys(&plan.program, &envs);
+    let session = match super::journal::begin(&root, Some(&plan.program), &keys, &summary) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -296,7 +297,9 @@ pub fn watch_cmd(target: &Path, set: &[String], seconds: u64, color: bool) -> u8
                 plan.releases.iter().flat_map(|r| r.stages.iter().map(|s| s.env.to_string())).collect();
             envs.sort();
             envs.dedup();
-            match super::journal::begin(&root, &envs, &format!("watch: {} corrections", plan.change_count())) {
+            let keys = super::journal::lock_keys(&program, &envs);
+            let summary = format!("watch: {} corrections", plan.change_count());
+            match super::journal::begin(&root, Some(&program), &keys, &summary) {
                 Ok(session) => {
                     let (sink, _) = events::sink(LogFormat::Text, false);
                     let recorder = conv_runtime::record::Recorder::new(session.journal.clone(), session.run);
@@ -336,7 +339,8 @@ pub fn rollback_cmd(release: &str, path: &Path, yes: bool, color: bool) -> u8 {
         .collect();
     envs.sort();
     envs.dedup();
-    let session = match super::journal::begin(&root, &envs, &format!("rollback {release}")) {
+    let keys = super::journal::lock_keys(&program, &envs);
+    let session = match super::journal::begin(&root, Some(&program), &keys, &format!("rollback {release}")) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -470,7 +474,7 @@ pub fn destroy_cmd(path: &Path, yes: bool) -> u8 {
     };
     let envs: Vec<String> = journal.holders().unwrap_or_default().into_iter().map(|h| h.env).collect();
     drop(journal);
-    let session = match super::journal::begin(&root, &envs, "destroy") {
+    let session = match super::journal::begin(&root, None, &envs, "destroy") {
         Ok(s) => s,
         Err(code) => return code,
     };
