@@ -209,6 +209,34 @@ fn one_bad_site_of_four_fails_its_gate_by_name_and_instance() {
 }
 
 #[test]
+fn an_environment_wide_gate_is_judged_over_every_site_and_the_plan_says_so() {
+    // The same bad site; at 10% across the environment's eight instances the gate holds.
+    let program = single_stage(27450, &["p1", "p2", "p3", "p4"], 2, "2s", "pause")
+        .replace("max_error_rate(under: 5%, window: 1s)", "max_error_rate(under: 10%, window: 1s, scope: environment_wide)")
+        .replace(
+            r#"run = command { argv = ["demo-app", "--port", "{port}", "--version", "{version}"] }"#,
+            &format!(
+                r#"run = command {{ argv = ["sh", "-c", "if [ {{site}} = p2 ]; then export DEMO_ERROR_PERCENT=34; fi; exec {} --port {{port}} --version {{version}}"] }}"#,
+                demo_app()
+            ),
+        );
+    let p = Project::new(&program);
+    let plan = p.run(&["plan", "."]);
+    assert!(text(&plan).contains("gate web: error rate under 10% over 1s across the environment"), "{}", text(&plan));
+    let out = p.run(&["apply", ".", "--yes", "--log-format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let readings: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|e| e["event"] == "gate_reading")
+        .collect();
+    assert_eq!(readings.len(), 1, "one reading for the environment: {readings:?}");
+    assert_eq!(readings[0]["site"], "production");
+    let value = readings[0]["value"].as_f64().unwrap();
+    assert!(value > 0.0 && value < 10.0, "{value}");
+}
+
+#[test]
 fn status_shows_what_production_waits_for_and_which_requirements_hold() {
     let program = r#"
 environment staging {

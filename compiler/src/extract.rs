@@ -177,6 +177,14 @@ impl<'e> Extractor<'_, 'e, '_> {
         }
     }
 
+    /// A metrics gate's `scope`: `per_site` (the default) or `environment_wide`.
+    fn scope(&self, payload: &Value) -> m::GateScope {
+        match self.variant(&self.get(payload, "scope")).0 {
+            "environment_wide" => m::GateScope::Environment,
+            _ => m::GateScope::Site,
+        }
+    }
+
     fn gate(&mut self, g: &Value, place: Where<'_>) -> m::Gate {
         let (variant, payload) = self.variant(g);
         let p = payload.cloned().unwrap_or(Value::Error);
@@ -194,9 +202,13 @@ impl<'e> Extractor<'_, 'e, '_> {
                 if under == 0 {
                     self.out_of_range(place, "a latency gate's `under`", "longer than 0ms");
                 }
-                m::Gate::Latency { quantile_percent: quantile, under_ms: under, window_ms: window }
+                let scope = self.scope(&p);
+                m::Gate::Latency { quantile_percent: quantile, under_ms: under, window_ms: window, scope }
             }
-            "error_rate" => m::Gate::ErrorRate { under_percent: percent(&self.get(&p, "under")), window_ms: window },
+            "error_rate" => {
+                let scope = self.scope(&p);
+                m::Gate::ErrorRate { under_percent: percent(&self.get(&p, "under")), window_ms: window, scope }
+            }
             "http" => {
                 let timeout = duration(&self.get(&p, "timeout"));
                 if timeout == 0 {

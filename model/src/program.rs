@@ -77,15 +77,52 @@ pub enum Run {
     Image { name: String, tag: Option<String> },
 }
 
+/// Over what a metrics gate is judged: each site on its own instances (the default), or the
+/// whole environment at once, when the gate asks for it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GateScope {
+    #[default]
+    Site,
+    Environment,
+}
+
+impl GateScope {
+    pub fn is_site(&self) -> bool {
+        *self == GateScope::Site
+    }
+}
+
 /// A health condition; percentages are in percent points (`99.9` for `99.9%`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Gate {
-    Latency { quantile_percent: f64, under_ms: u64, window_ms: u64 },
-    ErrorRate { under_percent: f64, window_ms: u64 },
-    Http { path: String, timeout_ms: u64, window_ms: u64 },
-    Query { promql: String, max: f64, window_ms: u64 },
-    Approval { group: String },
+    Latency {
+        quantile_percent: f64,
+        under_ms: u64,
+        window_ms: u64,
+        #[serde(default, skip_serializing_if = "GateScope::is_site")]
+        scope: GateScope,
+    },
+    ErrorRate {
+        under_percent: f64,
+        window_ms: u64,
+        #[serde(default, skip_serializing_if = "GateScope::is_site")]
+        scope: GateScope,
+    },
+    Http {
+        path: String,
+        timeout_ms: u64,
+        window_ms: u64,
+    },
+    Query {
+        promql: String,
+        max: f64,
+        window_ms: u64,
+    },
+    Approval {
+        group: String,
+    },
 }
 
 impl Gate {
@@ -103,16 +140,22 @@ impl Gate {
     /// A short description in .conv terms, such as `p99 latency under 250ms over 30s`.
     pub fn describe(&self) -> String {
         match self {
-            Gate::Latency { quantile_percent, under_ms, window_ms } => {
+            Gate::Latency { quantile_percent, under_ms, window_ms, scope } => {
                 format!(
-                    "p{} latency under {} over {}",
+                    "p{} latency under {} over {}{}",
                     trim_float(*quantile_percent),
                     duration(*under_ms),
-                    duration(*window_ms)
+                    duration(*window_ms),
+                    scope_words(*scope)
                 )
             }
-            Gate::ErrorRate { under_percent, window_ms } => {
-                format!("error rate under {}% over {}", trim_float(*under_percent), duration(*window_ms))
+            Gate::ErrorRate { under_percent, window_ms, scope } => {
+                format!(
+                    "error rate under {}% over {}{}",
+                    trim_float(*under_percent),
+                    duration(*window_ms),
+                    scope_words(*scope)
+                )
             }
             Gate::Http { path, timeout_ms, window_ms } => {
                 format!("GET {path} answers 2xx within {} for {}", duration(*timeout_ms), duration(*window_ms))
@@ -152,6 +195,14 @@ pub struct Stage {
 pub enum OnFailure {
     Rollback,
     Pause,
+}
+
+/// ` across the environment` for a gate judged environment-wide; per site, nothing.
+fn scope_words(scope: GateScope) -> &'static str {
+    match scope {
+        GateScope::Site => "",
+        GateScope::Environment => " across the environment",
+    }
 }
 
 /// Formats milliseconds the way .conv writes them: the largest whole unit (`90s`, `2m`).

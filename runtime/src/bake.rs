@@ -11,7 +11,7 @@ use crate::plan::StagePlan;
 use crate::provider::Provider;
 use crate::record::Recorder;
 use conv_model::program::{duration, trim_float};
-use conv_model::{EnvName, Gate, Program, ReleaseName, ServiceName, SiteName};
+use conv_model::{EnvName, Gate, GateScope, Program, ReleaseName, ServiceName, SiteName};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -217,13 +217,22 @@ fn judge_per_site(
     service: &ServiceName,
     gate: &Gate,
 ) -> Result<(), StageError> {
-    let mut per_site: BTreeMap<&SiteName, Vec<(u32, Sample)>> = BTreeMap::new();
+    let environment_wide = matches!(
+        gate,
+        Gate::ErrorRate { scope: GateScope::Environment, .. } | Gate::Latency { scope: GateScope::Environment, .. }
+    );
+    // Per site, keyed by its label; one group for the whole environment when the gate asks.
+    let mut groups: BTreeMap<String, Vec<(String, Sample)>> = BTreeMap::new();
     for (i, t) in targets.iter().enumerate().filter(|(_, t)| &t.service == service) {
-        per_site.entry(&t.site).or_default().push((t.index, end[i].since(&baseline[i])));
+        let (label, instance) = if environment_wide {
+            (stage.env.to_string(), format!("{} #{}", t.site_label(&stage.env), t.index))
+        } else {
+            (t.site_label(&stage.env), format!("#{}", t.index))
+        };
+        groups.entry(label).or_default().push((instance, end[i].since(&baseline[i])));
     }
     let threshold = threshold_of(gate).unwrap_or(f64::INFINITY);
-    for (site, instances) in per_site {
-        let label = format!("{}[{:?}]", stage.env, site.as_str());
+    for (label, instances) in groups {
         let mut total = Sample::default();
         instances.iter().for_each(|(_, s)| total.add(s));
         let Some(value) = value_of(gate, &total) else {
@@ -233,11 +242,11 @@ fn judge_per_site(
         let passed = value <= threshold;
         let worst = instances
             .iter()
-            .filter_map(|(index, s)| value_of(gate, s).map(|v| (*index, v)))
+            .filter_map(|(instance, s)| value_of(gate, s).map(|v| (instance.clone(), v)))
             .max_by(|a, b| a.1.total_cmp(&b.1));
         let detail = match (passed, worst) {
             (false, Some((index, v))) if instances.len() > 1 => format!(
-                "{} against a limit of {} ({} of {} requests; worst instance #{index} at {})",
+                "{} against a limit of {} ({} of {} requests; worst instance {index} at {})",
                 show(gate, value),
                 limit(gate),
                 total.errors,
@@ -245,7 +254,7 @@ fn judge_per_site(
                 show(gate, v)
             ),
             (false, Some((index, _))) => format!(
-                "{} against a limit of {} on instance #{index} ({} of {} requests)",
+                "{} against a limit of {} on instance {index} ({} of {} requests)",
                 show(gate, value),
                 limit(gate),
                 total.errors,

@@ -25,7 +25,7 @@ fn program() -> Program {
             config: BTreeMap::new(),
             ports: vec![],
             depends_on: vec![],
-            gates: vec![Gate::ErrorRate { under_percent: 1.0, window_ms: 60_000 }],
+            gates: vec![Gate::ErrorRate { under_percent: 1.0, window_ms: 60_000, scope: GateScope::Site }],
         })
         .collect();
     let stage = |name: &str, fraction: f64| Stage {
