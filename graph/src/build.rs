@@ -132,19 +132,25 @@ fn lower_release(program: &Program, release: &Release, graph: &mut DiGraph<Step,
         last_end_in_env.insert(env.name.as_str(), end);
         previous_end = Some(end);
     }
-    // Rollback: undo the stages from the last; on a site, stop dependents before dependencies.
-    let mut seen = Vec::new();
+    rollback.extend(rollback_path(program, release, &order));
+    ReleasePlan { release: release.name.clone(), rollback }
+}
+
+/// The release's rollback path, without building the graph (planning a large fleet needs it
+/// alone): undo the stages from the last; on a site, stop dependents before dependencies.
+pub fn rollback_path(program: &Program, release: &Release, order: &[ServiceName]) -> Vec<RollbackStep> {
+    let mut rollback = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for stage in release.stages.iter().rev() {
         let Some(env) = program.environment(&stage.env) else { continue };
         for site in env.sites.iter().rev() {
             for service in order.iter().rev() {
                 let address = Address::site(&env.name, site).with_release(&release.name).with_service(service);
-                if !seen.contains(&address) {
-                    seen.push(address.clone());
+                if seen.insert(address.clone()) {
                     rollback.push(RollbackStep { address });
                 }
             }
         }
     }
-    ReleasePlan { release: release.name.clone(), rollback }
+    rollback
 }

@@ -87,6 +87,8 @@ pub trait Backend: Send {
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>, JournalError>;
     /// Starts a transaction that holds the locks table against other writers.
     fn begin_locking(&mut self) -> Result<(), JournalError>;
+    /// Starts a transaction for a batch of writes.
+    fn begin(&mut self) -> Result<(), JournalError>;
     fn commit(&mut self) -> Result<(), JournalError>;
     fn rollback(&mut self);
     /// Where it is, for messages.

@@ -127,6 +127,8 @@ pub struct Journal {
     /// For crash tests: exit the process right after this many writes.
     crash_after: Option<u64>,
     writes: u64,
+    /// Inside `batch`: the batch counts as one write, at its commit.
+    in_batch: bool,
 }
 
 impl Journal {
@@ -142,7 +144,7 @@ impl Journal {
 
     fn with(db: Box<dyn Backend>) -> Journal {
         let crash_after = std::env::var("CONV_CRASH_AFTER_WRITES").ok().and_then(|v| v.parse().ok());
-        Journal { db, crash_after, writes: 0 }
+        Journal { db, crash_after, writes: 0, in_batch: false }
     }
 
     /// Where the journal lives, for messages.
@@ -151,10 +153,33 @@ impl Journal {
     }
 
     fn wrote(&mut self) {
+        if self.in_batch {
+            return;
+        }
         self.writes += 1;
         if self.crash_after == Some(self.writes) {
             // A test asked for a crash here: die as SIGKILL would, with no cleanup.
             std::process::abort();
+        }
+    }
+
+    /// Runs `f`'s writes in one transaction, durable together when this returns (one sync
+    /// for many steps); any error rolls all of them back.
+    pub fn batch<T>(&mut self, f: impl FnOnce(&mut Journal) -> Result<T, JournalError>) -> Result<T, JournalError> {
+        self.db.begin()?;
+        self.in_batch = true;
+        let result = f(self);
+        self.in_batch = false;
+        match result {
+            Ok(value) => {
+                self.db.commit()?;
+                self.wrote();
+                Ok(value)
+            }
+            Err(e) => {
+                self.db.rollback();
+                Err(e)
+            }
         }
     }
 
@@ -297,7 +322,7 @@ impl Journal {
         if events.is_empty() {
             return Ok(());
         }
-        self.db.begin_locking()?;
+        self.db.begin()?;
         for (run, at_ms, kind, body) in events {
             let inserted = self.db.execute(
                 "INSERT INTO events (run, at_ms, kind, body) VALUES (?1, ?2, ?3, ?4)",

@@ -180,6 +180,10 @@ impl Backend for Postgres {
         self.retry(|c| c.batch_execute("BEGIN; LOCK TABLE locks IN EXCLUSIVE MODE"))
     }
 
+    fn begin(&mut self) -> Result<(), JournalError> {
+        self.retry(|c| c.batch_execute("BEGIN"))
+    }
+
     fn commit(&mut self) -> Result<(), JournalError> {
         self.client.batch_execute("COMMIT").map_err(|e| JournalError::Other(e.to_string()))
     }

@@ -102,6 +102,10 @@ impl Backend for Sqlite {
         self.conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| classify(&self.path, e))
     }
 
+    fn begin(&mut self) -> Result<(), JournalError> {
+        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| classify(&self.path, e))
+    }
+
     fn commit(&mut self) -> Result<(), JournalError> {
         self.conn.execute_batch("COMMIT").map_err(|e| classify(&self.path, e))
     }

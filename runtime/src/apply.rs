@@ -119,23 +119,23 @@ async fn record_stage<P: Provider>(
     events: &Sink,
     rec: &Recorder,
 ) -> Result<Vec<String>, StageError> {
-    let step = rec.intent("stage", &format!("{}/{}", release.name, stage.name), stage.env.as_str())?;
+    let step = rec.intent("stage", &format!("{}/{}", release.name, stage.name), stage.env.as_str()).await?;
     let working = stage.has_work();
     if working {
-        rec.stage(&release.name, &stage.name, stage.env.as_str(), &release.versions, "running", "")?;
+        rec.stage(&release.name, &stage.name, stage.env.as_str(), &release.versions, "running", "").await?;
     }
     let result = run_stage(program, provider, release, stage, events, rec).await;
     match &result {
         Ok(_) => {
             if working {
-                rec.stage(&release.name, &stage.name, stage.env.as_str(), &release.versions, "converged", "")?;
+                rec.stage(&release.name, &stage.name, stage.env.as_str(), &release.versions, "converged", "").await?;
             }
-            rec.outcome(step, true, "done")?;
+            rec.outcome(step, true, "done").await?;
         }
         Err(StageError::Failed(reason)) => {
             let state = if release.on_failure == OnFailure::Pause { "paused" } else { "failed" };
-            rec.stage(&release.name, &stage.name, stage.env.as_str(), &release.versions, state, reason)?;
-            rec.outcome(step, false, reason)?;
+            rec.stage(&release.name, &stage.name, stage.env.as_str(), &release.versions, state, reason).await?;
+            rec.outcome(step, false, reason).await?;
         }
         Err(StageError::Journal(_)) => {}
     }
@@ -215,9 +215,9 @@ async fn run_stage<P: Provider>(
     }
     for group in approval_groups(program, release, stage) {
         let waiting = format!("approval by {group}: conv approve {} {}", release.name, stage.name);
-        rec.stage(&release.name, &stage.name, stage.env.as_str(), &release.versions, "waiting", &waiting)?;
+        rec.stage(&release.name, &stage.name, stage.env.as_str(), &release.versions, "waiting", &waiting).await?;
         wait_for_approval(provider, release, stage, &group, events, rec).await?;
-        rec.stage(&release.name, &stage.name, stage.env.as_str(), &release.versions, "running", "")?;
+        rec.stage(&release.name, &stage.name, stage.env.as_str(), &release.versions, "running", "").await?;
     }
     let changed: Vec<SitePlan> = stage.sites.iter().filter(|s| !s.changes.is_empty()).cloned().collect();
     events(&Event::StageStarted {
@@ -350,7 +350,7 @@ async fn wait_for_approval<P: Provider>(
     loop {
         if let Some(a) = crate::approval::find(provider.state_dir(), &release.name, &stage.name) {
             events(&Event::Approved { release: release.name.clone(), stage: stage.name.clone(), by: a.by.clone() });
-            rec.approval(&release.name, &stage.name, &a.by)?;
+            rec.approval(&release.name, &stage.name, &a.by).await?;
             crate::approval::consume(provider.state_dir(), &release.name, &stage.name);
             return Ok(());
         }
@@ -385,20 +385,20 @@ async fn deploy_site<P: Provider>(
         for (index, port) in &change.instances {
             let addr = format!("{at}#{index}");
             if change.action == Action::Stop {
-                let step = rec.intent("stop", &addr, &change.version)?;
+                let step = rec.intent("stop", &addr, &change.version).await?;
                 provider.stop(env, &site.site, &change.service, *index).await;
-                rec.outcome(step, true, "stopped")?;
+                rec.outcome(step, true, "stopped").await?;
                 events(&Event::InstanceStopped { address: at.clone(), index: *index });
                 continue;
             }
-            let step = rec.intent("deploy", &addr, &change.version)?;
+            let step = rec.intent("deploy", &addr, &change.version).await?;
             let result = match provider.start(env, &site.site, service, *index, *port, &change.version).await {
                 Ok(started) => wait_ready(provider, &started, *port)
                     .await
                     .map_err(|why| format!("{} #{index} {why} (log: {})", change.service, started.log)),
                 Err(e) => Err(e),
             };
-            rec.outcome(step, result.is_ok(), result.as_ref().err().map(String::as_str).unwrap_or("up"))?;
+            rec.outcome(step, result.is_ok(), result.as_ref().err().map(String::as_str).unwrap_or("up")).await?;
             if let Err(why) = result {
                 return Ok(Err(why));
             }
@@ -477,7 +477,8 @@ async fn record_known_good<P: Provider>(
                         &svc.version,
                         up as u32,
                         &fingerprint,
-                    )?;
+                    )
+                    .await?;
                 }
             }
         }

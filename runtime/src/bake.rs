@@ -122,7 +122,8 @@ pub(crate) async fn bake_and_check<P: Provider>(
                             None,
                             false,
                             &detail,
-                        )?;
+                        )
+                        .await?;
                         return Err(StageError::Failed(format!(
                             "gate `{}` of {service} failed on {}: {detail}",
                             gate.describe(),
@@ -138,13 +139,14 @@ pub(crate) async fn bake_and_check<P: Provider>(
     for (service, gate) in &checks {
         match gate {
             Gate::ErrorRate { .. } | Gate::Latency { .. } => {
-                judge_per_site(events, rec, release, stage, &targets, &baseline, &end, service, gate)?;
+                judge_per_site(events, rec, release, stage, &targets, &baseline, &end, service, gate).await?;
             }
             Gate::Query { .. } => judge_query(events, rec, program, release, stage, service, gate).await?,
             Gate::Http { .. } => {
                 for site in sites_of(&targets, service) {
                     let label = format!("{}[{:?}]", stage.env, site.as_str());
-                    reading(events, rec, release, stage, &label, service, gate, None, true, "answered 2xx throughout")?;
+                    reading(events, rec, release, stage, &label, service, gate, None, true, "answered 2xx throughout")
+                        .await?;
                 }
             }
             Gate::Approval { .. } => {}
@@ -206,7 +208,7 @@ fn limit(gate: &Gate) -> String {
 /// Judges an error-rate or latency gate on each site over the bake, from that site's
 /// instances alone; a failure names the site and its worst instance.
 #[allow(clippy::too_many_arguments)]
-fn judge_per_site(
+async fn judge_per_site(
     events: &Sink,
     rec: &Recorder,
     release: &str,
@@ -236,7 +238,7 @@ fn judge_per_site(
         let mut total = Sample::default();
         instances.iter().for_each(|(_, s)| total.add(s));
         let Some(value) = value_of(gate, &total) else {
-            reading(events, rec, release, stage, &label, service, gate, None, true, "no traffic in the window")?;
+            reading(events, rec, release, stage, &label, service, gate, None, true, "no traffic in the window").await?;
             continue;
         };
         let passed = value <= threshold;
@@ -262,7 +264,7 @@ fn judge_per_site(
             ),
             _ => format!("{} ({} requests, {} errors)", show(gate, value), total.requests, total.errors),
         };
-        reading(events, rec, release, stage, &label, service, gate, Some(value), passed, &detail)?;
+        reading(events, rec, release, stage, &label, service, gate, Some(value), passed, &detail).await?;
         if !passed {
             return Err(StageError::Failed(format!(
                 "gate `{}` of {service} failed on {label}: {detail}",
@@ -299,7 +301,7 @@ async fn judge_query(
         .map_err(|e| StageError::Failed(format!("gate `{}`: {e}", gate.describe())))?;
     let passed = value <= *max;
     let detail = format!("{} against a maximum of {}", trim_float(value), trim_float(*max));
-    reading(events, rec, release, stage, &label, service, gate, Some(value), passed, &detail)?;
+    reading(events, rec, release, stage, &label, service, gate, Some(value), passed, &detail).await?;
     if !passed {
         return Err(StageError::Failed(format!("gate `{}` failed in {}: {detail}", gate.describe(), stage.env)));
     }
@@ -308,7 +310,7 @@ async fn judge_query(
 
 /// One gate reading: an event, and a journal record.
 #[allow(clippy::too_many_arguments)]
-fn reading(
+async fn reading(
     events: &Sink,
     rec: &Recorder,
     release: &str,
@@ -331,6 +333,6 @@ fn reading(
         passed,
         detail: detail.to_string(),
     });
-    rec.gate(&stage.name, &format!("{service}: {} on {site}", gate.describe()), passed, detail)?;
+    rec.gate(&stage.name, &format!("{service}: {} on {site}", gate.describe()), passed, detail).await?;
     Ok(())
 }

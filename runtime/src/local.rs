@@ -67,7 +67,14 @@ impl LocalProvider {
             if !matches!(env.provider, Provider::Local { .. }) {
                 continue;
             }
+            // A site or environment never started has no folder: one look skips all of it.
+            if !self.state_dir.join("local").join(env.name.as_str()).is_dir() {
+                continue;
+            }
             for site in &env.sites {
+                if !self.state_dir.join("local").join(env.name.as_str()).join(site.as_str()).is_dir() {
+                    continue;
+                }
                 for service in &program.services {
                     let dir = self.slot_dir(&env.name, site, &service.name);
                     let Ok(entries) = std::fs::read_dir(&dir) else { continue };
@@ -205,6 +212,83 @@ impl LocalProvider {
             }
         }
         PathBuf::from(name)
+    }
+}
+
+/// The first port of every site and service's slots, computed once for a program: planning
+/// and rolling back a fleet ask for hundreds of thousands of ports, and `port_for` alone walks
+/// the whole program for each.
+#[derive(Debug, Default)]
+pub struct Ports {
+    /// By the program's indexes: environment, site, service.
+    first: Vec<Vec<Vec<u16>>>,
+    /// By names, built on first use.
+    names: std::sync::OnceLock<std::collections::HashMap<(EnvName, SiteName, ServiceName), u16>>,
+    envs: Vec<(EnvName, Vec<SiteName>)>,
+    services: Vec<ServiceName>,
+}
+
+impl Ports {
+    pub fn new(program: &Program) -> Ports {
+        let mut next: std::collections::HashMap<u16, u32> = std::collections::HashMap::new();
+        let mut first = Vec::with_capacity(program.environments.len());
+        for e in &program.environments {
+            let (base, per_site) = match e.provider {
+                Provider::Local { base_port, instances_per_site } => (base_port, instances_per_site),
+                Provider::Simulator { .. } => (SIMULATED_PORTS, 1),
+                Provider::Kubernetes { .. } => {
+                    first.push(Vec::new());
+                    continue;
+                }
+            };
+            let offset = next.entry(base).or_insert(0);
+            let mut sites = Vec::with_capacity(e.sites.len());
+            for _ in &e.sites {
+                let mut services = Vec::with_capacity(program.services.len());
+                for svc in &program.services {
+                    services.push(base.saturating_add(*offset as u16));
+                    *offset += svc.replicas.unwrap_or(per_site);
+                }
+                sites.push(services);
+            }
+            first.push(sites);
+        }
+        Ports {
+            first,
+            names: Default::default(),
+            envs: program.environments.iter().map(|e| (e.name.clone(), e.sites.clone())).collect(),
+            services: program.services.iter().map(|s| s.name.clone()).collect(),
+        }
+    }
+
+    /// The port of slot `index` by the program's indexes; 0 for an unknown slot.
+    pub fn port_at(&self, env: usize, site: usize, service: usize, index: u32) -> u16 {
+        self.first
+            .get(env)
+            .and_then(|e| e.get(site))
+            .and_then(|s| s.get(service))
+            .map(|p| p.saturating_add(index as u16))
+            .unwrap_or(0)
+    }
+
+    /// The port of slot `index`, as `port_for` computes it; 0 for an unknown slot.
+    pub fn port(&self, env: &EnvName, site: &SiteName, service: &ServiceName, index: u32) -> u16 {
+        let names = self.names.get_or_init(|| {
+            let mut map = std::collections::HashMap::new();
+            for (e, (env, sites)) in self.envs.iter().enumerate() {
+                for (s, site) in sites.iter().enumerate() {
+                    for (v, service) in self.services.iter().enumerate() {
+                        map.insert((env.clone(), site.clone(), service.clone()), self.port_at(e, s, v, 0));
+                    }
+                }
+            }
+            map
+        });
+        names
+            .get(&(env.clone(), site.clone(), service.clone()))
+            .filter(|p| **p != 0)
+            .map(|p| p.saturating_add(index as u16))
+            .unwrap_or(0)
     }
 }
 
@@ -421,5 +505,30 @@ impl crate::provider::Provider for LocalProvider {
 
     fn root(&self) -> &Path {
         &self.program_root
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_port_table_agrees_with_port_for() {
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/two-envs.json")).unwrap();
+        let program: Program = serde_json::from_str(&text).unwrap();
+        let ports = Ports::new(&program);
+        for env in &program.environments {
+            for site in &env.sites {
+                for service in &program.services {
+                    for index in 0..instance_count(&program, &env.name, &service.name) {
+                        assert_eq!(
+                            ports.port(&env.name, site, &service.name, index),
+                            port_for(&program, &env.name, site, &service.name, index)
+                        );
+                    }
+                }
+            }
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! rollback path. Versioned and serializable: a saved plan alone is enough to apply.
 
 use crate::live::{Instance, LiveState};
-use crate::local::{instance_count, port_for};
+use crate::local::{Ports, instance_count};
 use conv_model::{Address, EnvName, OnFailure, Program, Provider, Release, Requirement, ServiceName, SiteName};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -138,6 +138,7 @@ pub fn address(env: &EnvName, site: &SiteName, service: &ServiceName) -> String 
 
 /// The stable text of live state the plan was made against, per site and service.
 pub fn fingerprint(program: &Program, live: &LiveState) -> BTreeMap<String, String> {
+    let state = by_name(live);
     let mut out = BTreeMap::new();
     for env in &program.environments {
         if matches!(env.provider, Provider::Kubernetes { .. }) {
@@ -145,34 +146,45 @@ pub fn fingerprint(program: &Program, live: &LiveState) -> BTreeMap<String, Stri
         }
         for site in &env.sites {
             for service in &program.services {
-                out.insert(address(&env.name, site, &service.name), live.describe(&env.name, site, &service.name));
+                let key = (env.name.as_str(), site.as_str(), service.name.as_str());
+                let list = state.get(&key).map(|l| l.as_slice()).unwrap_or(&[]);
+                out.insert(address(&env.name, site, &service.name), crate::live::describe(list));
             }
         }
     }
     out
 }
 
+/// Live state keyed by borrowed names, so that looking a site up allocates nothing.
+fn by_name(live: &LiveState) -> std::collections::HashMap<(&str, &str, &str), Vec<Instance>> {
+    live.sites.iter().map(|((e, s, v), list)| ((e.as_str(), s.as_str(), v.as_str()), list.clone())).collect()
+}
+
 /// Diffs live state with the program, simulating each stage on the state the stages before
 /// it leave, so that instances already on the new version are never touched again.
 pub fn make_plan(root: &std::path::Path, program: &Program, live: &LiveState) -> Plan {
-    let graph = conv_graph::build(program);
-    let mut simulated = live.clone();
+    let ports = Ports::new(program);
+    let mut simulated = by_name(live);
     let mut releases = Vec::new();
     for release in &program.releases {
         let order = conv_graph::build::start_order(program, release);
         let mut stages = Vec::new();
         for stage in &release.stages {
-            let Some(env) = program.environment(&stage.env) else { continue };
+            let Some(env_index) = program.environments.iter().position(|e| e.name == stage.env) else { continue };
+            let env = &program.environments[env_index];
             let mut sites = Vec::new();
-            for site in &env.sites {
+            for (site_index, site) in env.sites.iter().enumerate() {
                 let mut changes = Vec::new();
                 for service_name in &order {
-                    let Some(service) = program.service(service_name) else { continue };
+                    let Some(service_index) = program.services.iter().position(|s| &s.name == service_name) else {
+                        continue;
+                    };
+                    let service = &program.services[service_index];
                     let total = instance_count(program, &env.name, service_name);
                     let wanted = ((total as f64) * stage.fraction_percent / 100.0).ceil().max(1.0) as u32;
-                    let key = (env.name.clone(), site.clone(), service_name.clone());
-                    let current = simulated.sites.get(&key).cloned().unwrap_or_default();
-                    let from = simulated.describe(&env.name, site, service_name);
+                    let key = (env.name.as_str(), site.as_str(), service.name.as_str());
+                    let current = simulated.get(&key).cloned().unwrap_or_default();
+                    let from = crate::live::describe(&current);
                     let spec = crate::live::Spec::of(service);
                     let mut what: Vec<String> = Vec::new();
                     let mut instances = Vec::new();
@@ -189,7 +201,7 @@ pub fn make_plan(root: &std::path::Path, program: &Program, live: &LiveState) ->
                             }
                         }
                         if !ok {
-                            let port = port_for(program, &env.name, site, service_name, index);
+                            let port = ports.port_at(env_index, site_index, service_index, index);
                             instances.push((index, port));
                             replaces |= current.iter().any(|i| i.index == index);
                             next.retain(|i| i.index != index);
@@ -200,7 +212,8 @@ pub fn make_plan(root: &std::path::Path, program: &Program, live: &LiveState) ->
                                 pid: 0,
                                 alive: true,
                                 health: Default::default(),
-                                spec: Some(spec.clone()),
+                                // What the stage leaves runs the wanted spec; `None` reads so.
+                                spec: None,
                             });
                         }
                     }
@@ -212,8 +225,8 @@ pub fn make_plan(root: &std::path::Path, program: &Program, live: &LiveState) ->
                     };
                     next.retain(|i| i.index < total || !last_in_env(release, &stage.name, &env.name));
                     next.sort_by_key(|i| i.index);
-                    simulated.sites.insert(key, next);
-                    let to = simulated.describe(&env.name, site, service_name);
+                    let to = crate::live::describe(&next);
+                    simulated.insert(key, next);
                     if !instances.is_empty() {
                         changes.push(Change {
                             service: service_name.clone(),
@@ -275,12 +288,8 @@ pub fn make_plan(root: &std::path::Path, program: &Program, live: &LiveState) ->
                 judge: None,
             });
         }
-        let rollback = graph
-            .releases
-            .iter()
-            .find(|r| r.release == release.name)
-            .map(|r| r.rollback.iter().map(|s| s.address.clone()).collect())
-            .unwrap_or_default();
+        let rollback =
+            conv_graph::build::rollback_path(program, release, &order).into_iter().map(|s| s.address).collect();
         releases.push(ReleasePlan {
             name: release.name.to_string(),
             on_failure: release.on_failure,
@@ -400,6 +409,9 @@ pub fn drift(program: &Program, live: &LiveState, known: &KnownGood) -> Vec<Drif
 
 /// Marks the changes of sites whose last run failed there, with the reason.
 pub fn mark_retries(plan: &mut Plan, failures: &[(String, String, i64)]) {
+    if failures.is_empty() {
+        return;
+    }
     for r in &mut plan.releases {
         for s in &mut r.stages {
             for site in &mut s.sites {

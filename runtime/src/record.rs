@@ -3,19 +3,8 @@
 //! a release converges. A write that fails stops the run before the next step acts.
 
 use crate::plan::KnownGood;
-use conv_journal::{Journal, StageResult};
+use conv_journal::{Journal, JournalError, StageResult};
 use std::sync::{Arc, Mutex};
-
-/// Runs a journal call from inside the engine's runtime: the PostgreSQL client blocks on a
-/// runtime of its own, which must not start on a runtime thread.
-fn blocking<T>(f: impl FnOnce() -> T) -> T {
-    match tokio::runtime::Handle::try_current() {
-        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(f)
-        }
-        _ => f(),
-    }
-}
 
 /// A journal write that failed: the run stops, since what follows could not be recorded.
 #[derive(Clone, Debug, PartialEq)]
@@ -29,10 +18,57 @@ impl std::fmt::Display for JournalWriteError {
 
 type Written<T> = Result<T, JournalWriteError>;
 
+/// One write for the writer: what to do with the journal, and where its result goes.
+type Write = Box<dyn FnOnce(&mut Journal) -> Result<Option<i64>, JournalError> + Send>;
+type Reply = tokio::sync::oneshot::Sender<Result<Option<i64>, String>>;
+
+/// The journal's one writer for a run: a thread that takes every write the engine's tasks
+/// send and commits those waiting together in one transaction (group commit), so that a
+/// thousand sites deploying at once cost a few syncs, not a thousand. Each caller still
+/// waits until its own write is durable before its step acts.
+struct Writer {
+    tx: std::sync::mpsc::Sender<(Write, Reply)>,
+}
+
+impl Writer {
+    fn start(journal: Arc<Mutex<Journal>>) -> Writer {
+        let (tx, rx) = std::sync::mpsc::channel::<(Write, Reply)>();
+        std::thread::spawn(move || {
+            while let Ok(first) = rx.recv() {
+                let mut batch = vec![first];
+                while let (true, Ok(next)) = (batch.len() < 4096, rx.try_recv()) {
+                    batch.push(next);
+                }
+                let (writes, replies): (Vec<Write>, Vec<Reply>) = batch.into_iter().unzip();
+                let results = match journal.lock() {
+                    Ok(mut j) => j
+                        .batch(|j| writes.into_iter().map(|w| w(j)).collect::<Result<Vec<_>, _>>())
+                        .map_err(|e| e.to_string()),
+                    Err(_) => Err("the journal is unavailable".to_string()),
+                };
+                match results {
+                    Ok(ids) => {
+                        for (reply, id) in replies.into_iter().zip(ids) {
+                            let _ = reply.send(Ok(id));
+                        }
+                    }
+                    Err(why) => {
+                        for reply in replies {
+                            let _ = reply.send(Err(why.clone()));
+                        }
+                    }
+                }
+            }
+        });
+        Writer { tx }
+    }
+}
+
 /// A handle on the journal for one run; without a journal, it records nothing.
 #[derive(Clone, Default)]
 pub struct Recorder {
     journal: Option<Arc<Mutex<Journal>>>,
+    writer: Option<Arc<Writer>>,
     run: i64,
     /// What the journal last saw converged: automatic rollbacks go back to it.
     pub known_good: KnownGood,
@@ -40,38 +76,48 @@ pub struct Recorder {
 
 impl Recorder {
     pub fn new(journal: Arc<Mutex<Journal>>, run: i64) -> Self {
-        let known_good = blocking(|| {
-            journal.lock().ok().and_then(|mut j| j.known_good().ok()).map(|rows| rows.into_iter().collect())
-        })
-        .unwrap_or_default();
-        Recorder { journal: Some(journal), run, known_good }
+        let known_good = journal
+            .lock()
+            .ok()
+            .and_then(|mut j| j.known_good().ok())
+            .map(|rows| rows.into_iter().collect())
+            .unwrap_or_default();
+        let writer = Some(Arc::new(Writer::start(journal.clone())));
+        Recorder { journal: Some(journal), writer, run, known_good }
     }
 
     pub fn run(&self) -> i64 {
         self.run
     }
 
-    fn with<T: Default>(&self, f: impl FnOnce(&mut Journal) -> Result<T, conv_journal::JournalError>) -> Written<T> {
-        let Some(j) = &self.journal else { return Ok(T::default()) };
-        blocking(|| {
-            let mut j = j.lock().map_err(|_| JournalWriteError("the journal is unavailable".into()))?;
-            f(&mut j).map_err(|e| JournalWriteError(e.to_string()))
-        })
+    /// Sends a write to the writer and waits until it is committed.
+    async fn write(
+        &self,
+        f: impl FnOnce(&mut Journal) -> Result<Option<i64>, JournalError> + Send + 'static,
+    ) -> Written<Option<i64>> {
+        let Some(writer) = &self.writer else { return Ok(None) };
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        writer.tx.send((Box::new(f), reply)).map_err(|_| JournalWriteError("the journal writer stopped".into()))?;
+        match answer.await {
+            Ok(result) => result.map_err(JournalWriteError),
+            Err(_) => Err(JournalWriteError("the journal writer stopped".into())),
+        }
     }
 
     /// Writes the intent of a step; the step must not act if this fails.
-    pub fn intent(&self, kind: &str, address: &str, detail: &str) -> Written<Option<i64>> {
-        let run = self.run;
-        self.with(|j| j.intent(run, kind, address, detail).map(Some))
+    pub async fn intent(&self, kind: &str, address: &str, detail: &str) -> Written<Option<i64>> {
+        let (run, kind, address, detail) = (self.run, kind.to_string(), address.to_string(), detail.to_string());
+        self.write(move |j| j.intent(run, &kind, &address, &detail).map(Some)).await
     }
 
-    pub fn outcome(&self, step: Option<i64>, ok: bool, message: &str) -> Written<()> {
+    pub async fn outcome(&self, step: Option<i64>, ok: bool, message: &str) -> Written<()> {
         let Some(step) = step else { return Ok(()) };
-        self.with(|j| j.outcome(step, ok, message))
+        let message = message.to_string();
+        self.write(move |j| j.outcome(step, ok, &message).map(|_| None)).await.map(|_| ())
     }
 
     /// Where a stage of a release stands for `versions`: running, converged, failed or paused.
-    pub fn stage(
+    pub async fn stage(
         &self,
         release: &str,
         stage: &str,
@@ -90,19 +136,21 @@ impl Recorder {
             reason: reason.into(),
             recorded_at: 0,
         };
-        self.with(|j| j.set_stage_result(&result))
+        self.write(move |j| j.set_stage_result(&result).map(|_| None)).await.map(|_| ())
     }
 
-    pub fn gate(&self, stage: &str, gate: &str, passed: bool, reading: &str) -> Written<()> {
-        let run = self.run;
-        self.with(|j| j.record_gate(run, stage, gate, passed, reading))
+    pub async fn gate(&self, stage: &str, gate: &str, passed: bool, reading: &str) -> Written<()> {
+        let (run, stage, gate, reading) = (self.run, stage.to_string(), gate.to_string(), reading.to_string());
+        self.write(move |j| j.record_gate(run, &stage, &gate, passed, &reading).map(|_| None)).await.map(|_| ())
     }
 
-    pub fn approval(&self, release: &str, stage: &str, by: &str) -> Written<()> {
-        self.with(|j| j.record_approval(release, stage, by))
+    pub async fn approval(&self, release: &str, stage: &str, by: &str) -> Written<()> {
+        let (release, stage, by) = (release.to_string(), stage.to_string(), by.to_string());
+        self.write(move |j| j.record_approval(&release, &stage, &by).map(|_| None)).await.map(|_| ())
     }
 
-    pub fn known_good(
+    #[allow(clippy::too_many_arguments)]
+    pub async fn known_good(
         &self,
         env: &str,
         site: &str,
@@ -111,7 +159,11 @@ impl Recorder {
         instances: u32,
         spec: &str,
     ) -> Written<()> {
-        self.with(|j| j.set_known_good(env, site, service, version, instances, spec))
+        let (env, site, service, version, spec) =
+            (env.to_string(), site.to_string(), service.to_string(), version.to_string(), spec.to_string());
+        self.write(move |j| j.set_known_good(&env, &site, &service, &version, instances, &spec).map(|_| None))
+            .await
+            .map(|_| ())
     }
 }
 

@@ -4,7 +4,7 @@
 
 use crate::event::{Event, Sink};
 use crate::live::{Instance, LiveState};
-use crate::local::{instance_count, port_for};
+use crate::local::{Ports, instance_count};
 use crate::plan::{KnownGood, Plan, ReleasePlan, address};
 use crate::provider::Provider;
 use crate::record::Recorder;
@@ -14,26 +14,28 @@ use conv_model::{EnvName, Program, ReleaseName, ServiceName, SiteName};
 pub(crate) struct Targets<'a> {
     before: &'a LiveState,
     known_good: Option<&'a KnownGood>,
+    ports: std::sync::OnceLock<Ports>,
 }
 
 impl<'a> Targets<'a> {
     /// Known-good versions where the journal has them, else what ran before.
     pub(crate) fn known_good_or(before: &'a LiveState, known_good: &'a KnownGood) -> Self {
-        Targets { before, known_good: Some(known_good) }
+        Targets { before, known_good: Some(known_good), ports: Default::default() }
     }
 
     fn before(before: &'a LiveState) -> Self {
-        Targets { before, known_good: None }
+        Targets { before, known_good: None, ports: Default::default() }
     }
 
     fn instances(&self, program: &Program, env: &EnvName, site: &SiteName, service: &ServiceName) -> Vec<Instance> {
         let key = (env.to_string(), site.to_string(), service.to_string());
         if let Some((version, count, _)) = self.known_good.and_then(|k| k.get(&key)) {
+            let ports = self.ports.get_or_init(|| Ports::new(program));
             return (0..*count)
                 .map(|index| Instance {
                     index,
                     version: version.clone(),
-                    port: port_for(program, env, site, service, index),
+                    port: ports.port(env, site, service, index),
                     pid: 0,
                     alive: true,
                     health: Default::default(),
@@ -116,13 +118,15 @@ pub(crate) async fn run<P: Provider>(
                     touched = true;
                     // Going back to known good matters more than its record: a journal that
                     // fails here does not keep a release half-rolled.
-                    let step = rec.intent("rollback", &format!("{at}#{index}"), &old.version).ok().flatten();
+                    let step = rec.intent("rollback", &format!("{at}#{index}"), &old.version).await.ok().flatten();
                     let result = provider.start(env, site, svc, index, old.port, &old.version).await;
-                    let _ = rec.outcome(
-                        step,
-                        result.is_ok(),
-                        result.as_ref().err().map(String::as_str).unwrap_or("rolled back"),
-                    );
+                    let _ = rec
+                        .outcome(
+                            step,
+                            result.is_ok(),
+                            result.as_ref().err().map(String::as_str).unwrap_or("rolled back"),
+                        )
+                        .await;
                     events(&Event::RollbackStep {
                         address: at.clone(),
                         index,

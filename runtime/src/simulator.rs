@@ -65,7 +65,14 @@ impl Simulator {
         let mut live = LiveState::default();
         let mut ports = self.ports.lock().unwrap_or_else(|e| e.into_inner());
         for env in program.environments.iter().filter(|e| matches!(e.provider, Kind::Simulator { .. })) {
+            // A site or environment never started has no folder: one look skips all of it.
+            if !self.state_dir.join("sim").join(env.name.as_str()).is_dir() {
+                continue;
+            }
             for site in &env.sites {
+                if !self.state_dir.join("sim").join(env.name.as_str()).join(site.as_str()).is_dir() {
+                    continue;
+                }
                 for service in &program.services {
                     let Ok(entries) = std::fs::read_dir(self.dir(&env.name, site, &service.name)) else { continue };
                     let mut instances = Vec::new();
