@@ -15,7 +15,9 @@ use crate::rollback;
 use conv_model::program::duration;
 use conv_model::{EnvName, OnFailure, Program, ReleaseName, ServiceName};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+// tokio's clock, so that tests can pause it and bakes pass in no time.
+use tokio::time::Instant;
 
 /// How a run ended.
 #[derive(Debug, Clone, PartialEq)]

@@ -13,7 +13,8 @@ use crate::record::Recorder;
 use conv_model::program::{duration, trim_float};
 use conv_model::{EnvName, Gate, GateScope, Program, ReleaseName, ServiceName, SiteName};
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::time::Instant;
 
 /// One instance the gates read: a service on a site, running the new version.
 #[derive(Clone, Debug)]

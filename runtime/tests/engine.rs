@@ -1,0 +1,323 @@
+//! The engine without processes: a provider written for these tests, on tokio's paused
+//! clock, so that bakes of minutes pass in no time. Stage order, dependency order,
+//! `max_parallel`, failure budgets, a panicking deploy, rollback order and pause.
+
+use conv_model::*;
+use conv_runtime::apply::{Outcome, apply_plan};
+use conv_runtime::event::{Event, Sink};
+use conv_runtime::gates::Sample;
+use conv_runtime::live::{Instance, LiveState};
+use conv_runtime::plan::{self, Plan};
+use conv_runtime::provider::{Provider, Started};
+use conv_runtime::record::Recorder;
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// What the fake sites run and what happened to them.
+#[derive(Default)]
+struct State {
+    /// `(env, site, service, slot) -> (version, port, started at)`.
+    slots: BTreeMap<(String, String, String, u32), (String, u16, tokio::time::Instant)>,
+    /// Every start and stop, in order: `start prod/p03/api 2.0.0`.
+    log: Vec<String>,
+    starting: usize,
+    most_starting: usize,
+    failing: HashSet<String>,
+    panicking: HashSet<String>,
+}
+
+/// A provider of sites that exist only in memory. A start takes 100 ms of (paused) time; a
+/// version containing `bad` fails half of its requests.
+#[derive(Clone)]
+struct Fake {
+    state: Arc<Mutex<State>>,
+    dir: PathBuf,
+}
+
+impl Fake {
+    fn new(dir: &Path) -> Fake {
+        Fake { state: Arc::default(), dir: dir.to_path_buf() }
+    }
+
+    fn log(&self) -> Vec<String> {
+        self.state.lock().unwrap().log.clone()
+    }
+}
+
+impl Provider for Fake {
+    fn observe(&self, _program: &Program) -> impl std::future::Future<Output = LiveState> + Send {
+        let mut live = LiveState::default();
+        for ((env, site, service, index), (version, port, _)) in &self.state.lock().unwrap().slots {
+            live.sites
+                .entry((EnvName(env.clone()), SiteName(site.clone()), ServiceName(service.clone())))
+                .or_default()
+                .push(Instance {
+                    index: *index,
+                    version: version.clone(),
+                    port: *port,
+                    pid: 1,
+                    alive: true,
+                    health: Default::default(),
+                    spec: None,
+                });
+        }
+        async move { live }
+    }
+
+    fn start(
+        &self,
+        env: &EnvName,
+        site: &SiteName,
+        service: &Service,
+        index: u32,
+        port: u16,
+        version: &str,
+    ) -> impl std::future::Future<Output = Result<Started, String>> + Send {
+        let (state, env, site, service, version) =
+            (self.state.clone(), env.to_string(), site.to_string(), service.name.to_string(), version.to_string());
+        async move {
+            {
+                let mut s = state.lock().unwrap();
+                s.starting += 1;
+                s.most_starting = s.most_starting.max(s.starting);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let mut s = state.lock().unwrap();
+            s.starting -= 1;
+            s.log.push(format!("start {env}/{site}/{service} {version}"));
+            if s.panicking.contains(&site) {
+                drop(s);
+                panic!("the fake provider broke on {site}");
+            }
+            if s.failing.contains(&site) {
+                return Err(format!("{site} is down"));
+            }
+            s.slots.insert((env, site, service, index), (version, port, tokio::time::Instant::now()));
+            Ok(Started { pid: 1, log: "(fake)".into() })
+        }
+    }
+
+    fn stop(
+        &self,
+        env: &EnvName,
+        site: &SiteName,
+        service: &ServiceName,
+        index: u32,
+    ) -> impl std::future::Future<Output = ()> + Send {
+        let mut s = self.state.lock().unwrap();
+        s.log.push(format!("stop {env}/{site}/{service}"));
+        s.slots.remove(&(env.to_string(), site.to_string(), service.to_string(), index));
+        async {}
+    }
+
+    fn alive(&self, _pid: u32) -> impl std::future::Future<Output = bool> + Send {
+        async { true }
+    }
+
+    fn ready(&self, _started: &Started, _port: u16) -> impl std::future::Future<Output = Result<bool, String>> + Send {
+        async { Ok(true) }
+    }
+
+    fn probe(
+        &self,
+        _port: u16,
+        _path: &str,
+        _timeout: Duration,
+    ) -> impl std::future::Future<Output = Result<u16, String>> + Send {
+        async { Ok(200) }
+    }
+
+    fn signals(&self, port: u16) -> impl std::future::Future<Output = Result<Sample, String>> + Send {
+        let found = self.state.lock().unwrap().slots.values().find(|(_, p, _)| *p == port).cloned();
+        async move {
+            let (version, _, since) = found.ok_or("no such instance")?;
+            let requests = since.elapsed().as_millis() as f64 / 10.0;
+            let errors = if version.contains("bad") { (requests / 2.0).floor() } else { 0.0 };
+            Ok(Sample { requests, errors, buckets: vec![(0.01, requests), (f64::INFINITY, requests)] })
+        }
+    }
+
+    fn state_dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn root(&self) -> &Path {
+        &self.dir
+    }
+}
+
+fn environment(name: &str, sites: usize) -> Environment {
+    Environment {
+        name: EnvName(name.into()),
+        provider: conv_model::Provider::Simulator { seed: 0, failure_rate_percent: 0.0, latency_ms: 0 },
+        sites: (0..sites).map(|i| SiteName(format!("{name}-{i:02}"))).collect(),
+        after: vec![],
+        requires: vec![],
+        critical: false,
+        prometheus: None,
+    }
+}
+
+fn service(name: &str, version: &str, depends_on: &[&str]) -> Service {
+    Service {
+        name: ServiceName(name.into()),
+        run: Run::Image { name: name.into(), tag: None },
+        version: version.into(),
+        replicas: None,
+        config: BTreeMap::new(),
+        ports: vec![],
+        depends_on: depends_on.iter().map(|d| ServiceName((*d).into())).collect(),
+        gates: vec![Gate::ErrorRate { under_percent: 5.0, window_ms: 60_000, scope: GateScope::Site }],
+    }
+}
+
+/// `staging` (2 sites), then `prod` (20 sites, 3 at a time, 10% may fail); `api` needs `db`.
+fn program(api: &str, on_failure: OnFailure) -> Program {
+    let stage = |name: &str, env: &str, max_parallel: Option<u32>, max_failures_percent: f64| Stage {
+        name: name.into(),
+        env: EnvName(env.into()),
+        fraction_percent: 100.0,
+        bake_ms: 5 * 60_000,
+        max_parallel,
+        max_failures_percent,
+        gates: vec![],
+    };
+    Program {
+        schema_version: PROGRAM_SCHEMA_VERSION,
+        environments: vec![environment("staging", 2), environment("prod", 20)],
+        services: vec![service("api", api, &["db"]), service("db", "1.0.0", &[])],
+        releases: vec![Release {
+            name: ReleaseName("shop".into()),
+            services: vec![ServiceName("api".into()), ServiceName("db".into())],
+            stages: vec![stage("staging", "staging", None, 0.0), stage("prod", "prod", Some(3), 10.0)],
+            on_failure,
+        }],
+    }
+}
+
+/// Every event of a run, and its outcome.
+async fn apply(program: &Program, fake: &Fake) -> (Outcome, Vec<Event>, Plan) {
+    let live = fake.observe(program).await;
+    let plan = plan::make_plan(&fake.dir, program, &live);
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let seen = events.clone();
+    let sink: Sink = Arc::new(move |e: &Event| seen.lock().unwrap().push(e.clone()));
+    let outcome = apply_plan(plan.clone(), fake.clone(), sink, Recorder::default()).await;
+    let events = events.lock().unwrap().clone();
+    (outcome, events, plan)
+}
+
+#[tokio::test(start_paused = true)]
+async fn stages_go_in_order_and_services_after_what_they_depend_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::new(dir.path());
+    let (outcome, events, _) = apply(&program("2.0.0", OnFailure::Rollback), &fake).await;
+    assert_eq!(outcome, Outcome::Converged { failed_sites: vec![] });
+    let stages: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::StageStarted { stage, .. } => Some(stage.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(stages, ["staging", "prod"]);
+    let log = fake.log();
+    assert_eq!(log.len(), 44, "2 services on 22 sites: {log:?}");
+    for site in ["staging-00", "prod-07"] {
+        let env = site.split('-').next().unwrap();
+        let db = log.iter().position(|l| l == &format!("start {env}/{site}/db 1.0.0")).unwrap();
+        let api = log.iter().position(|l| l == &format!("start {env}/{site}/api 2.0.0")).unwrap();
+        assert!(db < api, "db before api on {site}: {log:?}");
+    }
+    // Every staging start comes before every prod start.
+    let last_staging = log.iter().rposition(|l| l.contains(" staging/")).unwrap();
+    let first_prod = log.iter().position(|l| l.contains(" prod/")).unwrap();
+    assert!(last_staging < first_prod);
+}
+
+#[tokio::test(start_paused = true)]
+async fn no_more_sites_deploy_at_once_than_max_parallel() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::new(dir.path());
+    let (outcome, _, _) = apply(&program("2.0.0", OnFailure::Rollback), &fake).await;
+    assert!(matches!(outcome, Outcome::Converged { .. }));
+    // Staging has no limit (2 at once); prod's 20 sites go 3 at a time, and do reach 3.
+    assert_eq!(fake.state.lock().unwrap().most_starting, 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn sites_within_the_failure_budget_are_reported_and_one_more_fails_the_stage() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::new(dir.path());
+    fake.state.lock().unwrap().failing.extend(["prod-03".to_string(), "prod-11".to_string()]);
+    let (outcome, events, _) = apply(&program("2.0.0", OnFailure::Rollback), &fake).await;
+    let Outcome::Converged { failed_sites } = outcome else { panic!("{outcome:?}") };
+    assert_eq!(failed_sites.len(), 2, "{failed_sites:?}");
+    assert!(failed_sites[0].contains("is down"), "{failed_sites:?}");
+    assert!(events.iter().any(|e| matches!(e, Event::FailedWithinBudget { budget: 2, .. })));
+
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::new(dir.path());
+    fake.state.lock().unwrap().failing.extend(["prod-03", "prod-11", "prod-15"].map(String::from));
+    let (outcome, _, _) = apply(&program("2.0.0", OnFailure::Rollback), &fake).await;
+    let Outcome::Failed { stage, reason, .. } = outcome else { panic!("{outcome:?}") };
+    assert_eq!(stage, "prod");
+    assert!(reason.starts_with("3 of 20 sites failed, the budget allows 2"), "{reason}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_panicking_deploy_is_a_failed_site_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::new(dir.path());
+    fake.state.lock().unwrap().panicking.insert("prod-05".into());
+    let (outcome, events, _) = apply(&program("2.0.0", OnFailure::Rollback), &fake).await;
+    let Outcome::Converged { failed_sites } = outcome else { panic!("{outcome:?}") };
+    assert_eq!(failed_sites.len(), 1);
+    assert!(failed_sites[0].starts_with("prod[\"prod-05\"]: its deploy task stopped: it panicked"), "{failed_sites:?}");
+    assert!(events.iter().any(|e| matches!(e, Event::SiteFailed { site, .. } if site == "prod[\"prod-05\"]")));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_gate_rolls_the_release_back_in_the_order_the_plan_showed() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::new(dir.path());
+    assert!(matches!(apply(&program("1.0.0", OnFailure::Rollback), &fake).await.0, Outcome::Converged { .. }));
+    let (outcome, events, plan) = apply(&program("2.0.0-bad", OnFailure::Rollback), &fake).await;
+    let Outcome::Failed { stage, reason, paused: false, .. } = outcome else { panic!("{outcome:?}") };
+    assert_eq!(stage, "staging", "the first stage's gate fails");
+    assert!(reason.contains("of api failed on staging[\"staging-0"), "{reason}");
+    let rolled: Vec<String> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::RollbackStep { address, to, ok: true, .. } => Some(format!("{address} {to}")),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(rolled, ["staging[\"staging-01\"]/api 1.0.0", "staging[\"staging-00\"]/api 1.0.0"]);
+    // The same relative order as the plan's rollback path.
+    let order: Vec<String> = plan.releases[0]
+        .rollback
+        .iter()
+        .filter(|a| a.env.as_ref().is_some_and(|e| e.as_str() == "staging"))
+        .filter(|a| a.service.as_ref().is_some_and(|s| s.as_str() == "api"))
+        .map(|a| format!("{}[{:?}]/api 1.0.0", a.env.as_ref().unwrap(), a.site.as_ref().unwrap().as_str()))
+        .collect();
+    assert_eq!(rolled, order);
+    assert!(fake.log().iter().all(|l| !l.contains("prod/") || !l.contains("bad")), "prod was never touched");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_paused_release_stays_where_it_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::new(dir.path());
+    assert!(matches!(apply(&program("1.0.0", OnFailure::Pause), &fake).await.0, Outcome::Converged { .. }));
+    let (outcome, events, _) = apply(&program("2.0.0-bad", OnFailure::Pause), &fake).await;
+    assert!(matches!(outcome, Outcome::Failed { paused: true, .. }), "{outcome:?}");
+    assert!(events.iter().any(|e| matches!(e, Event::ReleasePaused { .. })));
+    assert!(!events.iter().any(|e| matches!(e, Event::RollbackStarted { .. })));
+    let live = fake.observe(&program("2.0.0-bad", OnFailure::Pause)).await;
+    let bad = live.sites.values().flatten().filter(|i| i.version == "2.0.0-bad").count();
+    assert_eq!(bad, 2, "the bad version stays on staging's two sites");
+}
