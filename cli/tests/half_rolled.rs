@@ -4,9 +4,10 @@
 
 mod common;
 
+use common::eventually;
 use common::project::{Project, text};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn demo_app() -> String {
     std::path::Path::new(env!("CARGO_BIN_EXE_conv")).with_file_name("demo-app").display().to_string()
@@ -41,18 +42,6 @@ release site {{
 "#,
         sites.join(", ")
     )
-}
-
-/// Polls until `done` holds, for at most `limit`.
-fn eventually(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if done() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    false
 }
 
 fn record(p: &Project, site: &str, slot: u32) -> serde_json::Value {

@@ -104,8 +104,7 @@ fn drift_is_reported_shown_in_the_plan_and_converged_back() {
     let record: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(p.path().join(".conv/local/production/p1/web/1.json")).unwrap())
             .unwrap();
-    Command::new("kill").arg(record["pid"].to_string()).status().unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    common::kill_and_wait(&record["pid"].to_string());
     let drift = p.run(&["drift", "."]);
     assert_eq!(drift.status.code(), Some(2), "{}", text(&drift));
     assert!(
@@ -129,12 +128,9 @@ fn slow_apply(base_port: u16) -> (Project, std::process::Child) {
         .env("NO_COLOR", "1")
         .spawn()
         .unwrap();
-    let journal = p.path().join(".conv/journal.db");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !journal.exists() && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    // Its first instance is up only once it holds its locks.
+    let slot = p.path().join(".conv/local/production/p1/web/0.json");
+    assert!(common::eventually(std::time::Duration::from_secs(15), || slot.exists()), "the slow apply started");
     (p, first)
 }
 

@@ -94,8 +94,7 @@ fn a_saved_plan_is_refused_after_a_live_change() {
     let record: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(p.path().join(".conv/local/production/p1/api/1.json")).unwrap())
             .unwrap();
-    Command::new("kill").arg(record["pid"].to_string()).status().unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    common::kill_and_wait(&record["pid"].to_string());
     let out = p.run(&["apply", plan_file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("live state changed since the plan was made"), "{}", text(&out));
@@ -271,7 +270,10 @@ release site {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_secs(2));
+    let waiting = common::eventually(std::time::Duration::from_secs(20), || {
+        p.report()["releases"][0]["stages"][0]["state"] == "waiting"
+    });
+    assert!(waiting, "the stage waits: {}", p.report());
     assert!(p.versions("web").is_empty(), "nothing runs before the approval");
     let approve = p.run(&["approve", "site", "prod", "."]);
     assert_eq!(approve.status.code(), Some(0), "{}", text(&approve));

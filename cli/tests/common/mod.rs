@@ -49,3 +49,24 @@ impl Expectation {
         self.0.iter().map(String::as_str).collect()
     }
 }
+
+/// Polls until `done` holds, for at most `limit`; whether it did.
+pub fn eventually(limit: std::time::Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + limit;
+    while std::time::Instant::now() < deadline {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    done()
+}
+
+/// Kills `pid` and waits until it is gone (or a zombie nobody reaps).
+pub fn kill_and_wait(pid: &str) {
+    std::process::Command::new("kill").arg(pid).status().unwrap();
+    let gone = || {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |s| s.contains(") Z") || s.contains(") X"))
+    };
+    assert!(eventually(std::time::Duration::from_secs(10), gone), "process {pid} did not exit");
+}
