@@ -101,3 +101,29 @@ fn two_checkouts_of_one_program_never_apply_at_once() {
     let after = second.run(&["apply", ".", "--yes"]);
     assert!(text(&after).contains("are also used by the program at"), "{}", text(&after));
 }
+
+#[test]
+fn fewer_instances_stop_the_slots_the_program_no_longer_has() {
+    let p = Project::new(&program(27900, "info", "1s"));
+    assert_eq!(p.run(&["apply", ".", "--yes"]).status.code(), Some(0));
+    let second = pid(&p, 1);
+    std::fs::write(
+        p.path().join("main.conv"),
+        program(27900, "info", "1s").replace("instances_per_site = 2", "instances_per_site = 1"),
+    )
+    .unwrap();
+    let plan = p.run(&["plan", ".", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+    let full = &json["releases"][0]["stages"][1]["sites"][0]["changes"][0];
+    assert_eq!(full["action"], "stop", "{json}");
+    assert_eq!(full["instances"][0][0], 1);
+    assert!(text(&p.run(&["plan", "."])).contains(r#"- production["p1"]/web (stop #1)"#));
+    let out = p.run(&["apply", ".", "--yes"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains(r#"production["p1"]/web #1 stopped"#), "{}", text(&out));
+    assert!(
+        common::eventually(Duration::from_secs(10), || !std::path::Path::new(&format!("/proc/{second}/fd")).exists())
+    );
+    assert!(!p.path().join(".conv/local/production/p1/web/1.json").exists());
+    assert_eq!(p.status()[0]["state"], "converged", "{:?}", p.status());
+}

@@ -362,7 +362,8 @@ pub fn mark_drift(plan: &mut Plan, known: &KnownGood) {
                     let restores = known.get(&key).is_some_and(|(v, _, spec)| {
                         *v == c.version && (spec.is_empty() || Some(spec) == desired.as_ref())
                     });
-                    if restores {
+                    // Stopping slots the program dropped is a program change, never drift.
+                    if restores && c.action != Action::Stop {
                         c.drift = true;
                     }
                 }
