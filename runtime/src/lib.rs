@@ -20,6 +20,7 @@ pub mod provider;
 pub mod record;
 pub mod render;
 pub mod rollback;
+pub mod session;
 pub mod simulator;
 pub mod status;
 pub mod window;

@@ -5,7 +5,6 @@ use super::{FAILED, FOUND, OK};
 use conv_journal::{Holder, Journal};
 use conv_runtime::plan::{self, KnownGood};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 
 /// The team journal's URL: `CONV_JOURNAL_URL`, else `journal` in the project's `conv.json`.
 pub fn team_url(root: &Path) -> Option<String> {
@@ -42,111 +41,60 @@ pub fn describe_holder(h: &Holder) -> String {
     format!("{}@{} (pid {}) since {}", h.user, h.host, h.pid, since(h.since))
 }
 
-/// Everything `conv apply` needs from the journal, set up before the first step acts.
-pub struct Session {
-    pub journal: Arc<Mutex<Journal>>,
-    pub run: i64,
-    /// This machine's locks on the local ports the run uses; released when the process ends.
-    _ports: Option<conv_runtime::machine_lock::PortLocks>,
-}
+pub use conv_runtime::session::{Session, lock_keys};
+use conv_runtime::session::{SessionError, split_key};
 
-/// The journal's lock keys of the sites of `envs`: `production["p1"]`, one per site, so that
-/// programs sharing a journal exclude each other on the sites they share.
-pub fn lock_keys(program: &conv_model::Program, envs: &[String]) -> Vec<String> {
-    let mut keys = Vec::new();
-    for env in program.environments.iter().filter(|e| envs.contains(&e.name.to_string())) {
-        for site in &env.sites {
-            keys.push(format!("{}[{:?}]", env.name, site.as_str()));
-        }
-    }
-    keys
-}
-
-/// `production["p1"]` -> (`production`, ` at site "p1"`).
-fn split_key(key: &str) -> (&str, String) {
-    match key.split_once('[') {
-        Some((env, site)) => (env, format!(" at site {}", site.trim_end_matches(']'))),
-        None => (key, String::new()),
-    }
-}
-
-/// Locks the plan's environments, closes a run a crash left open (saying so), and begins a
-/// new run. Errors are printed; the exit status is returned.
+/// Begins a session (locks, resume, a new run) for `program`'s `keys`, saying what it found.
+/// Errors are printed; the exit status is returned.
 pub fn begin(
     root: &Path,
     program: Option<&conv_model::Program>,
     keys: &[String],
     summary: &str,
 ) -> Result<Session, u8> {
-    let mut journal = open(root)?;
-    match journal.lock(keys) {
-        Ok(Ok(())) => {}
-        Ok(Err(holder)) => {
+    let journal = open(root)?;
+    let session = match Session::begin(journal, program, root, keys, summary) {
+        Ok(s) => s,
+        Err(SessionError::Locked(holder)) => {
             let (env, site) = split_key(&holder.env);
+            let site = site.map(|s| format!(" at site {s}")).unwrap_or_default();
             eprintln!("error: environment {env} is locked by {}{site}", describe_holder(&holder));
             eprintln!("wait for that apply to finish; if its holder is gone, `conv unlock {env} --force`");
             return Err(FOUND);
         }
-        Err(err) => {
+        Err(SessionError::PortsInUse(why)) => {
+            eprintln!("error: {why}");
+            eprintln!("wait for that apply to finish: it runs from another checkout or program on this machine");
+            return Err(FOUND);
+        }
+        Err(SessionError::Journal(err)) => {
             eprintln!("error: {err}");
             return Err(FAILED);
         }
-    }
-    // After the journal's locks, which name their holder best; these catch other checkouts.
-    let ports = match program.map(|p| conv_runtime::machine_lock::lock_local_ports(p, root)) {
-        Some(Ok(locks)) => {
-            for warning in &locks.shared_with {
-                eprintln!(
-                    "warning: {warning}; two programs on one machine with the same base_port replace each other's instances"
-                );
-            }
-            Some(locks)
-        }
-        Some(Err(why)) => {
-            eprintln!("error: {why}");
-            eprintln!("wait for that apply to finish: it runs from another checkout or program on this machine");
-            let _ = journal.unlock_mine();
-            return Err(FOUND);
-        }
-        None => None,
     };
-    if let Ok(Some(run)) = journal.unfinished_run() {
-        match journal.close_interrupted(run.id) {
-            Ok(in_flight) => {
-                eprintln!("resuming after run {} ({}), which stopped before it finished", run.id, run.summary);
-                for step in in_flight {
-                    eprintln!(
-                        "  was in flight: {} {} {}; observed again and completed from live state",
-                        step.kind, step.address, step.detail
-                    );
-                }
-            }
-            Err(err) => eprintln!("warning: {err}"),
+    for warning in &session.shared_ports {
+        eprintln!(
+            "warning: {warning}; two programs on one machine with the same base_port replace each other's instances"
+        );
+    }
+    if let Some(resumed) = &session.resumed {
+        eprintln!("resuming after run {} ({}), which stopped before it finished", resumed.run, resumed.summary);
+        for step in &resumed.in_flight {
+            eprintln!(
+                "  was in flight: {} {} {}; observed again and completed from live state",
+                step.kind, step.address, step.detail
+            );
         }
     }
-    let run = journal.begin_run(summary).map_err(|err| {
-        eprintln!("error: {err}");
-        FAILED
-    })?;
-    Ok(Session { journal: Arc::new(Mutex::new(journal)), run, _ports: ports })
+    Ok(session)
 }
 
 /// With nothing to apply, a run a crash left open is still closed, so the journal says
 /// how it ended.
 pub fn settle(root: &Path) {
     let Ok(mut journal) = open(root) else { return };
-    if let Ok(Some(run)) = journal.unfinished_run() {
-        // A run whose process still lives is in progress, not interrupted.
-        let (host, _, _) = conv_journal::whoami();
-        if run.host != host || std::path::Path::new(&format!("/proc/{}", run.pid)).exists() {
-            return;
-        }
-        if journal.close_interrupted(run.id).is_ok() {
-            eprintln!(
-                "run {} ({}) had stopped before it finished; live state already matches the program",
-                run.id, run.summary
-            );
-        }
+    if let Some((run, summary)) = conv_runtime::session::settle(&mut journal) {
+        eprintln!("run {run} ({summary}) had stopped before it finished; live state already matches the program");
     }
 }
 
@@ -204,11 +152,9 @@ pub fn in_flight(root: &Path) -> Option<String> {
     })
 }
 
-pub fn end(session: &Session, outcome: &str) {
-    if let Ok(mut j) = session.journal.lock() {
-        if let Err(err) = j.finish_run(session.run, outcome).and_then(|_| j.unlock_mine()) {
-            eprintln!("warning: {err}");
-        }
+pub fn end(session: Session, outcome: &str) {
+    if let Err(err) = session.end(outcome) {
+        eprintln!("warning: {err}");
     }
 }
 

@@ -215,7 +215,7 @@ pub fn apply_cmd(target: &Path, set: &[String], yes: bool, color: bool, log_form
         Err(code) => return code,
     };
     let (sink, progress) = events::sink(log_format, color);
-    let recorder = conv_runtime::record::Recorder::new(session.journal.clone(), session.run);
+    let recorder = session.recorder();
     let (event_log, sink) = events::with_journal(sink, &recorder);
     let outcome = apply::run(&plan, &provider, sink, recorder);
     event_log.finish();
@@ -223,7 +223,7 @@ pub fn apply_cmd(target: &Path, set: &[String], yes: bool, color: bool, log_form
         bar.finish_and_clear();
     }
     super::journal::end(
-        &session,
+        session,
         match &outcome {
             Outcome::Converged { failed_sites } if failed_sites.is_empty() => "converged",
             Outcome::Converged { .. } => "partial",
@@ -302,12 +302,12 @@ pub fn watch_cmd(target: &Path, set: &[String], seconds: u64, color: bool) -> u8
             match super::journal::begin(&root, Some(&program), &keys, &summary) {
                 Ok(session) => {
                     let (sink, _) = events::sink(LogFormat::Text, false);
-                    let recorder = conv_runtime::record::Recorder::new(session.journal.clone(), session.run);
+                    let recorder = session.recorder();
                     let (event_log, sink) = events::with_journal(sink, &recorder);
                     let outcome = apply::run(&plan, &provider, sink, recorder);
                     event_log.finish();
                     let converged = matches!(&outcome, Outcome::Converged { failed_sites } if failed_sites.is_empty());
-                    super::journal::end(&session, if converged { "converged" } else { "failed" });
+                    super::journal::end(session, if converged { "converged" } else { "failed" });
                     if let Outcome::Failed { reason, .. } = outcome {
                         eprintln!("correction failed: {reason}; trying again in {seconds}s");
                     }
@@ -345,14 +345,14 @@ pub fn rollback_cmd(release: &str, path: &Path, yes: bool, color: bool) -> u8 {
         Err(code) => return code,
     };
     let (sink, progress) = events::sink(LogFormat::Text, color);
-    let recorder = conv_runtime::record::Recorder::new(session.journal.clone(), session.run);
+    let recorder = session.recorder();
     let (event_log, sink) = events::with_journal(sink, &recorder);
     let result = conv_runtime::rollback::rollback_release(&plan, release, &provider, sink, recorder);
     event_log.finish();
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
-    super::journal::end(&session, if result.is_ok() { "rolled back" } else { "failed" });
+    super::journal::end(session, if result.is_ok() { "rolled back" } else { "failed" });
     match result {
         Ok(done) if done.is_empty() => {
             eprintln!("release {release}: nothing to roll back");
@@ -479,7 +479,7 @@ pub fn destroy_cmd(path: &Path, yes: bool) -> u8 {
         Err(code) => return code,
     };
     let stopped = provider.destroy_all();
-    super::journal::end(&session, "destroyed");
+    super::journal::end(session, "destroyed");
     eprintln!("stopped {stopped} instance{}", if stopped == 1 { "" } else { "s" });
     OK
 }
