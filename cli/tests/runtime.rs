@@ -220,7 +220,7 @@ release edge_release {{
     // Within the budget the rollout goes on, but sites that did not converge are not a success.
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let log = text(&out);
-    let failed = log.matches("failed: simulated failure on").count();
+    let failed = log.matches("failed: edge #0 simulated failure on").count();
     assert!(failed > 0 && failed <= 5, "some sites fail, within the budget: {log}");
     assert!(log.contains("failed within the stage's budget of 5"), "{log}");
     assert!(log.contains("the next `conv apply` retries them only"), "{log}");

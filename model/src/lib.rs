@@ -4,5 +4,5 @@
 pub mod address;
 pub mod program;
 
-pub use address::{Address, EnvName, ReleaseName, ServiceName, SiteName};
+pub use address::{Address, EnvName, InstanceAddress, ReleaseName, ServiceName, SiteName};
 pub use program::*;

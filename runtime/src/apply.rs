@@ -9,11 +9,11 @@ use crate::bake;
 use crate::event::{Event, Sink, Waiting};
 use crate::live::LiveState;
 use crate::plan::{Action, Plan, ReleasePlan, SitePlan, StagePlan, address};
-use crate::provider::Provider;
+use crate::provider::{ErrorKind, Provider, ProviderError};
 use crate::record::{JournalWriteError, Recorder};
 use crate::rollback;
 use conv_model::program::duration;
-use conv_model::{EnvName, OnFailure, Program, ReleaseName, ServiceName};
+use conv_model::{EnvName, InstanceAddress, OnFailure, Program, ReleaseName, ServiceName};
 use std::sync::Arc;
 use std::time::Duration;
 // tokio's clock, so that tests can pause it and bakes pass in no time.
@@ -385,21 +385,18 @@ async fn deploy_site<P: Provider>(
         let Some(service) = program.service(&change.service) else { continue };
         let at = address(env, &site.site, &change.service);
         for (index, port) in &change.instances {
-            let addr = format!("{at}#{index}");
+            let slot = InstanceAddress::new(env, &site.site, &change.service, *index);
             if change.action == Action::Stop {
-                let step = rec.intent("stop", &addr, &change.version).await?;
-                provider.stop(env, &site.site, &change.service, *index).await;
+                let step = rec.intent("stop", &slot.to_string(), &change.version).await?;
+                provider.stop(&slot).await;
                 rec.outcome(step, true, "stopped").await?;
                 events(&Event::InstanceStopped { address: at.clone(), index: *index });
                 continue;
             }
-            let step = rec.intent("deploy", &addr, &change.version).await?;
-            let result = match provider.start(env, &site.site, service, *index, *port, &change.version).await {
-                Ok(started) => wait_ready(provider, &started, *port)
-                    .await
-                    .map_err(|why| format!("{} #{index} {why} (log: {})", change.service, started.log)),
-                Err(e) => Err(e),
-            };
+            let step = rec.intent("deploy", &slot.to_string(), &change.version).await?;
+            let result = start_and_wait(provider, &slot, service, *port, &change.version)
+                .await
+                .map_err(|why| format!("{} #{index} {why}", change.service));
             rec.outcome(step, result.is_ok(), result.as_ref().err().map(String::as_str).unwrap_or("up")).await?;
             if let Err(why) = result {
                 return Ok(Err(why));
@@ -415,15 +412,54 @@ async fn deploy_site<P: Provider>(
     Ok(Ok(()))
 }
 
-/// Ready when the instance's own process answers HTTP; its health is for the gates to judge.
-async fn wait_ready<P: Provider>(provider: &P, started: &crate::provider::Started, port: u16) -> Result<(), String> {
+/// How many times a start that failed transiently is tried, in all.
+const START_ATTEMPTS: u32 = 3;
+
+/// Starts a slot and waits until it is ready; a transient failure (a timeout, a file that
+/// could not be written) is tried again after a pause, a permanent one is the site's failure.
+async fn start_and_wait<P: Provider>(
+    provider: &P,
+    at: &InstanceAddress,
+    service: &conv_model::Service,
+    port: u16,
+    version: &str,
+) -> Result<(), String> {
+    let mut attempt = 1;
+    loop {
+        let result = match provider.start(at, service, port, version).await {
+            Ok(started) => wait_ready(provider, at, &started)
+                .await
+                .map_err(|e| ProviderError { kind: e.kind, message: format!("{} (log: {})", e.message, started.log) }),
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind == ErrorKind::Transient && attempt < START_ATTEMPTS => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt))).await;
+            }
+            Err(e) => return Err(e.message),
+        }
+    }
+}
+
+/// Ready when the instance serves; its health is for the gates to judge.
+async fn wait_ready<P: Provider>(
+    provider: &P,
+    at: &InstanceAddress,
+    started: &crate::provider::Started,
+) -> Result<(), ProviderError> {
     let deadline = Instant::now() + READY_TIMEOUT;
     loop {
-        if provider.ready(started, port).await? {
+        if provider.ready(at, started).await? {
             return Ok(());
         }
         if Instant::now() > deadline {
-            return Err(format!("did not answer on port {port} within {}", duration(READY_TIMEOUT.as_millis() as u64)));
+            return Err(ProviderError::transient(format!(
+                "did not answer on port {} within {}",
+                started.port,
+                duration(READY_TIMEOUT.as_millis() as u64)
+            )));
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

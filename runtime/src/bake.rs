@@ -6,12 +6,12 @@
 use crate::apply::{PROBE_INTERVAL, StageError};
 use crate::event::{Event, Sink};
 use crate::gates::{self, Sample};
-use crate::live::LiveState;
+use crate::live::{Instance, LiveState};
 use crate::plan::StagePlan;
 use crate::provider::Provider;
 use crate::record::Recorder;
 use conv_model::program::{duration, trim_float};
-use conv_model::{EnvName, Gate, GateScope, Program, ReleaseName, ServiceName, SiteName};
+use conv_model::{EnvName, Gate, GateScope, InstanceAddress, Program, ReleaseName, ServiceName, SiteName};
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::time::Instant;
@@ -23,7 +23,8 @@ struct Target {
     site: SiteName,
     index: u32,
     port: u16,
-    pid: u32,
+    at: InstanceAddress,
+    instance: Instance,
 }
 
 impl Target {
@@ -46,7 +47,8 @@ fn targets(live: &LiveState, program: &Program, env: &EnvName, services: &[Servi
                         site: site.clone(),
                         index: i.index,
                         port: i.port,
-                        pid: i.pid,
+                        at: InstanceAddress::new(env, site, service, i.index),
+                        instance: i.clone(),
                     });
                 }
             }
@@ -93,7 +95,7 @@ pub(crate) async fn bake_and_check<P: Provider>(
     let start = Instant::now();
     while start.elapsed() < bake {
         for t in &targets {
-            if !provider.alive(t.pid).await {
+            if !provider.alive(&t.at, &t.instance).await {
                 return Err(StageError::Failed(format!(
                     "{} #{} on {} (port {}) exited while baking",
                     t.service,
@@ -104,11 +106,11 @@ pub(crate) async fn bake_and_check<P: Provider>(
             }
             for (service, gate) in checks.iter().filter(|(s, _)| *s == t.service) {
                 if let Gate::Http { path, timeout_ms, .. } = gate {
-                    let answer = provider.probe(t.port, path, Duration::from_millis(*timeout_ms)).await;
+                    let answer = provider.probe(&t.at, &t.instance, path, Duration::from_millis(*timeout_ms)).await;
                     let failed = match answer {
                         Ok(code) if (200..300).contains(&code) => None,
                         Ok(code) => Some(format!("GET {path} answered {code}")),
-                        Err(why) => Some(why),
+                        Err(why) => Some(why.message),
                     };
                     if let Some(why) = failed {
                         let detail = format!("instance #{}: {why}", t.index);
@@ -166,7 +168,7 @@ fn sites_of(targets: &[Target], service: &ServiceName) -> Vec<SiteName> {
 async fn samples<P: Provider>(provider: &P, targets: &[Target]) -> Vec<Sample> {
     let mut out = Vec::with_capacity(targets.len());
     for t in targets {
-        out.push(provider.signals(t.port).await.unwrap_or_default());
+        out.push(provider.signals(&t.at, &t.instance).await.unwrap_or_default());
     }
     out
 }

@@ -1,12 +1,14 @@
-//! One provider for a whole program: each environment's operations go to the provider it
-//! names (local processes or the simulator).
+//! One provider for a whole program: a registry of the providers this conv has, each
+//! environment's operations going to the one of the kind it names (local processes or the
+//! simulator), by the environment in the instance's address.
 
 use crate::gates::Sample;
+use crate::live::Instance;
 use crate::live::LiveState;
 use crate::local::LocalProvider;
-use crate::provider::{Provider, Started};
+use crate::provider::{Provider, ProviderError, Started};
 use crate::simulator::Simulator;
-use conv_model::{EnvName, Program, Service, ServiceName, SiteName};
+use conv_model::{InstanceAddress, Program, Service};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,6 +39,43 @@ impl Fleet {
     }
 }
 
+/// The kinds of provider this conv reaches; the registry `Fleet` routes by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Local,
+    Simulator,
+}
+
+impl Fleet {
+    /// Which provider serves the environment of `at`, from the kind the program names.
+    fn kind(&self, at: &InstanceAddress) -> Kind {
+        match self.program.environment(&at.env).map(|e| &e.provider) {
+            Some(conv_model::Provider::Simulator { .. }) => Kind::Simulator,
+            _ => Kind::Local,
+        }
+    }
+}
+
+/// Runs `$call` on the provider of `$at`'s environment.
+macro_rules! routed {
+    ($self:ident, $at:expr, |$p:ident| $call:expr) => {{
+        let this = $self.clone();
+        let kind = this.kind($at);
+        async move {
+            match kind {
+                Kind::Local => {
+                    let $p = &this.local;
+                    $call.await
+                }
+                Kind::Simulator => {
+                    let $p = &this.sim;
+                    $call.await
+                }
+            }
+        }
+    }};
+}
+
 impl Provider for Fleet {
     fn observe(&self, program: &Program) -> impl std::future::Future<Output = LiveState> + Send {
         let (this, program) = (self.clone(), program.clone());
@@ -45,85 +84,52 @@ impl Provider for Fleet {
 
     fn start(
         &self,
-        env: &EnvName,
-        site: &SiteName,
+        at: &InstanceAddress,
         service: &Service,
-        index: u32,
         port: u16,
         version: &str,
-    ) -> impl std::future::Future<Output = Result<Started, String>> + Send {
-        let simulated = Simulator::serves(&self.program, env);
-        let (this, env, site, service, version) =
-            (self.clone(), env.clone(), site.clone(), service.clone(), version.to_string());
-        async move {
-            if simulated {
-                Provider::start(&this.sim, &env, &site, &service, index, port, &version).await
-            } else {
-                Provider::start(&this.local, &env, &site, &service, index, port, &version).await
-            }
-        }
+    ) -> impl std::future::Future<Output = Result<Started, ProviderError>> + Send {
+        let (at, service, version) = (at.clone(), service.clone(), version.to_string());
+        routed!(self, &at, |p| Provider::start(p, &at, &service, port, &version))
     }
 
-    fn stop(
+    fn stop(&self, at: &InstanceAddress) -> impl std::future::Future<Output = ()> + Send {
+        let at = at.clone();
+        routed!(self, &at, |p| Provider::stop(p, &at))
+    }
+
+    fn ready(
         &self,
-        env: &EnvName,
-        site: &SiteName,
-        service: &ServiceName,
-        index: u32,
-    ) -> impl std::future::Future<Output = ()> + Send {
-        let simulated = Simulator::serves(&self.program, env);
-        let (this, env, site, service) = (self.clone(), env.clone(), site.clone(), service.clone());
-        async move {
-            if simulated {
-                Provider::stop(&this.sim, &env, &site, &service, index).await
-            } else {
-                Provider::stop(&this.local, &env, &site, &service, index).await
-            }
-        }
+        at: &InstanceAddress,
+        started: &Started,
+    ) -> impl std::future::Future<Output = Result<bool, ProviderError>> + Send {
+        let (at, started) = (at.clone(), started.clone());
+        routed!(self, &at, |p| Provider::ready(p, &at, &started))
     }
 
-    fn alive(&self, pid: u32) -> impl std::future::Future<Output = bool> + Send {
-        // Simulated instances have no process.
-        async move { pid == 0 || crate::local::is_alive(pid) }
-    }
-
-    fn ready(&self, started: &Started, port: u16) -> impl std::future::Future<Output = Result<bool, String>> + Send {
-        let (this, started) = (self.clone(), started.clone());
-        async move {
-            // Simulated instances have no process.
-            if started.pid == 0 {
-                Provider::ready(&this.sim, &started, port).await
-            } else {
-                Provider::ready(&this.local, &started, port).await
-            }
-        }
+    fn alive(&self, at: &InstanceAddress, instance: &Instance) -> impl std::future::Future<Output = bool> + Send {
+        let (at, instance) = (at.clone(), instance.clone());
+        routed!(self, &at, |p| Provider::alive(p, &at, &instance))
     }
 
     fn probe(
         &self,
-        port: u16,
+        at: &InstanceAddress,
+        instance: &Instance,
         path: &str,
         timeout: Duration,
-    ) -> impl std::future::Future<Output = Result<u16, String>> + Send {
-        let (this, path) = (self.clone(), path.to_string());
-        async move {
-            if this.sim.owns_port(port) {
-                Provider::probe(&this.sim, port, &path, timeout).await
-            } else {
-                Provider::probe(&this.local, port, &path, timeout).await
-            }
-        }
+    ) -> impl std::future::Future<Output = Result<u16, ProviderError>> + Send {
+        let (at, instance, path) = (at.clone(), instance.clone(), path.to_string());
+        routed!(self, &at, |p| Provider::probe(p, &at, &instance, &path, timeout))
     }
 
-    fn signals(&self, port: u16) -> impl std::future::Future<Output = Result<Sample, String>> + Send {
-        let this = self.clone();
-        async move {
-            if this.sim.owns_port(port) {
-                Provider::signals(&this.sim, port).await
-            } else {
-                Provider::signals(&this.local, port).await
-            }
-        }
+    fn signals(
+        &self,
+        at: &InstanceAddress,
+        instance: &Instance,
+    ) -> impl std::future::Future<Output = Result<Sample, ProviderError>> + Send {
+        let (at, instance) = (at.clone(), instance.clone());
+        routed!(self, &at, |p| Provider::signals(p, &at, &instance))
     }
 
     fn state_dir(&self) -> &Path {

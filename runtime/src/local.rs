@@ -116,10 +116,13 @@ impl LocalProvider {
         index: u32,
         port: u16,
         version: &str,
-    ) -> Result<InstanceRecord, String> {
+    ) -> Result<InstanceRecord, ProviderError> {
         self.stop(env, site, &service.name, index);
         let Run::Command { argv, env: vars } = &service.run else {
-            return Err(format!("service {} runs an image; the local provider runs commands", service.name));
+            return Err(ProviderError::permanent(format!(
+                "service {} runs an image; the local provider runs commands",
+                service.name
+            )));
         };
         let substitute = |s: &str| {
             s.replace("{port}", &port.to_string())
@@ -128,17 +131,20 @@ impl LocalProvider {
                 .replace("{instance}", &index.to_string())
         };
         let argv: Vec<String> = argv.iter().map(|a| substitute(a)).collect();
-        let Some(program) = argv.first() else { return Err(format!("service {} has an empty command", service.name)) };
+        let Some(program) = argv.first() else {
+            return Err(ProviderError::permanent(format!("service {} has an empty command", service.name)));
+        };
         let program = self.resolve_program(program);
         let dir = self.slot_dir(env, site, &service.name);
-        std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| ProviderError::transient(format!("cannot create {}: {e}", dir.display())))?;
         let log = dir.join(format!("{index}.log"));
         let out = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&log)
-            .map_err(|e| format!("cannot open {}: {e}", log.display()))?;
-        let err = out.try_clone().map_err(|e| e.to_string())?;
+            .map_err(|e| ProviderError::transient(format!("cannot open {}: {e}", log.display())))?;
+        let err = out.try_clone().map_err(|e| ProviderError::transient(e.to_string()))?;
         let mut cmd = Command::new(&program);
         cmd.args(&argv[1..])
             .envs(vars.iter())
@@ -149,7 +155,16 @@ impl LocalProvider {
             .current_dir(&self.program_root);
         // A process group of its own: the instance outlives conv and its terminal.
         std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-        let child = cmd.spawn().map_err(|e| format!("cannot start {}: {e}", program.display()))?;
+        // A missing or forbidden program stays so until someone changes something.
+        let child = cmd.spawn().map_err(|e| {
+            let message = format!("cannot start {}: {e}", program.display());
+            match e.kind() {
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => {
+                    ProviderError::permanent(message)
+                }
+                _ => ProviderError::transient(message),
+            }
+        })?;
         let rec = InstanceRecord {
             pid: child.id(),
             version: version.to_string(),
@@ -160,9 +175,9 @@ impl LocalProvider {
         };
         // The child is not waited for: it is detached and observed through its record.
         drop(child);
-        let json = serde_json::to_vec_pretty(&rec).map_err(|e| e.to_string())?;
+        let json = serde_json::to_vec_pretty(&rec).map_err(|e| ProviderError::transient(e.to_string()))?;
         crate::write_atomically(&self.record_path(env, site, &service.name, index), &json)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| ProviderError::transient(e.to_string()))?;
         Ok(rec)
     }
 
@@ -426,6 +441,14 @@ fn walk_records(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+use crate::provider::{ProviderError, Started};
+use conv_model::InstanceAddress;
+
+/// The pid in a local instance's handle.
+fn pid_of(started: &Started) -> u32 {
+    started.handle.parse().unwrap_or(0)
+}
+
 impl crate::provider::Provider for LocalProvider {
     fn observe(&self, program: &Program) -> impl std::future::Future<Output = LiveState> + Send {
         let (this, program) = (self.clone(), program.clone());
@@ -434,68 +457,80 @@ impl crate::provider::Provider for LocalProvider {
 
     fn start(
         &self,
-        env: &EnvName,
-        site: &SiteName,
+        at: &InstanceAddress,
         service: &Service,
-        index: u32,
         port: u16,
         version: &str,
-    ) -> impl std::future::Future<Output = Result<crate::provider::Started, String>> + Send {
-        let (this, env, site, service, version) =
-            (self.clone(), env.clone(), site.clone(), service.clone(), version.to_string());
+    ) -> impl std::future::Future<Output = Result<Started, ProviderError>> + Send {
+        let (this, at, service, version) = (self.clone(), at.clone(), service.clone(), version.to_string());
         async move {
             tokio::task::spawn_blocking(move || {
-                LocalProvider::start(&this, &env, &site, &service, index, port, &version)
-                    .map(|rec| crate::provider::Started { pid: rec.pid, log: rec.log.display().to_string() })
+                LocalProvider::start(&this, &at.env, &at.site, &service, at.slot, port, &version).map(|rec| Started {
+                    handle: rec.pid.to_string(),
+                    port,
+                    log: rec.log.display().to_string(),
+                })
             })
             .await
-            .unwrap_or_else(|e| Err(e.to_string()))
+            .unwrap_or_else(|e| Err(ProviderError::transient(e.to_string())))
         }
     }
 
-    fn stop(
-        &self,
-        env: &EnvName,
-        site: &SiteName,
-        service: &ServiceName,
-        index: u32,
-    ) -> impl std::future::Future<Output = ()> + Send {
-        let (this, env, site, service) = (self.clone(), env.clone(), site.clone(), service.clone());
+    fn stop(&self, at: &InstanceAddress) -> impl std::future::Future<Output = ()> + Send {
+        let (this, at) = (self.clone(), at.clone());
         async move {
-            let _ = tokio::task::spawn_blocking(move || LocalProvider::stop(&this, &env, &site, &service, index)).await;
+            let _ = tokio::task::spawn_blocking(move || {
+                LocalProvider::stop(&this, &at.env, &at.site, &at.service, at.slot)
+            })
+            .await;
         }
-    }
-
-    fn alive(&self, pid: u32) -> impl std::future::Future<Output = bool> + Send {
-        async move { is_alive(pid) }
     }
 
     fn ready(
         &self,
-        started: &crate::provider::Started,
-        port: u16,
-    ) -> impl std::future::Future<Output = Result<bool, String>> + Send {
-        let pid = started.pid;
-        async move { tokio::task::spawn_blocking(move || readiness(pid, port)).await.unwrap_or_else(|e| Err(e.to_string())) }
+        _at: &InstanceAddress,
+        started: &Started,
+    ) -> impl std::future::Future<Output = Result<bool, ProviderError>> + Send {
+        let (pid, port) = (pid_of(started), started.port);
+        async move {
+            tokio::task::spawn_blocking(move || readiness(pid, port).map_err(ProviderError::permanent))
+                .await
+                .unwrap_or_else(|e| Err(ProviderError::transient(e.to_string())))
+        }
+    }
+
+    fn alive(&self, _at: &InstanceAddress, instance: &Instance) -> impl std::future::Future<Output = bool> + Send {
+        let pid = instance.pid;
+        async move { is_alive(pid) }
     }
 
     fn probe(
         &self,
-        port: u16,
+        _at: &InstanceAddress,
+        instance: &Instance,
         path: &str,
         timeout: Duration,
-    ) -> impl std::future::Future<Output = Result<u16, String>> + Send {
-        let path = path.to_string();
+    ) -> impl std::future::Future<Output = Result<u16, ProviderError>> + Send {
+        let (path, port) = (path.to_string(), instance.port);
         async move {
             tokio::task::spawn_blocking(move || crate::gates::http_status(port, &path, timeout))
                 .await
                 .unwrap_or_else(|e| Err(e.to_string()))
+                .map_err(ProviderError::transient)
         }
     }
 
-    fn signals(&self, port: u16) -> impl std::future::Future<Output = Result<crate::gates::Sample, String>> + Send {
+    fn signals(
+        &self,
+        _at: &InstanceAddress,
+        instance: &Instance,
+    ) -> impl std::future::Future<Output = Result<crate::gates::Sample, ProviderError>> + Send {
+        let port = instance.port;
         async move {
-            tokio::task::spawn_blocking(move || crate::gates::scrape(port)).await.unwrap_or_else(|e| Err(e.to_string()))
+            tokio::task::spawn_blocking(move || crate::gates::scrape(port))
+                .await
+                .unwrap_or_else(|e| Err(e.to_string()))
+                .map_err(ProviderError::transient)
         }
     }
 

@@ -417,8 +417,11 @@ pub fn mark_retries(plan: &mut Plan, failures: &[(String, String, i64)]) {
         for s in &mut r.stages {
             for site in &mut s.sites {
                 for c in &mut site.changes {
-                    let prefix = format!("{}#", address(&s.env, &site.site, &c.service));
-                    if let Some((_, why, _)) = failures.iter().find(|(a, _, _)| a.starts_with(&prefix)) {
+                    let here = |a: &String| {
+                        conv_model::InstanceAddress::parse(a)
+                            .is_some_and(|x| x.env == s.env && x.site == site.site && x.service == c.service)
+                    };
+                    if let Some((_, why, _)) = failures.iter().find(|(a, _, _)| here(a)) {
                         c.retry = Some(why.clone());
                     }
                 }

@@ -1,18 +1,54 @@
-//! How the runtime reaches sites. The engine knows only this trait; `local` implements it
-//! with real processes on this machine.
+//! How the runtime reaches sites. The engine knows only this trait. Every operation names
+//! the instance it is about by its `InstanceAddress` (environment, site, service, slot), so a
+//! program's environments can each go to the provider of their kind; what an instance is on
+//! the provider's side (a process, a record, a Kubernetes workload) stays the provider's:
+//! the engine holds its `Started` handle and the `Instance`s that `observe` reports.
 
 use crate::gates::Sample;
-use crate::live::LiveState;
-use conv_model::{EnvName, Program, Service, ServiceName, SiteName};
+use crate::live::{Instance, LiveState};
+use conv_model::{InstanceAddress, Program, Service};
 use std::future::Future;
 use std::path::Path;
 use std::time::Duration;
 
-/// An instance a provider started.
+/// Whether trying again may help.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Worth another try: a timeout, a file that could not be written, a busy port.
+    Transient,
+    /// Trying again fails the same way until someone changes something.
+    Permanent,
+}
+
+/// Why a provider operation failed, with a message for people.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProviderError {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl ProviderError {
+    pub fn transient(message: impl Into<String>) -> Self {
+        ProviderError { kind: ErrorKind::Transient, message: message.into() }
+    }
+
+    pub fn permanent(message: impl Into<String>) -> Self {
+        ProviderError { kind: ErrorKind::Permanent, message: message.into() }
+    }
+}
+
+impl std::fmt::Display for ProviderError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// An instance a provider started: an opaque handle of the provider's (a pid for local
+/// processes), the port it serves on where the provider uses ports, and where its output goes.
 #[derive(Clone, Debug)]
 pub struct Started {
-    pub pid: u32,
-    /// Where its output goes, for failure reports.
+    pub handle: String,
+    pub port: u16,
     pub log: String,
 }
 
@@ -23,39 +59,45 @@ pub trait Provider: Clone + Send + Sync + 'static {
     /// The live state of every site of the program this provider serves.
     fn observe(&self, program: &Program) -> impl Future<Output = LiveState> + Send;
 
-    /// Runs `version` of `service` in instance slot `index` on `port`, replacing what ran there.
+    /// Runs `version` of `service` in the slot `at`, replacing what ran there. `port` is the
+    /// plan's port for the slot, for providers whose instances listen on this machine.
     fn start(
         &self,
-        env: &EnvName,
-        site: &SiteName,
+        at: &InstanceAddress,
         service: &Service,
-        index: u32,
         port: u16,
         version: &str,
-    ) -> impl Future<Output = Result<Started, String>> + Send;
+    ) -> impl Future<Output = Result<Started, ProviderError>> + Send;
 
-    /// Stops instance slot `index`.
-    fn stop(
+    /// Stops the slot `at`.
+    fn stop(&self, at: &InstanceAddress) -> impl Future<Output = ()> + Send;
+
+    /// Whether a started instance is ready: it serves. `Ok(false)` while it starts; an error
+    /// when it cannot become ready.
+    fn ready(
         &self,
-        env: &EnvName,
-        site: &SiteName,
-        service: &ServiceName,
-        index: u32,
-    ) -> impl Future<Output = ()> + Send;
+        at: &InstanceAddress,
+        started: &Started,
+    ) -> impl Future<Output = Result<bool, ProviderError>> + Send;
 
-    /// Whether a started process is still running.
-    fn alive(&self, pid: u32) -> impl Future<Output = bool> + Send;
-
-    /// Whether a started instance is ready: its own process answers on `port`. `Ok(false)`
-    /// while it starts; an error when it cannot become ready (it exited, or another program
-    /// holds its port).
-    fn ready(&self, started: &Started, port: u16) -> impl Future<Output = Result<bool, String>> + Send;
+    /// Whether an observed instance still runs.
+    fn alive(&self, at: &InstanceAddress, instance: &Instance) -> impl Future<Output = bool> + Send;
 
     /// `GET path` on an instance: its status code.
-    fn probe(&self, port: u16, path: &str, timeout: Duration) -> impl Future<Output = Result<u16, String>> + Send;
+    fn probe(
+        &self,
+        at: &InstanceAddress,
+        instance: &Instance,
+        path: &str,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<u16, ProviderError>> + Send;
 
     /// The health signals of an instance: request counts and latency histogram.
-    fn signals(&self, port: u16) -> impl Future<Output = Result<Sample, String>> + Send;
+    fn signals(
+        &self,
+        at: &InstanceAddress,
+        instance: &Instance,
+    ) -> impl Future<Output = Result<Sample, ProviderError>> + Send;
 
     /// Where the project's records live (`<program root>/.conv`).
     fn state_dir(&self) -> &Path;

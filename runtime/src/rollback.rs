@@ -8,7 +8,7 @@ use crate::local::{Ports, instance_count};
 use crate::plan::{KnownGood, Plan, ReleasePlan, address};
 use crate::provider::Provider;
 use crate::record::Recorder;
-use conv_model::{EnvName, Program, ReleaseName, ServiceName, SiteName};
+use conv_model::{EnvName, InstanceAddress, Program, ReleaseName, ServiceName, SiteName};
 
 /// What each site and service goes back to.
 pub(crate) struct Targets<'a> {
@@ -118,8 +118,10 @@ pub(crate) async fn run<P: Provider>(
                     touched = true;
                     // Going back to known good matters more than its record: a journal that
                     // fails here does not keep a release half-rolled.
-                    let step = rec.intent("rollback", &format!("{at}#{index}"), &old.version).await.ok().flatten();
-                    let result = provider.start(env, site, svc, index, old.port, &old.version).await;
+                    let slot = InstanceAddress::new(env, site, service, index);
+                    let step = rec.intent("rollback", &slot.to_string(), &old.version).await.ok().flatten();
+                    let result =
+                        provider.start(&slot, svc, old.port, &old.version).await.map(|_| ()).map_err(|e| e.message);
                     let _ = rec
                         .outcome(
                             step,
@@ -137,7 +139,7 @@ pub(crate) async fn run<P: Provider>(
                 }
                 None if running.is_some() => {
                     touched = true;
-                    provider.stop(env, site, service, index).await;
+                    provider.stop(&InstanceAddress::new(env, site, service, index)).await;
                     events(&Event::RollbackStep {
                         address: at.clone(),
                         index,

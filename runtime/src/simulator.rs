@@ -4,7 +4,8 @@
 
 use crate::gates::Sample;
 use crate::live::{Instance, LiveState};
-use crate::provider::{Provider, Started};
+use crate::provider::{Provider, ProviderError, Started};
+use conv_model::InstanceAddress;
 use conv_model::{EnvName, Program, Provider as Kind, Service, ServiceName, SiteName};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -108,10 +109,6 @@ impl Simulator {
         live
     }
 
-    pub fn owns_port(&self, port: u16) -> bool {
-        self.ports.lock().map(|p| p.contains_key(&port)).unwrap_or(false)
-    }
-
     /// Removes every simulated instance; returns how many.
     pub fn destroy_all(&self) -> usize {
         let dir = self.state_dir.join("sim");
@@ -143,84 +140,89 @@ impl Provider for Simulator {
 
     fn start(
         &self,
-        env: &EnvName,
-        site: &SiteName,
+        at: &InstanceAddress,
         service: &Service,
-        index: u32,
         port: u16,
         version: &str,
-    ) -> impl std::future::Future<Output = Result<Started, String>> + Send {
+    ) -> impl std::future::Future<Output = Result<Started, ProviderError>> + Send {
         let this = self.clone();
         let spec = crate::live::Spec::of(service);
-        let (env, site, service, version) = (env.clone(), site.clone(), service.name.clone(), version.to_string());
+        let (at, version) = (at.clone(), version.to_string());
         async move {
+            let (env, site, service) = (&at.env, &at.site, &at.service);
             let Some(Kind::Simulator { seed, failure_rate_percent, latency_ms }) =
-                this.program.environment(&env).map(|e| e.provider.clone())
+                this.program.environment(env).map(|e| e.provider.clone())
             else {
-                return Err(format!("environment {env} is not simulated"));
+                return Err(ProviderError::permanent(format!("environment {env} is not simulated")));
             };
             tokio::time::sleep(Duration::from_millis(latency_ms)).await;
             let roll = hash(&[&seed.to_string(), env.as_str(), site.as_str(), service.as_str(), &version]) % 10_000;
             if (roll as f64) < failure_rate_percent * 100.0 {
-                return Err(format!(
+                // Seeded: the same version fails on the same site every time.
+                return Err(ProviderError::permanent(format!(
                     "simulated failure on {env}[{:?}] (seed {seed}, failure rate {failure_rate_percent}%)",
                     site.as_str()
-                ));
+                )));
             }
             let rec = Record { version, port, started_at_ms: now_ms(), spec: Some(spec) };
-            let path = this.dir(&env, &site, &service).join(format!("{index}.json"));
-            let json = serde_json::to_vec(&rec).map_err(|e| e.to_string())?;
-            crate::write_atomically(&path, &json).map_err(|e| e.to_string())?;
+            let path = this.dir(env, site, service).join(format!("{}.json", at.slot));
+            let json = serde_json::to_vec(&rec).map_err(|e| ProviderError::transient(e.to_string()))?;
+            crate::write_atomically(&path, &json).map_err(|e| ProviderError::transient(e.to_string()))?;
             if let Ok(mut ports) = this.ports.lock() {
                 ports.insert(port, rec);
             }
-            Ok(Started { pid: 0, log: "(simulated)".into() })
+            Ok(Started { handle: "simulated".into(), port, log: "(simulated)".into() })
         }
     }
 
-    fn stop(
-        &self,
-        env: &EnvName,
-        site: &SiteName,
-        service: &ServiceName,
-        index: u32,
-    ) -> impl std::future::Future<Output = ()> + Send {
-        let path = self.dir(env, site, service).join(format!("{index}.json"));
+    fn stop(&self, at: &InstanceAddress) -> impl std::future::Future<Output = ()> + Send {
+        let path = self.dir(&at.env, &at.site, &at.service).join(format!("{}.json", at.slot));
         async move {
             let _ = std::fs::remove_file(path);
         }
     }
 
-    fn alive(&self, _pid: u32) -> impl std::future::Future<Output = bool> + Send {
-        async { true }
+    fn ready(
+        &self,
+        _at: &InstanceAddress,
+        _started: &Started,
+    ) -> impl std::future::Future<Output = Result<bool, ProviderError>> + Send {
+        async { Ok(true) }
     }
 
-    fn ready(&self, _started: &Started, _port: u16) -> impl std::future::Future<Output = Result<bool, String>> + Send {
-        async { Ok(true) }
+    fn alive(&self, _at: &InstanceAddress, _instance: &Instance) -> impl std::future::Future<Output = bool> + Send {
+        async { true }
     }
 
     fn probe(
         &self,
-        port: u16,
+        _at: &InstanceAddress,
+        instance: &Instance,
         _path: &str,
         _timeout: Duration,
-    ) -> impl std::future::Future<Output = Result<u16, String>> + Send {
-        let rec = self.ports.lock().ok().and_then(|p| p.get(&port).cloned());
+    ) -> impl std::future::Future<Output = Result<u16, ProviderError>> + Send {
+        let rec = self.ports.lock().ok().and_then(|p| p.get(&instance.port).cloned());
+        let port = instance.port;
         async move {
             match rec {
                 Some(r) if r.version.contains("bad") => Ok(500),
                 Some(_) => Ok(200),
-                None => Err(format!("no simulated instance on port {port}")),
+                None => Err(ProviderError::transient(format!("no simulated instance on port {port}"))),
             }
         }
     }
 
     /// Synthetic metrics: 20 requests a second since start; a version containing `bad`
     /// fails half of them and answers in 300 ms instead of 5 ms.
-    fn signals(&self, port: u16) -> impl std::future::Future<Output = Result<Sample, String>> + Send {
-        let rec = self.ports.lock().ok().and_then(|p| p.get(&port).cloned());
+    fn signals(
+        &self,
+        _at: &InstanceAddress,
+        instance: &Instance,
+    ) -> impl std::future::Future<Output = Result<Sample, ProviderError>> + Send {
+        let rec = self.ports.lock().ok().and_then(|p| p.get(&instance.port).cloned());
+        let port = instance.port;
         async move {
-            let r = rec.ok_or_else(|| format!("no simulated instance on port {port}"))?;
+            let r = rec.ok_or_else(|| ProviderError::transient(format!("no simulated instance on port {port}")))?;
             let requests = (now_ms().saturating_sub(r.started_at_ms) / 50) as f64;
             let bad = r.version.contains("bad");
             let latency = if bad { 0.3 } else { 0.005 };

@@ -2,7 +2,6 @@
 //! journal's records. The CLI only renders it (table or JSON).
 
 use crate::live::LiveState;
-use crate::plan::address;
 use conv_journal::StageResult;
 use conv_model::{EnvName, Program, Release, Requirement, Service, SiteName};
 use serde::Serialize;
@@ -95,11 +94,11 @@ pub struct Status {
 
 /// Whether an instance answers `/healthz` with 2xx; a simulated one is healthy unless its
 /// version is bad.
-fn healthy(i: &crate::live::Instance) -> bool {
+fn healthy(program: &Program, env: &EnvName, i: &crate::live::Instance) -> bool {
     if !i.serving() {
         return false;
     }
-    if i.pid == 0 {
+    if matches!(program.environment(env).map(|e| &e.provider), Some(conv_model::Provider::Simulator { .. })) {
         return !i.version.contains("bad");
     }
     crate::gates::http_status(i.port, "/healthz", std::time::Duration::from_millis(500))
@@ -244,8 +243,11 @@ fn row(
         .unwrap_or_default();
     let expected = crate::local::instance_count(program, env, &service.name) as usize;
     let on_desired = instances.iter().filter(|i| i.serving() && i.version == service.version).count();
-    let slot = format!("{}#", address(env, site, &service.name));
-    let failed_deploy = journal.failures.iter().find(|(a, _, _)| a.starts_with(&slot));
+    let here = |a: &String| {
+        conv_model::InstanceAddress::parse(a)
+            .is_some_and(|x| &x.env == env && &x.site == site && x.service == service.name)
+    };
+    let failed_deploy = journal.failures.iter().find(|(a, _, _)| here(a));
     let trouble = instances.iter().find_map(|i| i.trouble().map(|t| format!("#{} {t}", i.index)));
     let mut out = Row {
         environment: env.to_string(),
@@ -256,7 +258,7 @@ fn row(
         desired: service.version.clone(),
         instances: instances.len(),
         up: instances.iter().filter(|i| i.alive).count(),
-        healthy: instances.iter().filter(|i| healthy(i)).count(),
+        healthy: instances.iter().filter(|i| healthy(program, env, i)).count(),
         state: State::Pending,
         reason: None,
         run: None,

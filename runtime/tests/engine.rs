@@ -8,7 +8,7 @@ use conv_runtime::event::{Event, Sink};
 use conv_runtime::gates::Sample;
 use conv_runtime::live::{Instance, LiveState};
 use conv_runtime::plan::{self, Plan};
-use conv_runtime::provider::{Provider, Started};
+use conv_runtime::provider::{Provider, ProviderError, Started};
 use conv_runtime::record::Recorder;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -26,6 +26,8 @@ struct State {
     most_starting: usize,
     failing: HashSet<String>,
     panicking: HashSet<String>,
+    /// Sites whose next start fails transiently, once.
+    flaky: HashSet<String>,
 }
 
 /// A provider of sites that exist only in memory. A start takes 100 ms of (paused) time; a
@@ -68,15 +70,12 @@ impl Provider for Fake {
 
     fn start(
         &self,
-        env: &EnvName,
-        site: &SiteName,
-        service: &Service,
-        index: u32,
+        at: &InstanceAddress,
+        _service: &Service,
         port: u16,
         version: &str,
-    ) -> impl std::future::Future<Output = Result<Started, String>> + Send {
-        let (state, env, site, service, version) =
-            (self.state.clone(), env.to_string(), site.to_string(), service.name.to_string(), version.to_string());
+    ) -> impl std::future::Future<Output = Result<Started, ProviderError>> + Send {
+        let (state, at, version) = (self.state.clone(), at.clone(), version.to_string());
         async move {
             {
                 let mut s = state.lock().unwrap();
@@ -86,53 +85,61 @@ impl Provider for Fake {
             tokio::time::sleep(Duration::from_millis(100)).await;
             let mut s = state.lock().unwrap();
             s.starting -= 1;
+            let (env, site, service) = (at.env.to_string(), at.site.to_string(), at.service.to_string());
             s.log.push(format!("start {env}/{site}/{service} {version}"));
             if s.panicking.contains(&site) {
                 drop(s);
                 panic!("the fake provider broke on {site}");
             }
             if s.failing.contains(&site) {
-                return Err(format!("{site} is down"));
+                return Err(ProviderError::permanent(format!("{site} is down")));
             }
-            s.slots.insert((env, site, service, index), (version, port, tokio::time::Instant::now()));
-            Ok(Started { pid: 1, log: "(fake)".into() })
+            if s.flaky.remove(&site) {
+                return Err(ProviderError::transient(format!("{site} timed out")));
+            }
+            s.slots.insert((env, site, service, at.slot), (version, port, tokio::time::Instant::now()));
+            Ok(Started { handle: "fake".into(), port, log: "(fake)".into() })
         }
     }
 
-    fn stop(
-        &self,
-        env: &EnvName,
-        site: &SiteName,
-        service: &ServiceName,
-        index: u32,
-    ) -> impl std::future::Future<Output = ()> + Send {
+    fn stop(&self, at: &InstanceAddress) -> impl std::future::Future<Output = ()> + Send {
         let mut s = self.state.lock().unwrap();
-        s.log.push(format!("stop {env}/{site}/{service}"));
-        s.slots.remove(&(env.to_string(), site.to_string(), service.to_string(), index));
+        s.log.push(format!("stop {}/{}/{}", at.env, at.site, at.service));
+        s.slots.remove(&(at.env.to_string(), at.site.to_string(), at.service.to_string(), at.slot));
         async {}
     }
 
-    fn alive(&self, _pid: u32) -> impl std::future::Future<Output = bool> + Send {
-        async { true }
+    fn ready(
+        &self,
+        _at: &InstanceAddress,
+        _started: &Started,
+    ) -> impl std::future::Future<Output = Result<bool, ProviderError>> + Send {
+        async { Ok(true) }
     }
 
-    fn ready(&self, _started: &Started, _port: u16) -> impl std::future::Future<Output = Result<bool, String>> + Send {
-        async { Ok(true) }
+    fn alive(&self, _at: &InstanceAddress, _instance: &Instance) -> impl std::future::Future<Output = bool> + Send {
+        async { true }
     }
 
     fn probe(
         &self,
-        _port: u16,
+        _at: &InstanceAddress,
+        _instance: &Instance,
         _path: &str,
         _timeout: Duration,
-    ) -> impl std::future::Future<Output = Result<u16, String>> + Send {
+    ) -> impl std::future::Future<Output = Result<u16, ProviderError>> + Send {
         async { Ok(200) }
     }
 
-    fn signals(&self, port: u16) -> impl std::future::Future<Output = Result<Sample, String>> + Send {
-        let found = self.state.lock().unwrap().slots.values().find(|(_, p, _)| *p == port).cloned();
+    fn signals(
+        &self,
+        at: &InstanceAddress,
+        _instance: &Instance,
+    ) -> impl std::future::Future<Output = Result<Sample, ProviderError>> + Send {
+        let key = (at.env.to_string(), at.site.to_string(), at.service.to_string(), at.slot);
+        let found = self.state.lock().unwrap().slots.get(&key).cloned();
         async move {
-            let (version, _, since) = found.ok_or("no such instance")?;
+            let (version, _, since) = found.ok_or_else(|| ProviderError::transient("no such instance"))?;
             let requests = since.elapsed().as_millis() as f64 / 10.0;
             let errors = if version.contains("bad") { (requests / 2.0).floor() } else { 0.0 };
             Ok(Sample { requests, errors, buckets: vec![(0.01, requests), (f64::INFINITY, requests)] })
@@ -320,4 +327,23 @@ async fn a_paused_release_stays_where_it_failed() {
     let live = fake.observe(&program("2.0.0-bad", OnFailure::Pause)).await;
     let bad = live.sites.values().flatten().filter(|i| i.version == "2.0.0-bad").count();
     assert_eq!(bad, 2, "the bad version stays on staging's two sites");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_transient_provider_error_is_tried_again_and_a_permanent_one_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::new(dir.path());
+    {
+        let mut s = fake.state.lock().unwrap();
+        s.flaky.insert("prod-04".into());
+        s.failing.insert("prod-09".into());
+    }
+    let (outcome, _, _) = apply(&program("2.0.0", OnFailure::Rollback), &fake).await;
+    let Outcome::Converged { failed_sites } = outcome else { panic!("{outcome:?}") };
+    assert_eq!(failed_sites.len(), 1, "only the permanent failure remains: {failed_sites:?}");
+    assert!(failed_sites[0].contains("prod-09 is down"), "{failed_sites:?}");
+    let log = fake.log();
+    let tries = |site: &str| log.iter().filter(|l| l.starts_with(&format!("start prod/{site}/db"))).count();
+    assert_eq!(tries("prod-04"), 2, "tried again after the transient error");
+    assert_eq!(tries("prod-09"), 1, "not tried again after the permanent one");
 }
