@@ -262,7 +262,11 @@ release site {
     assert!(text(&no_need).contains("waits for no approval"), "{}", text(&no_need));
 
     let apply = spawn_apply(&p, &[]);
-    let waiting = eventually(Duration::from_secs(20), || p.report()["releases"][0]["stages"][1]["state"] == "waiting");
+    // Waiting in the run (with its number), not only waiting to be reached.
+    let waiting = eventually(Duration::from_secs(20), || {
+        let stage = &p.report()["releases"][0]["stages"][1];
+        stage["state"] == "waiting" && stage["run"].is_number()
+    });
     let report = p.report();
     assert!(waiting, "{report}");
     let prod = &report["releases"][0]["stages"][1];
@@ -280,10 +284,28 @@ release site {
     assert!(text(&table).contains("[ ] approval by sre: conv approve site prod"), "{}", text(&table));
     assert!(text(&table).contains("[x] staging converged"), "{}", text(&table));
 
-    assert_eq!(p.run(&["approve", "site", "prod", "."]).status.code(), Some(0));
+    let approve_as = |groups: &str| {
+        Command::new(env!("CARGO_BIN_EXE_conv"))
+            .args(["approve", "site", "prod", "."])
+            .current_dir(p.path())
+            .env("CONV_APPROVER", "alice")
+            .env("CONV_GROUPS", groups)
+            .output()
+            .unwrap()
+    };
+    let outsider = approve_as("dev");
+    assert_eq!(outsider.status.code(), Some(2), "{}", text(&outsider));
+    assert!(text(&outsider).contains("waits for approval by sre; alice is in dev"), "{}", text(&outsider));
+    let member = approve_as("dev, sre");
+    assert_eq!(member.status.code(), Some(0), "{}", text(&member));
+    assert!(text(&member).contains("approved site/prod as alice for sre"), "{}", text(&member));
     let out = apply.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("stage site/prod approved by alice"));
     assert!(p.status().iter().all(|r| r["state"] == "converged"), "{:?}", p.status());
+    let history = text(&p.run(&["history", "."]));
+    assert!(history.contains("site/prod approved by alice for sre"), "{history}");
+    assert!(history.contains("used by run"), "{history}");
 }
 
 #[test]

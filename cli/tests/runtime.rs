@@ -270,8 +270,10 @@ release site {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
+    // Waiting in a run (with its number), not only waiting to be reached.
     let waiting = common::eventually(std::time::Duration::from_secs(20), || {
-        p.report()["releases"][0]["stages"][0]["state"] == "waiting"
+        let stage = &p.report()["releases"][0]["stages"][0];
+        stage["state"] == "waiting" && stage["run"].is_number()
     });
     assert!(waiting, "the stage waits: {}", p.report());
     assert!(p.versions("web").is_empty(), "nothing runs before the approval");

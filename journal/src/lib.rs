@@ -368,20 +368,59 @@ impl Journal {
         )
     }
 
-    pub fn record_approval(&mut self, release: &str, stage: &str, by: &str) -> Result<(), JournalError> {
+    /// `conv approve`: an approval of `stage` by `by` for `group`, waiting to be used.
+    pub fn record_approval(&mut self, release: &str, stage: &str, by: &str, group: &str) -> Result<(), JournalError> {
         self.exec(
-            "INSERT INTO approvals (release_name, stage, approver, approved_at) VALUES (?1, ?2, ?3, ?4)",
-            &[release.into(), stage.into(), by.into(), now().into()],
+            "INSERT INTO approvals (release_name, stage, approver, approved_at, grp) VALUES (?1, ?2, ?3, ?4, ?5)",
+            &[release.into(), stage.into(), by.into(), now().into(), group.into()],
         )
     }
 
-    /// The latest approvals, newest first: `(release, stage, approver, when)`.
-    pub fn approvals(&mut self, limit: u32) -> Result<Vec<(String, String, String, u64)>, JournalError> {
+    /// Takes the oldest unused approval of `stage` for `group`, marking it used by `run`:
+    /// `Some(approver)`, once. An approval is used once; the next rollout asks again.
+    pub fn take_approval(
+        &mut self,
+        release: &str,
+        stage: &str,
+        group: &str,
+        run: i64,
+    ) -> Result<Option<String>, JournalError> {
         let rows = self.db.query(
-            "SELECT release_name, stage, approver, approved_at FROM approvals ORDER BY approved_at DESC LIMIT ?1",
+            "SELECT approver, approved_at FROM approvals WHERE release_name = ?1 AND stage = ?2 AND grp = ?3 AND used_by_run IS NULL ORDER BY approved_at LIMIT 1",
+            &[release.into(), stage.into(), group.into()],
+        )?;
+        let Some(row) = rows.first() else { return Ok(None) };
+        let (approver, at) = (row[0].text(), row[1].int());
+        self.exec(
+            "UPDATE approvals SET used_by_run = ?4 WHERE release_name = ?1 AND stage = ?2 AND grp = ?3 AND approver = ?5 AND approved_at = ?6 AND used_by_run IS NULL",
+            &[release.into(), stage.into(), group.into(), run.into(), (&approver).into(), at.into()],
+        )?;
+        Ok(Some(approver))
+    }
+
+    /// Approvals given and not used yet: `(release, stage, approver, group)`.
+    pub fn pending_approvals(&mut self) -> Result<Vec<(String, String, String, String)>, JournalError> {
+        let rows = self.db.query(
+            "SELECT release_name, stage, approver, grp FROM approvals WHERE used_by_run IS NULL ORDER BY approved_at",
+            &[],
+        )?;
+        Ok(rows.iter().map(|r| (r[0].text(), r[1].text(), r[2].text(), r[3].text())).collect())
+    }
+
+    /// The latest approvals, newest first: `(release, stage, approver, when, group, used by run)`.
+    #[allow(clippy::type_complexity)]
+    pub fn approvals(
+        &mut self,
+        limit: u32,
+    ) -> Result<Vec<(String, String, String, u64, String, Option<i64>)>, JournalError> {
+        let rows = self.db.query(
+            "SELECT release_name, stage, approver, approved_at, grp, used_by_run FROM approvals ORDER BY approved_at DESC LIMIT ?1",
             &[limit.into()],
         )?;
-        Ok(rows.iter().map(|r| (r[0].text(), r[1].text(), r[2].text(), r[3].int() as u64)).collect())
+        Ok(rows
+            .iter()
+            .map(|r| (r[0].text(), r[1].text(), r[2].text(), r[3].int() as u64, r[4].text(), r[5].opt_int()))
+            .collect())
     }
 
     /// The latest runs, newest first.

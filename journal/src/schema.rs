@@ -49,6 +49,8 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (release_name, stage)
     );
     ALTER TABLE known_good ADD COLUMN spec TEXT NOT NULL DEFAULT '';
+    ALTER TABLE approvals ADD COLUMN grp TEXT NOT NULL DEFAULT '';
+    ALTER TABLE approvals ADD COLUMN used_by_run INTEGER;
     CREATE TABLE events (
         id INTEGER PRIMARY KEY, run INTEGER NOT NULL, at_ms INTEGER NOT NULL,
         kind TEXT NOT NULL, body TEXT NOT NULL

@@ -216,10 +216,9 @@ async fn run_stage<P: Provider>(
         return Ok(Vec::new());
     }
     for group in approval_groups(program, release, stage) {
-        let waiting = format!("approval by {group}: conv approve {} {}", release.name, stage.name);
-        rec.stage(&release.name, &stage.name, stage.env.as_str(), &release.versions, "waiting", &waiting).await?;
-        wait_for_approval(provider, release, stage, &group, events, rec).await?;
-        rec.stage(&release.name, &stage.name, stage.env.as_str(), &release.versions, "running", "").await?;
+        if wait_for_approval(provider, release, stage, &group, events, rec).await? {
+            rec.stage(&release.name, &stage.name, stage.env.as_str(), &release.versions, "running", "").await?;
+        }
     }
     let changed: Vec<SitePlan> = stage.sites.iter().filter(|s| !s.changes.is_empty()).cloned().collect();
     events(&Event::StageStarted {
@@ -340,6 +339,7 @@ fn approval_groups(program: &Program, release: &ReleasePlan, stage: &StagePlan) 
     }
 }
 
+/// Waits until an approval of the stage for `group` is given; whether it had to wait.
 async fn wait_for_approval<P: Provider>(
     provider: &P,
     release: &ReleasePlan,
@@ -347,16 +347,17 @@ async fn wait_for_approval<P: Provider>(
     group: &str,
     events: &Sink,
     rec: &Recorder,
-) -> Result<(), JournalWriteError> {
-    let mut told = false;
+) -> Result<bool, JournalWriteError> {
+    let mut waited = false;
     loop {
-        if let Some(a) = crate::approval::find(provider.state_dir(), &release.name, &stage.name) {
-            events(&Event::Approved { release: release.name.clone(), stage: stage.name.clone(), by: a.by.clone() });
-            rec.approval(&release.name, &stage.name, &a.by).await?;
-            crate::approval::consume(provider.state_dir(), &release.name, &stage.name);
-            return Ok(());
+        if let Some(by) = rec.take_approval(&release.name, &stage.name, group).await? {
+            events(&Event::Approved { release: release.name.clone(), stage: stage.name.clone(), by });
+            return Ok(waited);
         }
-        if !told {
+        if !waited {
+            // Recorded only once it waits, so that whoever sees `waiting` also sees this line.
+            let why = format!("approval by {group}: conv approve {} {}", release.name, stage.name);
+            rec.stage(&release.name, &stage.name, stage.env.as_str(), &release.versions, "waiting", &why).await?;
             events(&Event::StageWaiting {
                 release: release.name.clone(),
                 stage: stage.name.clone(),
@@ -365,7 +366,7 @@ async fn wait_for_approval<P: Provider>(
                     command: format!("conv approve {} {} {}", release.name, stage.name, provider.root().display()),
                 },
             });
-            told = true;
+            waited = true;
         }
         tokio::time::sleep(PROBE_INTERVAL).await;
     }

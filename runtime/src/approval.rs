@@ -1,53 +1,38 @@
-//! Manual approvals: `conv approve RELEASE STAGE` writes a record that a waiting apply sees.
+//! Manual approvals: `conv approve RELEASE STAGE` writes a journal record that a waiting
+//! apply takes, once. Which groups a stage waits for, and who approves.
 
 use conv_model::{Gate, Program, ReleaseName, Requirement};
-use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Approval {
-    pub release: String,
-    pub stage: String,
-    pub by: String,
-    pub at_unix: u64,
+/// Who approves: `CONV_APPROVER` (else `$USER`), and the groups they say they are in,
+/// `CONV_GROUPS` (comma-separated). An audit record, not authentication: conv writes down who
+/// said they approved for which group; it cannot prove either.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Approver {
+    pub name: String,
+    /// `None` when `CONV_GROUPS` is not set: membership is then not checked.
+    pub groups: Option<Vec<String>>,
 }
 
-fn path(state_dir: &Path, release: &str, stage: &str) -> PathBuf {
-    state_dir.join("approvals").join(release).join(format!("{stage}.json"))
-}
+impl Approver {
+    pub fn from_env() -> Approver {
+        let name = std::env::var("CONV_APPROVER")
+            .ok()
+            .filter(|n| !n.is_empty())
+            .or_else(|| std::env::var("USER").ok())
+            .unwrap_or_else(|| "unknown".into());
+        let groups = std::env::var("CONV_GROUPS")
+            .ok()
+            .map(|g| g.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect());
+        Approver { name, groups }
+    }
 
-pub fn approve(state_dir: &Path, release: &str, stage: &str, by: &str) -> std::io::Result<Approval> {
-    let at_unix = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let approval = Approval { release: release.into(), stage: stage.into(), by: by.into(), at_unix };
-    let json = serde_json::to_vec_pretty(&approval).map_err(std::io::Error::other)?;
-    crate::write_atomically(&path(state_dir, release, stage), &json)?;
-    Ok(approval)
-}
-
-pub fn find(state_dir: &Path, release: &str, stage: &str) -> Option<Approval> {
-    let text = std::fs::read_to_string(path(state_dir, release, stage)).ok()?;
-    serde_json::from_str(&text).ok()
-}
-
-/// Approvals are used once: a new rollout of the stage asks again.
-pub fn consume(state_dir: &Path, release: &str, stage: &str) {
-    let _ = std::fs::remove_file(path(state_dir, release, stage));
-}
-
-/// Approvals given and not yet used by an apply.
-pub fn pending(state_dir: &Path) -> Vec<Approval> {
-    let mut out = Vec::new();
-    let Ok(releases) = std::fs::read_dir(state_dir.join("approvals")) else { return out };
-    for release in releases.flatten() {
-        let Ok(stages) = std::fs::read_dir(release.path()) else { continue };
-        for stage in stages.flatten() {
-            if let Some(a) = std::fs::read_to_string(stage.path()).ok().and_then(|t| serde_json::from_str(&t).ok()) {
-                out.push(a);
-            }
+    /// Of the groups a stage waits for, those this approver answers for.
+    pub fn answers_for(&self, wanted: &[String]) -> Vec<String> {
+        match &self.groups {
+            Some(mine) => wanted.iter().filter(|g| mine.contains(g)).cloned().collect(),
+            None => wanted.to_vec(),
         }
     }
-    out.sort_by(|a: &Approval, b: &Approval| (&a.release, &a.stage).cmp(&(&b.release, &b.stage)));
-    out
 }
 
 /// The groups whose approval `stage` of `release` waits for: its environment's

@@ -144,9 +144,24 @@ impl Recorder {
         self.write(move |j| j.record_gate(run, &stage, &gate, passed, &reading).map(|_| None)).await.map(|_| ())
     }
 
-    pub async fn approval(&self, release: &str, stage: &str, by: &str) -> Written<()> {
-        let (release, stage, by) = (release.to_string(), stage.to_string(), by.to_string());
-        self.write(move |j| j.record_approval(&release, &stage, &by).map(|_| None)).await.map(|_| ())
+    /// Takes an approval of `stage` for `group` given with `conv approve`, once: who gave it.
+    pub async fn take_approval(&self, release: &str, stage: &str, group: &str) -> Written<Option<String>> {
+        let run = self.run;
+        let (release, stage, group) = (release.to_string(), stage.to_string(), group.to_string());
+        // Through the writer, so that taking it is ordered with this run's other writes.
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let taken = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let slot = taken.clone();
+        let write: Write = Box::new(move |j| {
+            *slot.lock().map_err(|_| JournalError::Other("poisoned".into()))? =
+                j.take_approval(&release, &stage, &group, run)?;
+            Ok(None)
+        });
+        let Some(writer) = &self.writer else { return Ok(None) };
+        writer.tx.send((write, reply)).map_err(|_| JournalWriteError("the journal writer stopped".into()))?;
+        answer.await.map_err(|_| JournalWriteError("the journal writer stopped".into()))?.map_err(JournalWriteError)?;
+        let who = taken.lock().map(|t| t.clone()).unwrap_or(None);
+        Ok(who)
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -100,14 +100,10 @@ pub fn settle(root: &Path) {
 
 /// What status needs from the journal; an unreadable journal reads as an empty one.
 pub fn view(root: &Path) -> conv_runtime::status::JournalView {
-    let mut out = conv_runtime::status::JournalView {
-        pending_approvals: conv_runtime::approval::pending(&conv_runtime::state_dir(root))
-            .into_iter()
-            .map(|a| (a.release, a.stage, a.by))
-            .collect(),
-        ..Default::default()
-    };
+    let mut out = conv_runtime::status::JournalView::default();
     let Ok(mut journal) = open_quietly(root) else { return out };
+    out.pending_approvals =
+        journal.pending_approvals().unwrap_or_default().into_iter().map(|(r, s, by, _)| (r, s, by)).collect();
     out.stage_results = journal.stage_results().unwrap_or_default();
     out.failures = journal.last_failures().unwrap_or_default();
     if let Ok(Some(run)) = journal.unfinished_run() {
@@ -201,8 +197,10 @@ pub fn history_cmd(path: &Path, json: bool) -> u8 {
     let approvals = journal.approvals(20).unwrap_or_default();
     if !approvals.is_empty() {
         out.push_str("\nAPPROVALS\n");
-        for (release, stage, by, at) in approvals {
-            out.push_str(&format!("{release}/{stage} approved by {by} {}\n", since(at)));
+        for (release, stage, by, at, group, used) in approvals {
+            let group = if group.is_empty() { String::new() } else { format!(" for {group}") };
+            let used = used.map(|run| format!(", used by run {run}")).unwrap_or_else(|| ", not used yet".into());
+            out.push_str(&format!("{release}/{stage} approved by {by}{group} {}{used}\n", since(at)));
         }
     }
     super::runtime::write_stdout(&out);

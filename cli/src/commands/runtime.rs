@@ -421,37 +421,52 @@ pub fn approve_cmd(release: &str, stage: &str, path: &Path) -> u8 {
         Ok(p) => p,
         Err(code) => return code,
     };
-    if let Err(refusal) = conv_runtime::approval::check_target(&program, release, stage) {
-        use conv_runtime::approval::Refusal;
-        let hint = |name: &str, all: &[String]| {
-            conv_compiler::suggest::did_you_mean(name, all.iter().map(String::as_str))
-                .unwrap_or_else(|| format!("there are: {}", all.join(", ")))
-        };
-        match refusal {
-            Refusal::NoRelease { candidates } => {
-                eprintln!("error: the program has no release `{release}`; {}", hint(release, &candidates))
+    let wanted = match conv_runtime::approval::check_target(&program, release, stage) {
+        Ok(groups) => groups,
+        Err(refusal) => {
+            use conv_runtime::approval::Refusal;
+            let hint = |name: &str, all: &[String]| {
+                conv_compiler::suggest::did_you_mean(name, all.iter().map(String::as_str))
+                    .unwrap_or_else(|| format!("there are: {}", all.join(", ")))
+            };
+            match refusal {
+                Refusal::NoRelease { candidates } => {
+                    eprintln!("error: the program has no release `{release}`; {}", hint(release, &candidates))
+                }
+                Refusal::NoStage { candidates } => {
+                    eprintln!("error: release `{release}` has no stage `{stage}`; {}", hint(stage, &candidates))
+                }
+                Refusal::NotNeeded { env } => eprintln!(
+                    "error: stage {release}/{stage} waits for no approval: environment {env} requires none there and no manual_approval gate applies"
+                ),
             }
-            Refusal::NoStage { candidates } => {
-                eprintln!("error: release `{release}` has no stage `{stage}`; {}", hint(stage, &candidates))
-            }
-            Refusal::NotNeeded { env } => eprintln!(
-                "error: stage {release}/{stage} waits for no approval: environment {env} requires none there and no manual_approval gate applies"
-            ),
+            return FAILED;
         }
+    };
+    let who = conv_runtime::approval::Approver::from_env();
+    let groups = who.answers_for(&wanted);
+    if groups.is_empty() {
+        eprintln!(
+            "error: {release}/{stage} waits for approval by {}; {} is in {} (CONV_GROUPS)",
+            wanted.join(", "),
+            who.name,
+            who.groups.as_ref().map(|g| g.join(", ")).unwrap_or_default()
+        );
         return FAILED;
     }
-    let who = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
-    let state = conv_runtime::state_dir(&root_of(path));
-    match conv_runtime::approval::approve(&state, release, stage, &who) {
-        Ok(_) => {
-            eprintln!("approved {release}/{stage} as {who}");
-            OK
-        }
-        Err(err) => {
+    let mut journal = match super::journal::open(&root_of(path)) {
+        Ok(j) => j,
+        Err(code) => return code,
+    };
+    for group in &groups {
+        if let Err(err) = journal.record_approval(release, stage, &who.name, group) {
             eprintln!("error: cannot record the approval: {err}");
-            FAILED
+            return FAILED;
         }
     }
+    let checked = if who.groups.is_some() { "" } else { " (membership not checked: set CONV_GROUPS to check it)" };
+    eprintln!("approved {release}/{stage} as {} for {}{checked}", who.name, groups.join(", "));
+    OK
 }
 
 pub fn destroy_cmd(path: &Path, yes: bool) -> u8 {
