@@ -132,6 +132,10 @@ enum Command {
         /// until interrupted (implies --yes).
         #[arg(long, value_name = "SECONDS")]
         watch: Option<u64>,
+        /// Stop (exit status 3) at a requirement that does not hold, such as a closed
+        /// deployment window, instead of waiting for it.
+        #[arg(long)]
+        no_wait: bool,
         /// How progress is reported on stderr: lines for people, or one JSON event a line
         /// (schema in docs/events.md).
         #[arg(long, value_enum, default_value_t = commands::events::LogFormat::Text)]
@@ -271,8 +275,8 @@ fn main() -> ExitCode {
         Command::Apply { target, set, watch: Some(seconds), .. } => {
             commands::runtime::watch_cmd(&target, &set, seconds, color)
         }
-        Command::Apply { target, yes, set, watch: None, log_format } => {
-            commands::runtime::apply_cmd(&target, &set, yes, color, log_format)
+        Command::Apply { target, yes, set, watch: None, log_format, no_wait } => {
+            commands::runtime::apply_cmd(&target, &set, yes, color, log_format, no_wait)
         }
         Command::Status { path, format, set } => commands::runtime::status_cmd(&path, &set, format, color),
         Command::Approve { release, stage, path } => commands::runtime::approve_cmd(&release, &stage, &path),

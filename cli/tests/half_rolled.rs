@@ -337,3 +337,43 @@ fn the_json_log_is_one_versioned_event_a_line() {
     assert_eq!(reading["threshold"], 5.0);
     assert_eq!(reading["passed"], true);
 }
+
+#[test]
+fn a_closed_deployment_window_stops_with_no_wait_and_is_waited_for_otherwise() {
+    let program = single_stage(27650, &["p1"], 1, "1s", "rollback").replace(
+        "  sites = [\"p1\"]\n",
+        "  sites = [\"p1\"]\n  requires = [window { weekdays = [\"wed\"], from = \"10:00\", until = \"11:00\" }]\n",
+    );
+    let p = Project::new(&program);
+    let at = |now: &str, args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_conv"))
+            .args(["apply", ".", "--yes"])
+            .args(args)
+            .current_dir(p.path())
+            .env("NO_COLOR", "1")
+            .env("CONV_NOW", now)
+            .output()
+            .unwrap()
+    };
+    // Wednesday 2026-12-02 09:59:58 UTC: two seconds before the window opens.
+    let closed = at("1796205598", &["--no-wait"]);
+    assert_eq!(closed.status.code(), Some(3), "{}", text(&closed));
+    assert!(
+        text(&closed).contains("the deployment window wed 10:00-11:00 UTC is closed; it opens 2026-12-02 10:00 UTC"),
+        "{}",
+        text(&closed)
+    );
+    assert!(!p.path().join(".conv/local").exists(), "nothing was deployed");
+    let report = p.report();
+    assert_eq!(report["releases"][0]["stages"][0]["state"], "waiting", "{report}");
+    // Without --no-wait it waits the minute, saying until when, then deploys.
+    let waited = at("1796205598", &[]);
+    assert_eq!(waited.status.code(), Some(0), "{}", text(&waited));
+    assert!(
+        text(&waited)
+            .contains("waits for its deployment window (wed 10:00-11:00 UTC), which opens 2026-12-02 10:00 UTC")
+    );
+    // Inside the window, nothing to wait for.
+    let inside = at("1796207400", &["--no-wait"]);
+    assert_eq!(inside.status.code(), Some(0), "{}", text(&inside));
+}

@@ -11,6 +11,7 @@ use crate::live::LiveState;
 use crate::plan::{Action, Plan, ReleasePlan, SitePlan, StagePlan, address};
 use crate::provider::{ErrorKind, Provider, ProviderError};
 use crate::record::{JournalWriteError, Recorder};
+use crate::requirements::{Converged, Options};
 use crate::rollback;
 use conv_model::program::duration;
 use conv_model::{EnvName, InstanceAddress, OnFailure, Program, ReleaseName, ServiceName};
@@ -27,6 +28,8 @@ pub enum Outcome {
     Converged { failed_sites: Vec<String> },
     /// A stage failed; the release was rolled back (or paused, with `rolled_back` empty).
     Failed { release: String, stage: String, reason: String, rolled_back: Vec<String>, paused: bool },
+    /// With `--no-wait`: a stage's requirement did not hold, so the run stopped before it.
+    Waiting { release: String, stage: String, reason: String },
 }
 
 /// Why a stage did not pass.
@@ -36,6 +39,8 @@ pub(crate) enum StageError {
     Failed(String),
     /// The journal could not record a step: stop at once, act no further.
     Journal(JournalWriteError),
+    /// A requirement does not hold and the run does not wait for it.
+    Waiting(String),
 }
 
 impl From<JournalWriteError> for StageError {
@@ -58,8 +63,12 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
 }
 
 pub fn run<P: Provider>(plan: &Plan, provider: &P, events: Sink, rec: Recorder) -> Outcome {
+    run_with(plan, provider, events, rec, Options::default())
+}
+
+pub fn run_with<P: Provider>(plan: &Plan, provider: &P, events: Sink, rec: Recorder, options: Options) -> Outcome {
     match runtime() {
-        Ok(rt) => rt.block_on(apply_plan(plan.clone(), provider.clone(), events, rec)),
+        Ok(rt) => rt.block_on(apply_plan_with(plan.clone(), provider.clone(), events, rec, options)),
         Err(reason) => Outcome::Failed {
             release: String::new(),
             stage: String::new(),
@@ -71,6 +80,17 @@ pub fn run<P: Provider>(plan: &Plan, provider: &P, events: Sink, rec: Recorder) 
 }
 
 pub async fn apply_plan<P: Provider>(plan: Plan, provider: P, events: Sink, rec: Recorder) -> Outcome {
+    apply_plan_with(plan, provider, events, rec, Options::default()).await
+}
+
+pub async fn apply_plan_with<P: Provider>(
+    plan: Plan,
+    provider: P,
+    events: Sink,
+    rec: Recorder,
+    options: Options,
+) -> Outcome {
+    let converged = Converged::default();
     let program = Arc::new(plan.program.clone());
     events(&Event::RunStarted { releases: plan.releases.len(), changes: plan.change_count() });
     let before = provider.observe(&program).await;
@@ -84,7 +104,7 @@ pub async fn apply_plan<P: Provider>(plan: Plan, provider: P, events: Sink, rec:
             }
         }
         for stage in &release.stages {
-            let result = record_stage(&program, &provider, release, stage, &events, &rec).await;
+            let result = record_stage(&program, &provider, release, stage, &events, &rec, &options, &converged).await;
             match result {
                 Ok(mut failed) => {
                     failed_sites.append(&mut failed);
@@ -97,6 +117,10 @@ pub async fn apply_plan<P: Provider>(plan: Plan, provider: P, events: Sink, rec:
                     }
                 }
                 Err(StageError::Journal(e)) => return journal_failure(release, stage, e, &events),
+                Err(StageError::Waiting(reason)) => {
+                    events(&Event::RunEnded { outcome: "waiting".into() });
+                    return Outcome::Waiting { release: release.name.clone(), stage: stage.name.clone(), reason };
+                }
                 Err(StageError::Failed(reason)) => {
                     return fail_release(&provider, &program, &before, release, stage, reason, &events, &rec).await;
                 }
@@ -113,6 +137,7 @@ pub async fn apply_plan<P: Provider>(plan: Plan, provider: P, events: Sink, rec:
 
 /// Runs one stage between its journal records: intent and `running` before, the outcome
 /// and `converged` after, so that a kill in between leaves the stage unjudged.
+#[allow(clippy::too_many_arguments)]
 async fn record_stage<P: Provider>(
     program: &Arc<Program>,
     provider: &P,
@@ -120,17 +145,22 @@ async fn record_stage<P: Provider>(
     stage: &StagePlan,
     events: &Sink,
     rec: &Recorder,
+    options: &Options,
+    converged: &Converged,
 ) -> Result<Vec<String>, StageError> {
     let step = rec.intent("stage", &format!("{}/{}", release.name, stage.name), stage.env.as_str()).await?;
     let working = stage.has_work();
     if working {
         rec.stage(&release.name, &stage.name, stage.env.as_str(), &release.versions, "running", "").await?;
     }
-    let result = run_stage(program, provider, release, stage, events, rec).await;
+    let result = run_stage(program, provider, release, stage, events, rec, options, converged).await;
     match &result {
         Ok(_) => {
             if working {
                 rec.stage(&release.name, &stage.name, stage.env.as_str(), &release.versions, "converged", "").await?;
+            }
+            if let Ok(mut c) = converged.in_this_run.lock() {
+                c.insert((release.name.clone(), stage.name.clone()));
             }
             rec.outcome(step, true, "done").await?;
         }
@@ -138,6 +168,10 @@ async fn record_stage<P: Provider>(
             let state = if release.on_failure == OnFailure::Pause { "paused" } else { "failed" };
             rec.stage(&release.name, &stage.name, stage.env.as_str(), &release.versions, state, reason).await?;
             rec.outcome(step, false, reason).await?;
+        }
+        Err(StageError::Waiting(reason)) => {
+            rec.stage(&release.name, &stage.name, stage.env.as_str(), &release.versions, "waiting", reason).await?;
+            rec.outcome(step, false, &format!("waiting: {reason}")).await?;
         }
         Err(StageError::Journal(_)) => {}
     }
@@ -191,6 +225,7 @@ pub(crate) fn release_services(program: &Program, release: &str) -> Vec<ServiceN
     program.release(&ReleaseName(release.to_string())).map(|r| r.services.clone()).unwrap_or_default()
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn run_stage<P: Provider>(
     program: &Arc<Program>,
     provider: &P,
@@ -198,6 +233,8 @@ async fn run_stage<P: Provider>(
     stage: &StagePlan,
     events: &Sink,
     rec: &Recorder,
+    options: &Options,
+    converged: &Converged,
 ) -> Result<Vec<String>, StageError> {
     let services = release_services(program, &release.name);
     if !stage.has_changes() {
@@ -215,6 +252,7 @@ async fn run_stage<P: Provider>(
         events(&Event::StageDone { release: release.name.clone(), stage: stage.name.clone() });
         return Ok(Vec::new());
     }
+    crate::requirements::meet(program, release, stage, options, converged, events, rec).await?;
     for group in approval_groups(program, release, stage) {
         if wait_for_approval(provider, release, stage, &group, events, rec).await? {
             rec.stage(&release.name, &stage.name, stage.env.as_str(), &release.versions, "running", "").await?;

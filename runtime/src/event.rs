@@ -12,7 +12,19 @@ pub const EVENT_SCHEMA_VERSION: u32 = 1;
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Waiting {
-    Approval { group: String, command: String },
+    Approval {
+        group: String,
+        command: String,
+    },
+    /// A deployment window that is closed; when it opens next (`None`: never).
+    Window {
+        window: String,
+        opens_at_unix: Option<u64>,
+    },
+    /// Another requirement, such as `staging converged`.
+    Requirement {
+        what: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -195,6 +207,13 @@ pub fn text_line(event: &Event) -> Option<String> {
         }
         Event::StageWaiting { on: Waiting::Approval { group, command }, .. } => {
             format!("waiting for approval by {group}: run `{command}`")
+        }
+        Event::StageWaiting { release, stage, on: Waiting::Window { window, opens_at_unix } } => format!(
+            "stage {release}/{stage} waits for its deployment window ({window}), which opens {}",
+            opens_at_unix.map(crate::window::format_utc).unwrap_or_else(|| "never".into())
+        ),
+        Event::StageWaiting { release, stage, on: Waiting::Requirement { what } } => {
+            format!("stage {release}/{stage} waits until {what}")
         }
         Event::Approved { release, stage, by } => format!("stage {release}/{stage} approved by {by}"),
         Event::StageStarted { release, stage, env, sites, fraction_percent } => format!(

@@ -19,6 +19,7 @@ pub mod ports;
 pub mod provider;
 pub mod record;
 pub mod render;
+pub mod requirements;
 pub mod rollback;
 pub mod session;
 pub mod simulator;

@@ -90,6 +90,22 @@ impl Recorder {
         self.run
     }
 
+    /// Where every stage stands in the journal now (empty without a journal).
+    pub async fn stage_results(&self) -> Written<Vec<StageResult>> {
+        let Some(writer) = &self.writer else { return Ok(Vec::new()) };
+        let found = Arc::new(Mutex::new(Vec::new()));
+        let slot = found.clone();
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let read: Write = Box::new(move |j| {
+            *slot.lock().map_err(|_| JournalError::Other("poisoned".into()))? = j.stage_results()?;
+            Ok(None)
+        });
+        writer.tx.send((read, reply)).map_err(|_| JournalWriteError("the journal writer stopped".into()))?;
+        answer.await.map_err(|_| JournalWriteError("the journal writer stopped".into()))?.map_err(JournalWriteError)?;
+        let results = found.lock().map(|r| r.clone()).unwrap_or_default();
+        Ok(results)
+    }
+
     /// Sends a write to the writer and waits until it is committed.
     async fn write(
         &self,

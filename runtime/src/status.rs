@@ -145,7 +145,7 @@ fn release_status(program: &Program, release: &Release, journal: &JournalView, n
         };
         let earlier_done = stages.iter().all(|s| s.state == State::Converged);
         let (state, run, reason) = match recorded {
-            Some(r) if r.state == "waiting" && in_flight => (State::Waiting, Some(r.run), Some(r.reason.clone())),
+            Some(r) if r.state == "waiting" => (State::Waiting, Some(r.run), Some(r.reason.clone())),
             _ if in_flight => (State::InFlight, journal.unfinished.as_ref().map(|u| u.0), None),
             Some(r) if r.state == "converged" => (State::Converged, Some(r.run), None),
             Some(r) if r.state == "paused" => (State::Paused, Some(r.run), Some(r.reason.clone())),

@@ -134,7 +134,21 @@ pub fn plan_cmd(
     }
 }
 
-pub fn apply_cmd(target: &Path, set: &[String], yes: bool, color: bool, log_format: LogFormat) -> u8 {
+/// The engine's options: `--no-wait`, and the clock (`CONV_NOW`, seconds since the epoch,
+/// makes a rehearsal or a test run as if it were then).
+fn options(no_wait: bool) -> conv_runtime::requirements::Options {
+    let clock = std::env::var("CONV_NOW")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .map(conv_runtime::requirements::Clock::starting_at)
+        .unwrap_or_default();
+    conv_runtime::requirements::Options { no_wait, clock }
+}
+
+/// Exit status: a run stopped at a requirement it did not wait for.
+const WAITING: u8 = 3;
+
+pub fn apply_cmd(target: &Path, set: &[String], yes: bool, color: bool, log_format: LogFormat, no_wait: bool) -> u8 {
     let is_saved_plan = target.is_file() && target.extension().is_some_and(|e| e == "json");
     let (plan, root) = if is_saved_plan {
         let plan: Plan = match std::fs::read_to_string(target)
@@ -217,7 +231,7 @@ pub fn apply_cmd(target: &Path, set: &[String], yes: bool, color: bool, log_form
     let (sink, progress) = events::sink(log_format, color);
     let recorder = session.recorder();
     let (event_log, sink) = events::with_journal(sink, &recorder);
-    let outcome = apply::run(&plan, &provider, sink, recorder);
+    let outcome = apply::run_with(&plan, &provider, sink, recorder, options(no_wait));
     event_log.finish();
     if let Some(bar) = progress {
         bar.finish_and_clear();
@@ -225,6 +239,7 @@ pub fn apply_cmd(target: &Path, set: &[String], yes: bool, color: bool, log_form
     super::journal::end(
         session,
         match &outcome {
+            Outcome::Waiting { .. } => "waiting",
             Outcome::Converged { failed_sites } if failed_sites.is_empty() => "converged",
             Outcome::Converged { .. } => "partial",
             Outcome::Failed { paused: true, .. } => "paused",
@@ -247,6 +262,11 @@ pub fn apply_cmd(target: &Path, set: &[String], yes: bool, color: bool, log_form
             }
             eprintln!("the next `conv apply` retries them only");
             FOUND
+        }
+        Outcome::Waiting { release, stage, reason } => {
+            eprintln!("\nrelease {release} stops before stage {stage}: {reason}");
+            eprintln!("nothing of that stage was done; run `conv apply` again (without --no-wait it waits)");
+            WAITING
         }
         Outcome::Failed { release, stage, reason, rolled_back, paused } => {
             eprintln!("\nrelease {release} failed at stage {stage}: {reason}");
