@@ -393,17 +393,12 @@ async fn wait_for_approval<P: Provider>(
             return Ok(waited);
         }
         if !waited {
-            // Recorded only once it waits, so that whoever sees `waiting` also sees this line.
             let why = format!("approval by {group}: conv approve {} {}", release.name, stage.name);
-            rec.stage(&release.name, &stage.name, stage.env.as_str(), &release.versions, "waiting", &why).await?;
-            events(&Event::StageWaiting {
-                release: release.name.clone(),
-                stage: stage.name.clone(),
-                on: Waiting::Approval {
-                    group: group.to_string(),
-                    command: format!("conv approve {} {} {}", release.name, stage.name, provider.root().display()),
-                },
-            });
+            let on = Waiting::Approval {
+                group: group.to_string(),
+                command: format!("conv approve {} {} {}", release.name, stage.name, provider.root().display()),
+            };
+            crate::requirements::tell_waiting(release, stage, &why, on, events, rec).await?;
             waited = true;
         }
         tokio::time::sleep(PROBE_INTERVAL).await;

@@ -79,13 +79,8 @@ pub(crate) async fn meet(
                         return Err(StageError::Waiting(why));
                     }
                     if !told {
-                        rec.stage(&release.name, &stage.name, stage.env.as_str(), &release.versions, "waiting", &why)
-                            .await?;
-                        events(&Event::StageWaiting {
-                            release: release.name.clone(),
-                            stage: stage.name.clone(),
-                            on: Waiting::Window { window: window.clone(), opens_at_unix: opens },
-                        });
+                        let on = Waiting::Window { window: window.clone(), opens_at_unix: opens };
+                        tell_waiting(release, stage, &why, on, events, rec).await?;
                         told = true;
                     }
                     let Some(opens) = opens else { return Err(StageError::Waiting(why)) };
@@ -118,13 +113,8 @@ pub(crate) async fn meet(
                         return Err(StageError::Waiting(why));
                     }
                     if !told {
-                        rec.stage(&release.name, &stage.name, stage.env.as_str(), &release.versions, "waiting", &why)
-                            .await?;
-                        events(&Event::StageWaiting {
-                            release: release.name.clone(),
-                            stage: stage.name.clone(),
-                            on: Waiting::Requirement { what: format!("{other} converged") },
-                        });
+                        let on = Waiting::Requirement { what: format!("{other} converged") };
+                        tell_waiting(release, stage, &why, on, events, rec).await?;
                         told = true;
                     }
                     tokio::time::sleep(CONVERGED_POLL).await;
@@ -134,5 +124,20 @@ pub(crate) async fn meet(
             Requirement::Approval { .. } => {}
         }
     }
+    Ok(())
+}
+
+/// Records that the stage waits, and why, then tells the event stream: in that order, so that
+/// whoever sees `waiting` in the journal also sees the event.
+pub(crate) async fn tell_waiting(
+    release: &ReleasePlan,
+    stage: &StagePlan,
+    why: &str,
+    on: Waiting,
+    events: &Sink,
+    rec: &Recorder,
+) -> Result<(), crate::record::JournalWriteError> {
+    rec.stage(&release.name, &stage.name, stage.env.as_str(), &release.versions, "waiting", why).await?;
+    events(&Event::StageWaiting { release: release.name.clone(), stage: stage.name.clone(), on });
     Ok(())
 }
