@@ -1,6 +1,7 @@
 //! `conv`: check, format and explain .conv programs.
 
 mod commands;
+mod view;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;
@@ -146,6 +147,9 @@ enum Command {
         /// Override a `let` of the program with a string: `--set api_version=1.5.0`.
         #[arg(long = "set", value_name = "NAME=VALUE")]
         set: Vec<String>,
+        /// Redraw every second until interrupted, following an apply run from anywhere.
+        #[arg(long, conflicts_with = "format")]
+        watch: bool,
     },
     /// Approve a stage that waits for approval, from another terminal.
     ///
@@ -274,7 +278,10 @@ fn main() -> ExitCode {
         Command::Apply { target, yes, set, watch: None, log_format } => {
             commands::runtime::apply_cmd(&target, &set, yes, color, log_format)
         }
-        Command::Status { path, format, set } => commands::runtime::status_cmd(&path, &set, format, color),
+        Command::Status { path, set, watch: true, .. } => commands::runtime::status_watch_cmd(&path, &set, color),
+        Command::Status { path, format, set, watch: false } => {
+            commands::runtime::status_cmd(&path, &set, format, color)
+        }
         Command::Approve { release, stage, path } => commands::runtime::approve_cmd(&release, &stage, &path),
         Command::Rollback { release, path, yes } => commands::runtime::rollback_cmd(&release, &path, yes, color),
         Command::History { path, json } => commands::journal::history_cmd(&path, json),

@@ -213,7 +213,7 @@ pub fn apply_cmd(target: &Path, set: &[String], yes: bool, color: bool, log_form
         Ok(s) => s,
         Err(code) => return code,
     };
-    let (sink, progress) = events::sink(log_format, color);
+    let (sink, progress) = events::sink_for(log_format, color, Some(&plan));
     let recorder = conv_runtime::record::Recorder::new(session.journal.clone(), session.run);
     let (event_log, sink) = events::with_journal(sink, &recorder);
     let outcome = apply::run(&plan, &provider, sink, recorder);
@@ -410,6 +410,24 @@ pub fn status_cmd(path: &Path, set: &[String], format: StatusFormat, color: bool
         }
     }
     OK
+}
+
+/// `conv status --watch`: the status, and the latest run's stages, redrawn until interrupted.
+pub fn status_watch_cmd(path: &Path, set: &[String], color: bool) -> u8 {
+    let program = match compile(path, set, color) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let root = root_of(path);
+    let provider = Fleet::new(&root, &program);
+    crate::view::watch::run(
+        &root,
+        || {
+            let live = provider.observe_now(&program);
+            conv_runtime::status::status(&program, &live, &super::journal::view(&root), conv_journal::now())
+        },
+        color,
+    )
 }
 
 pub fn approve_cmd(release: &str, stage: &str, path: &Path) -> u8 {
