@@ -322,33 +322,15 @@ pub fn rollback_cmd(release: &str, path: &Path, yes: bool, color: bool) -> u8 {
         Err(code) => return code,
     };
     let root = root_of(path);
-    let provider = Fleet::new(&root, &program);
-    let plan = plan::make_plan(&root, &program, &provider.observe_now(&program));
     if !yes && !confirm(&format!("roll release {release} back?")) {
         eprintln!("nothing rolled back");
         return FAILED;
     }
-    let mut envs: Vec<String> = plan
-        .releases
-        .iter()
-        .filter(|r| r.name == release)
-        .flat_map(|r| r.stages.iter().map(|s| s.env.to_string()))
-        .collect();
-    envs.sort();
-    envs.dedup();
-    let session = match super::journal::begin(&root, &envs, &format!("rollback {release}")) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
     let (sink, progress) = events::sink(LogFormat::Text, color);
-    let recorder = conv_runtime::record::Recorder::new(session.journal.clone(), session.run);
-    let (event_log, sink) = events::with_journal(sink, &recorder);
-    let result = conv_runtime::rollback::rollback_release(&plan, release, &provider, sink, recorder);
-    event_log.finish();
+    let result = super::operations::rollback(&program, &root, release, None, sink);
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
-    super::journal::end(&session, if result.is_ok() { "rolled back" } else { "failed" });
     match result {
         Ok(done) if done.is_empty() => {
             eprintln!("release {release}: nothing to roll back");
@@ -358,7 +340,8 @@ pub fn rollback_cmd(release: &str, path: &Path, yes: bool, color: bool) -> u8 {
             eprintln!("rolled back: {}", done.join(", "));
             OK
         }
-        Err(err) => {
+        Err(super::operations::RollbackError::Refused(_, code)) => code,
+        Err(super::operations::RollbackError::Failed(err)) => {
             eprintln!("error: {err}");
             FOUND
         }
@@ -435,34 +418,14 @@ pub fn approve_cmd(release: &str, stage: &str, path: &Path) -> u8 {
         Ok(p) => p,
         Err(code) => return code,
     };
-    if let Err(refusal) = conv_runtime::approval::check_target(&program, release, stage) {
-        use conv_runtime::approval::Refusal;
-        let hint = |name: &str, all: &[String]| {
-            conv_compiler::suggest::did_you_mean(name, all.iter().map(String::as_str))
-                .unwrap_or_else(|| format!("there are: {}", all.join(", ")))
-        };
-        match refusal {
-            Refusal::NoRelease { candidates } => {
-                eprintln!("error: the program has no release `{release}`; {}", hint(release, &candidates))
-            }
-            Refusal::NoStage { candidates } => {
-                eprintln!("error: release `{release}` has no stage `{stage}`; {}", hint(stage, &candidates))
-            }
-            Refusal::NotNeeded { env } => eprintln!(
-                "error: stage {release}/{stage} waits for no approval: environment {env} requires none there and no manual_approval gate applies"
-            ),
-        }
-        return FAILED;
-    }
-    let who = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
-    let state = conv_runtime::state_dir(&root_of(path));
-    match conv_runtime::approval::approve(&state, release, stage, &who) {
-        Ok(_) => {
+    let who = super::operations::who(None);
+    match super::operations::approve(&program, &root_of(path), release, stage, &who) {
+        Ok(()) => {
             eprintln!("approved {release}/{stage} as {who}");
             OK
         }
-        Err(err) => {
-            eprintln!("error: cannot record the approval: {err}");
+        Err(why) => {
+            eprintln!("error: {why}");
             FAILED
         }
     }

@@ -99,6 +99,9 @@ pub fn stage_line(s: &StageProgress, name_width: usize, now_ms: u64, color: bool
     if s.in_flight > 0 {
         counts.push_str(&format!(", {} in flight", s.in_flight));
     }
+    if s.in_flight > 0 && s.pending() > 0 {
+        counts.push_str(&format!(", {} pending", s.pending()));
+    }
     format!("{name:<name_width$} {:<12} {} {counts} · {}", s.env, bar(s, color), phase(s, now_ms, color))
 }
 

@@ -4,7 +4,7 @@
 //! beyond a set of names, so it stays small at 10,000 sites.
 
 use serde::Serialize;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -252,15 +252,6 @@ impl RunProgress {
             .rev()
             .find(|s| matches!(s.phase, Phase::Deploying | Phase::Baking | Phase::Waiting))
             .or_else(|| self.stages.iter().rev().find(|s| s.phase != Phase::Pending))
-    }
-
-    /// Stage counts by phase, for the summary line.
-    pub fn phases(&self) -> BTreeMap<String, usize> {
-        let mut out = BTreeMap::new();
-        for s in &self.stages {
-            *out.entry(format!("{:?}", s.phase).to_lowercase()).or_insert(0) += 1;
-        }
-        out
     }
 }
 

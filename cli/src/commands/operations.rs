@@ -1,0 +1,92 @@
+//! The operations both the command line and the web view perform: approving a waiting
+//! stage and rolling a release back. One code path, so the page is checked, locked and
+//! journaled exactly as `conv approve` and `conv rollback` are.
+
+use conv_model::Program;
+use conv_runtime::event::Sink;
+use conv_runtime::fleet::Fleet;
+use std::path::Path;
+
+/// Who acts, as the journal records it: the user name, and where from when not the shell.
+pub fn who(via: Option<&str>) -> String {
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    match via {
+        Some(via) => format!("{user} ({via})"),
+        None => user,
+    }
+}
+
+/// Records an approval of `release`/`stage` by `by`; the waiting apply takes it, and writes
+/// it in the journal's approvals. The error is a sentence for people.
+pub fn approve(program: &Program, root: &Path, release: &str, stage: &str, by: &str) -> Result<(), String> {
+    if let Err(refusal) = conv_runtime::approval::check_target(program, release, stage) {
+        use conv_runtime::approval::Refusal;
+        let hint = |name: &str, all: &[String]| {
+            conv_compiler::suggest::did_you_mean(name, all.iter().map(String::as_str))
+                .unwrap_or_else(|| format!("there are: {}", all.join(", ")))
+        };
+        return Err(match refusal {
+            Refusal::NoRelease { candidates } => {
+                format!("the program has no release `{release}`; {}", hint(release, &candidates))
+            }
+            Refusal::NoStage { candidates } => {
+                format!("release `{release}` has no stage `{stage}`; {}", hint(stage, &candidates))
+            }
+            Refusal::NotNeeded { env } => format!(
+                "stage {release}/{stage} waits for no approval: environment {env} requires none there and no manual_approval gate applies"
+            ),
+        });
+    }
+    let state = conv_runtime::state_dir(root);
+    conv_runtime::approval::approve(&state, release, stage, by)
+        .map(|_| ())
+        .map_err(|err| format!("cannot record the approval: {err}"))
+}
+
+/// Why a rollback did not happen or did not finish.
+pub enum RollbackError {
+    /// The run could not begin (a lock held, no journal): the reason was printed on stderr.
+    Refused(String, u8),
+    /// No such release, or the rollback ran and failed.
+    Failed(String),
+}
+
+/// Rolls `release` back under its environments' locks, as a run of the journal whose
+/// summary names who asked. Returns the addresses rolled back.
+pub fn rollback(
+    program: &Program,
+    root: &Path,
+    release: &str,
+    by: Option<&str>,
+    sink: Sink,
+) -> Result<Vec<String>, RollbackError> {
+    if !program.releases.iter().any(|r| r.name.as_str() == release) {
+        let names: Vec<String> = program.releases.iter().map(|r| r.name.to_string()).collect();
+        return Err(RollbackError::Failed(format!(
+            "the program has no release `{release}`; there are: {}",
+            names.join(", ")
+        )));
+    }
+    let provider = Fleet::new(root, program);
+    let plan = conv_runtime::plan::make_plan(root, program, &provider.observe_now(program));
+    let mut envs: Vec<String> = plan
+        .releases
+        .iter()
+        .filter(|r| r.name == release)
+        .flat_map(|r| r.stages.iter().map(|s| s.env.to_string()))
+        .collect();
+    envs.sort();
+    envs.dedup();
+    let summary = match by {
+        Some(by) => format!("rollback {release} by {by}"),
+        None => format!("rollback {release}"),
+    };
+    let session = super::journal::begin(root, &envs, &summary)
+        .map_err(|code| RollbackError::Refused("could not start the run (see the server's log)".into(), code))?;
+    let recorder = conv_runtime::record::Recorder::new(session.journal.clone(), session.run);
+    let (event_log, sink) = super::events::with_journal(sink, &recorder);
+    let result = conv_runtime::rollback::rollback_release(&plan, release, &provider, sink, recorder);
+    event_log.finish();
+    super::journal::end(&session, if result.is_ok() { "rolled back" } else { "failed" });
+    result.map_err(RollbackError::Failed)
+}

@@ -1,0 +1,338 @@
+//! The web view's JSON endpoints, its event stream, and its two operations. Live state is
+//! observed at most about once a second however many pages ask, into a shared snapshot.
+
+use super::App;
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use conv_runtime::plan::Plan;
+use conv_runtime::status::{State as RowState, Status};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Live state, status and plan as of one moment.
+pub struct Snapshot {
+    at: Instant,
+    last_id: i64,
+    status: Arc<Status>,
+    plan: Arc<Plan>,
+}
+
+type Failure = (StatusCode, Json<Value>);
+
+fn failure(code: StatusCode, message: impl Into<String>) -> Failure {
+    (code, Json(json!({ "error": message.into() })))
+}
+
+/// Runs blocking work (probes, the journal, a rollback's own runtime) on a thread of its
+/// own, off the server's runtime.
+async fn off<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, Failure> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.await.map_err(|_| failure(StatusCode::INTERNAL_SERVER_ERROR, "the request's work stopped before it answered"))
+}
+
+fn last_id(app: &App) -> i64 {
+    app.tracker.lock().map(|t| t.feed.last_id).unwrap_or(0)
+}
+
+async fn snapshot(app: &Arc<App>) -> Result<(Arc<Status>, Arc<Plan>), Failure> {
+    let id = last_id(app);
+    if let Ok(s) = app.snapshot.lock() {
+        if let Some(s) = s.as_ref().filter(|s| s.at.elapsed() < Duration::from_millis(900) && s.last_id == id) {
+            return Ok((s.status.clone(), s.plan.clone()));
+        }
+    }
+    let a = app.clone();
+    let (status, plan) = off(move || {
+        let fleet = conv_runtime::fleet::Fleet::new(&a.root, &a.program);
+        let live = fleet.observe_now(&a.program);
+        let view = crate::commands::journal::view(&a.root);
+        let status = conv_runtime::status::status(&a.program, &live, &view, conv_journal::now());
+        let plan = conv_runtime::plan::make_plan(&a.root, &a.program, &live);
+        (Arc::new(status), Arc::new(plan))
+    })
+    .await?;
+    if let Ok(mut s) = app.snapshot.lock() {
+        *s = Some(Snapshot { at: Instant::now(), last_id: id, status: status.clone(), plan: plan.clone() });
+    }
+    Ok((status, plan))
+}
+
+fn state_name(s: &RowState) -> String {
+    serde_json::to_value(s).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+}
+
+pub async fn overview(State(app): State<Arc<App>>) -> Result<Json<Value>, Failure> {
+    let (status, plan) = snapshot(&app).await?;
+    let pending: Vec<Value> = conv_runtime::approval::pending(&conv_runtime::state_dir(&app.root))
+        .into_iter()
+        .map(|a| json!({"release": a.release, "stage": a.stage, "by": a.by, "at_unix": a.at_unix}))
+        .collect();
+    let mut releases = Vec::new();
+    for r in &status.releases {
+        let planned = plan.releases.iter().find(|p| p.name == r.name);
+        let def = app.program.releases.iter().find(|d| d.name.as_str() == r.name);
+        let stages: Vec<Value> = r
+            .stages
+            .iter()
+            .map(|s| {
+                let p = planned.and_then(|p| p.stages.iter().find(|x| x.name == s.name));
+                let sites = app
+                    .program
+                    .environments
+                    .iter()
+                    .find(|e| e.name.as_str() == s.environment)
+                    .map(|e| e.sites.len())
+                    .unwrap_or(0);
+                let approvals = def
+                    .and_then(|d| d.stages.iter().find(|x| x.name == s.name).map(|x| (d, x)))
+                    .map(|(d, x)| conv_runtime::approval::groups(&app.program, d, x))
+                    .unwrap_or_default();
+                let mut v = serde_json::to_value(s).unwrap_or_default();
+                if let Some(m) = v.as_object_mut() {
+                    m.insert("sites".into(), sites.into());
+                    m.insert("approvals".into(), json!(approvals));
+                    m.insert("fraction_percent".into(), json!(p.map(|p| p.fraction_percent)));
+                    m.insert("bake_ms".into(), json!(p.map(|p| p.bake_ms)));
+                    m.insert("max_failures_percent".into(), json!(p.map(|p| p.max_failures_percent)));
+                    m.insert("gates".into(), json!(p.map(|p| p.gates.clone()).unwrap_or_default()));
+                    m.insert("changes".into(), json!(p.map(|p| p.sites.iter().map(|x| x.changes.len()).sum::<usize>())));
+                }
+                v
+            })
+            .collect();
+        releases.push(json!({
+            "name": r.name,
+            "versions": r.versions,
+            "on_failure": planned.map(|p| format!("{:?}", p.on_failure).to_lowercase()),
+            "rollback": planned.map(|p| p.rollback.iter().map(|a| a.to_string()).collect::<Vec<_>>()).unwrap_or_default(),
+            "stages": stages,
+        }));
+    }
+    let mut counts: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    for row in &status.sites {
+        *counts.entry(row.environment.clone()).or_default().entry(state_name(&row.state)).or_insert(0) += 1;
+    }
+    let (run, progress, last_id) = match app.tracker.lock() {
+        Ok(t) => (t.feed.run, serde_json::to_value(&t.feed.progress).unwrap_or_default(), t.feed.last_id),
+        Err(_) => (None, Value::Null, 0),
+    };
+    let root = app.root.clone();
+    let in_flight = off(move || crate::commands::journal::in_flight(&root)).await?;
+    Ok(Json(json!({
+        "project": app.root.display().to_string(),
+        "writable": app.writable,
+        "in_flight": in_flight,
+        "run": run,
+        "progress": progress,
+        "last_event_id": last_id,
+        "releases": releases,
+        "counts": counts,
+        "pending_approvals": pending,
+        "rows": status.sites.len(),
+    })))
+}
+
+#[derive(Deserialize)]
+pub struct SitesQuery {
+    env: Option<String>,
+    state: Option<String>,
+    version: Option<String>,
+    q: Option<String>,
+    offset: Option<usize>,
+    limit: Option<usize>,
+}
+
+/// Site x service rows, filtered and paged (at most 500 a page).
+pub async fn sites(State(app): State<Arc<App>>, Query(q): Query<SitesQuery>) -> Result<Json<Value>, Failure> {
+    let (status, _) = snapshot(&app).await?;
+    let wanted = |x: &Option<String>| x.as_deref().filter(|v| !v.is_empty()).map(str::to_string);
+    let (env, state, version, text) = (wanted(&q.env), wanted(&q.state), wanted(&q.version), wanted(&q.q));
+    let matched: Vec<&conv_runtime::status::Row> = status
+        .sites
+        .iter()
+        .filter(|r| env.as_ref().is_none_or(|e| &r.environment == e))
+        .filter(|r| state.as_ref().is_none_or(|s| &state_name(&r.state) == s))
+        .filter(|r| version.as_ref().is_none_or(|v| r.versions.contains(v) || (v == "-" && r.versions.is_empty())))
+        .filter(|r| text.as_ref().is_none_or(|t| r.site.contains(t.as_str()) || r.service.contains(t.as_str())))
+        .collect();
+    let offset = q.offset.unwrap_or(0);
+    let limit = q.limit.unwrap_or(100).clamp(1, 500);
+    let page: Vec<&&conv_runtime::status::Row> = matched.iter().skip(offset).take(limit).collect();
+    let mut environments: Vec<&str> = status.sites.iter().map(|r| r.environment.as_str()).collect();
+    environments.dedup();
+    let mut versions: Vec<&str> = status.sites.iter().flat_map(|r| r.versions.iter().map(String::as_str)).collect();
+    versions.sort();
+    versions.dedup();
+    Ok(Json(json!({
+        "total": status.sites.len(),
+        "matched": matched.len(),
+        "offset": offset,
+        "limit": limit,
+        "rows": page,
+        "environments": environments,
+        "versions": versions,
+    })))
+}
+
+/// How bad a state is, for a site's color on the map: its worst service.
+fn badness(s: &RowState) -> u8 {
+    match s {
+        RowState::Failed => 7,
+        RowState::Unhealthy => 6,
+        RowState::Paused => 5,
+        RowState::Waiting => 4,
+        RowState::Unjudged => 3,
+        RowState::InFlight => 2,
+        RowState::Pending => 1,
+        RowState::Converged => 0,
+    }
+}
+
+/// Every site by environment with its worst state: `{"environments":[{"name", "sites":
+/// [[site, state], ...]}]}`, compact enough for 10,000 sites.
+pub async fn grid(State(app): State<Arc<App>>) -> Result<Json<Value>, Failure> {
+    let (status, _) = snapshot(&app).await?;
+    let mut envs: Vec<(String, Vec<(String, &RowState)>)> = Vec::new();
+    for r in &status.sites {
+        if envs.last().is_none_or(|(e, _)| *e != r.environment) {
+            envs.push((r.environment.clone(), Vec::new()));
+        }
+        let Some((_, sites)) = envs.last_mut() else { continue };
+        match sites.last_mut() {
+            Some((site, worst)) if *site == r.site => {
+                if badness(&r.state) > badness(worst) {
+                    *worst = &r.state;
+                }
+            }
+            _ => sites.push((r.site.clone(), &r.state)),
+        }
+    }
+    let environments: Vec<Value> = envs
+        .into_iter()
+        .map(|(name, sites)| {
+            let sites: Vec<Value> = sites.into_iter().map(|(s, st)| json!([s, state_name(st)])).collect();
+            json!({"name": name, "sites": sites})
+        })
+        .collect();
+    Ok(Json(json!({ "environments": environments })))
+}
+
+/// The gate readings over time of the run's current stage (or of `?stage=release/stage`).
+#[derive(Deserialize)]
+pub struct GatesQuery {
+    stage: Option<String>,
+}
+
+pub async fn gates(State(app): State<Arc<App>>, Query(q): Query<GatesQuery>) -> Result<Json<Value>, Failure> {
+    let t = app.tracker.lock().map_err(|_| failure(StatusCode::INTERNAL_SERVER_ERROR, "the tracker is unavailable"))?;
+    let current = t.feed.progress.current().map(|s| format!("{}/{}", s.release, s.stage));
+    let stage = q.stage.filter(|s| !s.is_empty()).or_else(|| {
+        // The current stage, else the last one that had readings.
+        current.filter(|c| t.series.contains_key(c)).or_else(|| t.feed.progress.stages.iter().rev().map(|s| format!("{}/{}", s.release, s.stage)).find(|k| t.series.contains_key(k)))
+    });
+    let series: Vec<&super::tracker::Series> =
+        stage.as_ref().and_then(|s| t.series.get(s)).map(|m| m.values().collect()).unwrap_or_default();
+    Ok(Json(json!({ "run": t.feed.run, "stage": stage, "series": series })))
+}
+
+pub async fn history(State(app): State<Arc<App>>) -> Result<Json<Value>, Failure> {
+    let root = app.root.clone();
+    off(move || {
+        let Some(mut j) = crate::view::feed::open(&root) else {
+            return Json(json!({"runs": [], "approvals": []}));
+        };
+        let runs = j.runs(50).unwrap_or_default();
+        let approvals: Vec<Value> = j
+            .approvals(50)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(release, stage, by, at)| json!({"release": release, "stage": stage, "by": by, "at": at}))
+            .collect();
+        Json(json!({"runs": runs, "approvals": approvals}))
+    })
+    .await
+}
+
+pub async fn graph_svg(State(app): State<Arc<App>>) -> Response {
+    let svg = crate::commands::graph_view::svg(&app.program);
+    ([("content-type", "image/svg+xml")], svg).into_response()
+}
+
+/// Server-sent events: `journal` whenever the journal gained events (the page then asks
+/// again for what it shows), with the latest event id and run.
+pub async fn events(State(app): State<Arc<App>>) -> impl IntoResponse {
+    let stream = futures_util::stream::unfold((app, -1i64), |(app, sent)| async move {
+        loop {
+            let (id, run) = app.tracker.lock().map(|t| (t.feed.last_id, t.feed.run)).unwrap_or((0, None));
+            if id != sent {
+                let event = SseEvent::default().event("journal").data(json!({"last_event_id": id, "run": run}).to_string());
+                return Some((Ok::<_, std::convert::Infallible>(event), (app, id)));
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+#[derive(Deserialize)]
+pub struct Operation {
+    release: String,
+    stage: Option<String>,
+    /// Who gives it, as typed on the page; recorded with the server's user.
+    by: Option<String>,
+}
+
+fn actor(op: &Operation) -> String {
+    let typed = op.by.as_deref().map(str::trim).filter(|b| !b.is_empty());
+    crate::commands::operations::who(Some(&match typed {
+        Some(name) => format!("{name} via conv serve"),
+        None => "via conv serve".to_string(),
+    }))
+}
+
+fn writable(app: &App) -> Result<(), Failure> {
+    if app.writable {
+        Ok(())
+    } else {
+        Err(failure(StatusCode::FORBIDDEN, "this conv serve is read-only: start it with --token to approve or roll back"))
+    }
+}
+
+pub async fn approve(State(app): State<Arc<App>>, Json(op): Json<Operation>) -> Result<Json<Value>, Failure> {
+    writable(&app)?;
+    let Some(stage) = op.stage.clone() else {
+        return Err(failure(StatusCode::BAD_REQUEST, "an approval names a stage"));
+    };
+    let by = actor(&op);
+    crate::commands::operations::approve(&app.program, &app.root, &op.release, &stage, &by)
+        .map_err(|why| failure(StatusCode::BAD_REQUEST, why))?;
+    eprintln!("approved {}/{stage} as {by}", op.release);
+    Ok(Json(json!({"approved": {"release": op.release, "stage": stage, "by": by}})))
+}
+
+pub async fn rollback(State(app): State<Arc<App>>, Json(op): Json<Operation>) -> Result<Json<Value>, Failure> {
+    writable(&app)?;
+    let by = actor(&op);
+    let a = app.clone();
+    let (release, who) = (op.release.clone(), by.clone());
+    let result = off(move || {
+        let (sink, _) = crate::commands::events::sink(crate::commands::events::LogFormat::Text, false);
+        crate::commands::operations::rollback(&a.program, &a.root, &release, Some(&who), sink)
+    })
+    .await?;
+    use crate::commands::operations::RollbackError;
+    match result {
+        Ok(done) => Ok(Json(json!({"rolled_back": done, "release": op.release, "by": by}))),
+        Err(RollbackError::Refused(why, _)) => Err(failure(StatusCode::CONFLICT, why)),
+        Err(RollbackError::Failed(why)) => Err(failure(StatusCode::BAD_REQUEST, why)),
+    }
+}
