@@ -81,6 +81,10 @@ fn the_page_follows_a_real_apply_and_its_approval_lets_the_apply_go_on() {
     let requirement = b.script("return document.querySelector('[data-stage=canary] li.no').textContent");
     assert!(requirement.as_str().unwrap_or_default().contains("approval by sre"), "{requirement}");
     shot(&b, "rollout-waiting.png");
+    // While the apply holds the environments, a rollback is refused with who holds them.
+    let (code, refused) = call("POST", "http://127.0.0.1:28010/api/rollback", Some(&json!({"release": "storefront"})), None);
+    assert_eq!(code, 409, "{refused}");
+    assert!(refused["error"].as_str().unwrap_or_default().contains("is locked by"), "{refused}");
 
     b.click("[data-stage=canary] button.approve");
     b.type_into("#confirm-name", "ana");

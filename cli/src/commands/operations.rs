@@ -43,9 +43,27 @@ pub fn approve(program: &Program, root: &Path, release: &str, stage: &str, by: &
         .map_err(|err| format!("cannot record the approval: {err}"))
 }
 
+/// Who holds one of `envs` now, said as `conv apply` says it; a lock whose process is gone
+/// is left for `begin` to judge.
+fn held_lock(root: &Path, envs: &[String]) -> Option<String> {
+    let mut journal = crate::view::feed::open(root)?;
+    let (host, _, _) = conv_journal::whoami();
+    journal.holders().ok()?.into_iter().find_map(|h| {
+        let alive = h.host != host || Path::new(&format!("/proc/{}", h.pid)).exists();
+        (envs.contains(&h.env) && alive).then(|| {
+            format!(
+                "environment {} is locked by {}; wait for that apply to finish",
+                h.env,
+                super::journal::describe_holder(&h)
+            )
+        })
+    })
+}
+
 /// Why a rollback did not happen or did not finish.
 pub enum RollbackError {
-    /// The run could not begin (a lock held, no journal): the reason was printed on stderr.
+    /// The run could not begin: a lock is held (the reason), or the journal refused (the
+    /// reason is empty: it was printed on stderr). With the exit status.
     Refused(String, u8),
     /// No such release, or the rollback ran and failed.
     Failed(String),
@@ -77,12 +95,15 @@ pub fn rollback(
         .collect();
     envs.sort();
     envs.dedup();
+    if let Some(held) = held_lock(root, &envs) {
+        return Err(RollbackError::Refused(held, super::FOUND));
+    }
     let summary = match by {
         Some(by) => format!("rollback {release} by {by}"),
         None => format!("rollback {release}"),
     };
     let session = super::journal::begin(root, &envs, &summary)
-        .map_err(|code| RollbackError::Refused("could not start the run (see the server's log)".into(), code))?;
+        .map_err(|code| RollbackError::Refused(String::new(), code))?;
     let recorder = conv_runtime::record::Recorder::new(session.journal.clone(), session.run);
     let (event_log, sink) = super::events::with_journal(sink, &recorder);
     let result = conv_runtime::rollback::rollback_release(&plan, release, &provider, sink, recorder);

@@ -340,7 +340,12 @@ pub fn rollback_cmd(release: &str, path: &Path, yes: bool, color: bool) -> u8 {
             eprintln!("rolled back: {}", done.join(", "));
             OK
         }
-        Err(super::operations::RollbackError::Refused(_, code)) => code,
+        Err(super::operations::RollbackError::Refused(why, code)) => {
+            if !why.is_empty() {
+                eprintln!("error: {why}");
+            }
+            code
+        }
         Err(super::operations::RollbackError::Failed(err)) => {
             eprintln!("error: {err}");
             FOUND

@@ -332,6 +332,9 @@ pub async fn rollback(State(app): State<Arc<App>>, Json(op): Json<Operation>) ->
     use crate::commands::operations::RollbackError;
     match result {
         Ok(done) => Ok(Json(json!({"rolled_back": done, "release": op.release, "by": by}))),
+        Err(RollbackError::Refused(why, _)) if why.is_empty() => {
+            Err(failure(StatusCode::CONFLICT, "the rollback could not start; the server's log says why"))
+        }
         Err(RollbackError::Refused(why, _)) => Err(failure(StatusCode::CONFLICT, why)),
         Err(RollbackError::Failed(why)) => Err(failure(StatusCode::BAD_REQUEST, why)),
     }

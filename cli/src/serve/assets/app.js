@@ -170,7 +170,7 @@ async function renderGates() {
 
 // A small line chart: the worst value read each second, and the threshold as a red line.
 function chart(s) {
-  const W = 560, H = 110, P = 24;
+  const W = 520, H = 100, P = 22;
   const pts = s.points.filter((p) => p[1] !== null);
   const t0 = s.points.length ? s.points[0][0] : 0;
   const t1 = s.points.length ? Math.max(s.points[s.points.length - 1][0], t0 + 1000) : 1;
@@ -194,7 +194,7 @@ function chart(s) {
   }
   if (pts.length) {
     add("polyline", { points: pts.map((p) => `${x(p[0])},${y(p[1])}`).join(" "), fill: "none", stroke: "#0969da", "stroke-width": 2 });
-    for (const p of s.points.filter((p) => p[2] > 0)) add("circle", { cx: x(p[0]), cy: y(p[1] || 0), r: 3, fill: "#cf222e" });
+    for (const p of pts) add("circle", { cx: x(p[0]), cy: y(p[1]), r: 3, fill: p[2] > 0 ? "#cf222e" : "#0969da" });
   } else {
     const ok = s.points.filter((p) => p[2] === 0).length;
     add("text", { x: P, y: H / 2, "font-size": 12, fill: "#656d76" }).textContent = `${ok} of ${s.points.length} seconds passing`;
@@ -208,15 +208,19 @@ function chart(s) {
 
 function fillSelect(id, values) {
   const select = document.getElementById(id);
-  const current = select.value;
+  const current = select.dataset.want || select.value;
+  delete select.dataset.want;
   const known = [...select.options].map((o) => o.value);
-  if (known.length === values.length + 1 && values.every((v, i) => known[i + 1] === v)) return;
+  if (known.length === values.length + 1 && values.every((v, i) => known[i + 1] === v)) {
+    select.value = current;
+    return;
+  }
   select.replaceChildren(el("option", { value: "", text: "all" }), ...values.map((v) => el("option", { value: v, text: word(v) })));
   select.value = values.includes(current) ? current : "";
 }
 
 async function renderSites() {
-  const f = (id) => encodeURIComponent(document.getElementById(id).value);
+  const f = (id) => { const e = document.getElementById(id); return encodeURIComponent(e.dataset.want || e.value); };
   const data = await api(`/api/sites?env=${f("f-env")}&state=${f("f-state")}&version=${f("f-version")}&q=${f("f-q")}&offset=${offset}&limit=${PAGE}`);
   fillSelect("f-env", data.environments);
   fillSelect("f-state", STATES);
@@ -242,6 +246,7 @@ async function renderMap() {
   const root = document.getElementById("map");
   const tip = document.getElementById("map-tip");
   const blocks = data.environments.map((env) => {
+    if (env.sites.length <= 200) return tiles(env, counts);
     const cell = env.sites.length > 2000 ? 6 : env.sites.length > 300 ? 10 : 18;
     const per = Math.max(1, Math.floor((root.clientWidth || 1000) / (cell + 2)));
     const rows = Math.ceil(env.sites.length / per);
@@ -267,8 +272,9 @@ async function renderMap() {
     });
     canvas.addEventListener("mouseleave", () => (tip.style.display = "none"));
     canvas.addEventListener("click", (ev) => {
-      document.getElementById("f-env").value = env.name;
-      show("sites");
+      const r = canvas.getBoundingClientRect();
+      const site = env.sites[Math.floor((ev.clientY - r.top) / (cell + 2)) * per + Math.floor((ev.clientX - r.left) / (cell + 2))];
+      filterTo(env.name, site ? site[0] : "");
     });
     const summary = Object.entries(envCounts).map(([s, n]) => `${n} ${word(s)}`).join(", ");
     return el("div", { class: "env", "data-testid": "map-env", "data-env": env.name, "data-sites": env.sites.length },
@@ -277,6 +283,27 @@ async function renderMap() {
   root.replaceChildren(...blocks);
   document.getElementById("legend").replaceChildren(...STATES.map((s) =>
     el("span", {}, el("i", { style: `background:${color(s)}` }), `${word(s)} ${counts[s] || 0}`)));
+}
+
+// The sites table, filtered to an environment and a site.
+function filterTo(env, site) {
+  document.getElementById("f-env").dataset.want = env;
+  document.getElementById("f-q").value = site;
+  show("sites");
+}
+
+// Few sites: a labeled tile each, which a click filters the table to.
+function tiles(env, counts) {
+  const envCounts = {};
+  const grid = el("div", { class: "tiles" }, env.sites.map(([site, state]) => {
+    counts[state] = (counts[state] || 0) + 1;
+    envCounts[state] = (envCounts[state] || 0) + 1;
+    return el("div", { class: "tile", style: `background:${color(state)}`, title: `${site}: ${word(state)}`, "data-state": state,
+      onclick: () => { filterTo(env.name, site); } }, site);
+  }));
+  const summary = Object.entries(envCounts).map(([s, n]) => `${n} ${word(s)}`).join(", ");
+  return el("div", { class: "env", "data-testid": "map-env", "data-env": env.name, "data-sites": env.sites.length },
+    el("h3", {}, `${env.name} `, el("span", { class: "muted", text: `${env.sites.length} site${env.sites.length === 1 ? "" : "s"}: ${summary}` })), grid);
 }
 
 // ---- Graph and history ---------------------------------------------------------------
