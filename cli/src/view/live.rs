@@ -66,6 +66,19 @@ fn kept(e: &Event) -> Option<bool> {
     }
 }
 
+/// The line of a kept event; a list of failed sites is cut to its first few.
+fn shown_line(e: &Event) -> Option<String> {
+    match e {
+        Event::FailedWithinBudget { sites, budget, .. } if sites.len() > 5 => Some(format!(
+            "  {} sites failed within the stage's budget of {budget}: {}, and {} more; the next apply retries them",
+            sites.len(),
+            sites[..5].join(", "),
+            sites.len() - 5
+        )),
+        _ => event::text_line(e),
+    }
+}
+
 impl Live {
     pub fn start(plan: Option<&conv_runtime::plan::Plan>, color: bool) -> (Sink, Live) {
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(10));
@@ -95,7 +108,7 @@ impl Live {
             if let Ok(value) = serde_json::from_str::<serde_json::Value>(&event::json_line(e)) {
                 s.model.apply(&value);
             }
-            if let (Some(about_a_site), Some(line)) = (kept(e), event::text_line(e)) {
+            if let (Some(about_a_site), Some(line)) = (kept(e), shown_line(e)) {
                 if !about_a_site || s.site_lines < SITE_LINES {
                     let _ = shown.println(line);
                 }
