@@ -51,12 +51,19 @@ fn a_terminal_shows_a_line_per_stage_and_a_summary_not_a_line_per_site() {
     assert!(out.contains("█") && out.contains("/2000 converged"), "the stage's bar is drawn: {out}");
     let summary = out.lines().skip_while(|l| !l.contains("STAGE")).take(2).collect::<Vec<_>>();
     assert!(summary.len() == 2 && summary[0].contains("CONVERGED"), "{out}");
-    assert!(summary[1].contains("fleet/all") && summary[1].contains("2000") && summary[1].contains("done"), "{summary:?}");
+    assert!(
+        summary[1].contains("fleet/all") && summary[1].contains("2000") && summary[1].contains("done"),
+        "{summary:?}"
+    );
     let site_lines = out.matches("failed: simulated failure").count();
     assert!(site_lines <= 30, "{site_lines} lines about single sites");
     assert!(out.contains("more sites: see the summary"), "{out}");
     assert!(!out.contains("#0 1.0.0 up"), "no line per instance on a terminal");
-    assert!(out.contains("sites failed within the stage's budget of 200") && out.contains("more; the next apply retries them"), "{out}");
+    assert!(
+        out.contains("sites failed within the stage's budget of 200")
+            && out.contains("more; the next apply retries them"),
+        "{out}"
+    );
 }
 
 #[test]

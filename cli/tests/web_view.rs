@@ -16,17 +16,16 @@ use std::time::Duration;
 fn quickstart(staging_port: u16, production_port: u16) -> String {
     let source = std::fs::read_to_string(common::repo_root().join("examples/quickstart/main.conv")).unwrap();
     let staging = "provider = local { instances_per_site = 2 }\n  sites = [\"staging-1\"]";
-    let production = "provider = local { instances_per_site = 2 }\n  sites = [\"prod-1\", \"prod-2\"]\n  after = [staging]";
+    let production =
+        "provider = local { instances_per_site = 2 }\n  sites = [\"prod-1\", \"prod-2\"]\n  after = [staging]";
     assert!(source.contains(staging) && source.contains(production), "examples/quickstart changed shape");
-    source
-        .replace(staging, &staging.replace("= 2 }", &format!("= 2, base_port = {staging_port} }}")))
-        .replace(
-            production,
-            &format!(
-                "{}\n  requires = [approval {{ group = \"sre\" }}]",
-                production.replace("= 2 }", &format!("= 2, base_port = {production_port} }}"))
-            ),
-        )
+    source.replace(staging, &staging.replace("= 2 }", &format!("= 2, base_port = {staging_port} }}"))).replace(
+        production,
+        &format!(
+            "{}\n  requires = [approval {{ group = \"sre\" }}]",
+            production.replace("= 2 }", &format!("= 2, base_port = {production_port} }}"))
+        ),
+    )
 }
 
 fn spawn_apply(p: &Project, log: &std::path::Path) -> Running {
@@ -66,7 +65,8 @@ fn the_page_follows_a_real_apply_and_its_approval_lets_the_apply_go_on() {
     let b = Browser::start(28011);
     b.goto("http://127.0.0.1:28010/");
     assert!(
-        eventually(Duration::from_secs(30), || stage_states(&b) == json!(["staging:pending", "canary:pending", "full:pending"])),
+        eventually(Duration::from_secs(30), || stage_states(&b)
+            == json!(["staging:pending", "canary:pending", "full:pending"])),
         "the page shows the stages: {}",
         stage_states(&b)
     );
@@ -77,12 +77,18 @@ fn the_page_follows_a_real_apply_and_its_approval_lets_the_apply_go_on() {
     let waiting = eventually(Duration::from_secs(90), || {
         stage_states(&b) == json!(["staging:converged", "canary:waiting", "full:pending"])
     });
-    assert!(waiting, "canary waits on the page: {} / {}", stage_states(&b), std::fs::read_to_string(&log).unwrap_or_default());
+    assert!(
+        waiting,
+        "canary waits on the page: {} / {}",
+        stage_states(&b),
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
     let requirement = b.script("return document.querySelector('[data-stage=canary] li.no').textContent");
     assert!(requirement.as_str().unwrap_or_default().contains("approval by sre"), "{requirement}");
     shot(&b, "rollout-waiting.png");
     // While the apply holds the environments, a rollback is refused with who holds them.
-    let (code, refused) = call("POST", "http://127.0.0.1:28010/api/rollback", Some(&json!({"release": "storefront"})), None);
+    let (code, refused) =
+        call("POST", "http://127.0.0.1:28010/api/rollback", Some(&json!({"release": "storefront"})), None);
     assert_eq!(code, 409, "{refused}");
     assert!(refused["error"].as_str().unwrap_or_default().contains("is locked by"), "{refused}");
 
@@ -92,14 +98,25 @@ fn the_page_follows_a_real_apply_and_its_approval_lets_the_apply_go_on() {
     let done = eventually(Duration::from_secs(120), || {
         stage_states(&b) == json!(["staging:converged", "canary:converged", "full:converged"])
     });
-    assert!(done, "every stage converges on the page: {} / {}", stage_states(&b), std::fs::read_to_string(&log).unwrap_or_default());
+    assert!(
+        done,
+        "every stage converges on the page: {} / {}",
+        stage_states(&b),
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
     assert_eq!(b.script("return window.convPageId"), page, "the page was never reloaded");
     assert!(eventually(Duration::from_secs(60), || apply.child.try_wait().ok().flatten().is_some()), "the apply ends");
     let status = apply.child.wait().unwrap();
     let applied = std::fs::read_to_string(&log).unwrap();
     assert!(status.success(), "{applied}");
-    assert!(applied.contains("stage storefront/canary approved by") && applied.contains("ana via conv serve"), "{applied}");
-    assert!(eventually(Duration::from_secs(20), || b.find("[data-testid=gate-chart]").is_some()), "gate readings are drawn");
+    assert!(
+        applied.contains("stage storefront/canary approved by") && applied.contains("ana via conv serve"),
+        "{applied}"
+    );
+    assert!(
+        eventually(Duration::from_secs(20), || b.find("[data-testid=gate-chart]").is_some()),
+        "gate readings are drawn"
+    );
     shot(&b, "rollout-done.png");
 
     // The approval is in the journal with who gave it.
@@ -107,7 +124,10 @@ fn the_page_follows_a_real_apply_and_its_approval_lets_the_apply_go_on() {
     assert!(history["approvals"][0]["by"].as_str().unwrap_or_default().contains("ana via conv serve"), "{history}");
     b.click("nav button[data-tab=history]");
     assert!(eventually(Duration::from_secs(20), || {
-        b.script("return document.querySelector('#approvals-table').textContent").as_str().unwrap_or_default().contains("ana via conv serve")
+        b.script("return document.querySelector('#approvals-table').textContent")
+            .as_str()
+            .unwrap_or_default()
+            .contains("ana via conv serve")
     }));
     shot(&b, "history.png");
 
@@ -126,7 +146,9 @@ fn the_page_follows_a_real_apply_and_its_approval_lets_the_apply_go_on() {
     shot(&b, "map.png");
 
     b.click("nav button[data-tab=graph]");
-    assert!(eventually(Duration::from_secs(20), || b.script("const i = document.querySelector('#graph img'); return !!i && i.naturalWidth > 0") == json!(true)));
+    assert!(eventually(Duration::from_secs(20), || b
+        .script("const i = document.querySelector('#graph img'); return !!i && i.naturalWidth > 0")
+        == json!(true)));
     shot(&b, "graph.png");
 
     // Rolling back from the page runs `conv rollback`'s code: a run that says who asked.
@@ -136,7 +158,8 @@ fn the_page_follows_a_real_apply_and_its_approval_lets_the_apply_go_on() {
     b.click("#confirm-ok");
     let rolled = eventually(Duration::from_secs(120), || {
         let (_, h) = call("GET", "http://127.0.0.1:28010/api/history", None, None);
-        h["runs"][0]["summary"].as_str().unwrap_or_default().starts_with("rollback storefront by") && h["runs"][0]["outcome"] == "rolled back"
+        h["runs"][0]["summary"].as_str().unwrap_or_default().starts_with("rollback storefront by")
+            && h["runs"][0]["outcome"] == "rolled back"
     });
     let (_, h) = call("GET", "http://127.0.0.1:28010/api/history", None, None);
     assert!(rolled, "{}", h["runs"][0]);
@@ -282,8 +305,14 @@ fn graph_draws_releases_and_stages_as_clusters() {
     }
     assert!(picture.contains("approval: sre"), "{picture}");
     let dot = String::from_utf8_lossy(&p.run(&["graph", ".", "--format", "dot"]).stdout).to_string();
-    assert!(dot.contains("subgraph \"cluster_storefront\"") && dot.contains("subgraph \"cluster_storefront_canary\""), "{dot}");
+    assert!(
+        dot.contains("subgraph \"cluster_storefront\"") && dot.contains("subgraph \"cluster_storefront_canary\""),
+        "{dot}"
+    );
     let nodes = dot.lines().filter(|l| l.contains("label=")).count();
-    let steps = String::from_utf8_lossy(&p.run(&["graph", ".", "--format", "steps-dot"]).stdout).lines().filter(|l| l.contains("label=")).count();
+    let steps = String::from_utf8_lossy(&p.run(&["graph", ".", "--format", "steps-dot"]).stdout)
+        .lines()
+        .filter(|l| l.contains("label="))
+        .count();
     assert!(nodes < steps, "the stage picture ({nodes} nodes) is smaller than every step ({steps})");
 }

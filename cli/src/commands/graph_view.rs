@@ -14,16 +14,38 @@ fn dot_id(parts: &[&str]) -> String {
     format!("\"{}\"", parts.join("/").replace('\\', "\\\\").replace('"', "\\\""))
 }
 
-/// The rollback order of a release as the plan shows it, shortened to a few addresses.
+/// The rollback order of a release as the plan shows it, told short: the environments in
+/// the order they go back, and the services' order on each site.
 fn rollback_order(graph: &conv_graph::ExecutionGraph, release: &Release) -> String {
-    let order: Vec<String> = graph
+    let steps: Vec<&conv_model::Address> = graph
         .releases
         .iter()
         .find(|r| r.release == release.name)
-        .map(|r| r.rollback.iter().map(|s| s.address.to_string()).collect())
+        .map(|r| r.rollback.iter().map(|s| &s.address).collect())
         .unwrap_or_default();
-    let shown = order.iter().take(4).cloned().collect::<Vec<_>>().join(" → ");
-    if order.len() > 4 { format!("{shown} → … ({} more)", order.len() - 4) } else { shown }
+    let mut envs: Vec<(String, Vec<String>)> = Vec::new();
+    for a in &steps {
+        let env = a.env.as_ref().map(|e| e.to_string()).unwrap_or_default();
+        if envs.last().is_none_or(|(e, _)| *e != env) {
+            envs.push((env.clone(), Vec::new()));
+        }
+        if let (Some((_, sites)), Some(site)) = (envs.last_mut(), &a.site) {
+            if !sites.contains(&site.to_string()) {
+                sites.push(site.to_string());
+            }
+        }
+    }
+    let first_site = steps.first().map(|a| (a.env.clone(), a.site.clone()));
+    let services: Vec<String> = steps
+        .iter()
+        .filter(|a| Some((a.env.clone(), a.site.clone())) == first_site)
+        .filter_map(|a| a.service.as_ref().map(|s| s.to_string()))
+        .collect();
+    let envs: Vec<String> = envs
+        .iter()
+        .map(|(e, sites)| format!("{e} ({} site{})", sites.len(), if sites.len() == 1 { "" } else { "s" }))
+        .collect();
+    format!("{}; on each site {}", envs.join(" → "), services.join(" → "))
 }
 
 /// One stage's facts, a line each.
@@ -47,14 +69,19 @@ fn facts(program: &Program, release: &Release, stage: &Stage) -> Vec<String> {
 /// stage order as edges, the rollback order as a dashed path.
 pub fn dot(program: &Program) -> String {
     let graph = conv_graph::build(program);
-    let mut out = String::from("digraph conv {\n  rankdir=LR;\n  compound=true;\n  node [shape=box, style=rounded, fontname=\"sans-serif\"];\n");
+    let mut out = String::from(
+        "digraph conv {\n  rankdir=LR;\n  compound=true;\n  node [shape=box, style=rounded, fontname=\"sans-serif\"];\n",
+    );
     for r in &program.releases {
         let name = r.name.as_str();
         out.push_str(&format!("  subgraph \"cluster_{name}\" {{\n    label=\"release {name}\";\n"));
         let mut previous: Option<String> = None;
         for s in &r.stages {
             let f = facts(program, r, s);
-            out.push_str(&format!("    subgraph \"cluster_{name}_{}\" {{\n      label=\"stage {}\";\n", s.name, s.name));
+            out.push_str(&format!(
+                "    subgraph \"cluster_{name}_{}\" {{\n      label=\"stage {}\";\n",
+                s.name, s.name
+            ));
             let deploy = dot_id(&[name, &s.name, "deploy"]);
             let bake = dot_id(&[name, &s.name, "bake"]);
             let first = if f.len() > 3 {
@@ -118,7 +145,12 @@ pub fn svg(program: &Program) -> String {
                 esc(&s.name)
             ));
             for (l, line) in facts(program, r, s).iter().enumerate() {
-                out.push_str(&format!("<text x=\"{}\" y=\"{}\" fill=\"#444\">{}</text>\n", x + 10, y + 36 + l * 15, esc(line)));
+                out.push_str(&format!(
+                    "<text x=\"{}\" y=\"{}\" fill=\"#444\">{}</text>\n",
+                    x + 10,
+                    y + 36 + l * 15,
+                    esc(line)
+                ));
             }
             out.push_str("</g>\n");
             if k + 1 < r.stages.len() {

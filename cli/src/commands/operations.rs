@@ -102,8 +102,8 @@ pub fn rollback(
         Some(by) => format!("rollback {release} by {by}"),
         None => format!("rollback {release}"),
     };
-    let session = super::journal::begin(root, &envs, &summary)
-        .map_err(|code| RollbackError::Refused(String::new(), code))?;
+    let session =
+        super::journal::begin(root, &envs, &summary).map_err(|code| RollbackError::Refused(String::new(), code))?;
     let recorder = conv_runtime::record::Recorder::new(session.journal.clone(), session.run);
     let (event_log, sink) = super::events::with_journal(sink, &recorder);
     let result = conv_runtime::rollback::rollback_release(&plan, release, &provider, sink, recorder);

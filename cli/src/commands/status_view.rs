@@ -84,13 +84,22 @@ pub fn releases_table(report: &Status, color: bool) -> String {
             colors.push(Some(state_color(&stage.state)));
             for q in &stage.requirements {
                 let mark = if q.holds { "[x]" } else { "[ ]" };
-                rows.push(vec![String::new(), String::new(), String::new(), format!("{mark} {}: {}", q.requirement, q.detail)]);
+                rows.push(vec![
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    format!("{mark} {}: {}", q.requirement, q.detail),
+                ]);
                 colors.push(None);
             }
         }
-        out.push_str(&crate::view::table::render(&["  STAGE", "ENVIRONMENT", "STATE", "DETAIL"], &rows, &|row, col, _| {
-            if color && col == 2 { colors[row] } else { None }
-        }));
+        out.push_str(&crate::view::table::render(
+            &["  STAGE", "ENVIRONMENT", "STATE", "DETAIL"],
+            &rows,
+            &|row, col, _| {
+                if color && col == 2 { colors[row] } else { None }
+            },
+        ));
     }
     out
 }

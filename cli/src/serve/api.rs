@@ -15,13 +15,16 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Live state, status and plan as of one moment.
+/// Status (and, when asked, the plan) as of one moment of live state.
 pub struct Snapshot {
     at: Instant,
     last_id: i64,
     status: Arc<Status>,
-    plan: Arc<Plan>,
+    plan: Option<Arc<Plan>>,
 }
+
+/// Rollback steps sent with the overview; the rest are counted.
+const ROLLBACK_SHOWN: usize = 50;
 
 type Failure = (StatusCode, Json<Value>);
 
@@ -43,10 +46,13 @@ fn last_id(app: &App) -> i64 {
     app.tracker.lock().map(|t| t.feed.last_id).unwrap_or(0)
 }
 
-async fn snapshot(app: &Arc<App>) -> Result<(Arc<Status>, Arc<Plan>), Failure> {
+/// The shared snapshot, observed again when older than a second or when the journal moved;
+/// the plan (stage details, rollback order) is made only for the pages that show it.
+async fn snapshot(app: &Arc<App>, with_plan: bool) -> Result<(Arc<Status>, Option<Arc<Plan>>), Failure> {
     let id = last_id(app);
     if let Ok(s) = app.snapshot.lock() {
-        if let Some(s) = s.as_ref().filter(|s| s.at.elapsed() < Duration::from_millis(900) && s.last_id == id) {
+        let fresh = s.as_ref().filter(|s| s.at.elapsed() < Duration::from_millis(900) && s.last_id == id);
+        if let Some(s) = fresh.filter(|s| !with_plan || s.plan.is_some()) {
             return Ok((s.status.clone(), s.plan.clone()));
         }
     }
@@ -56,8 +62,8 @@ async fn snapshot(app: &Arc<App>) -> Result<(Arc<Status>, Arc<Plan>), Failure> {
         let live = fleet.observe_now(&a.program);
         let view = crate::commands::journal::view(&a.root);
         let status = conv_runtime::status::status(&a.program, &live, &view, conv_journal::now());
-        let plan = conv_runtime::plan::make_plan(&a.root, &a.program, &live);
-        (Arc::new(status), Arc::new(plan))
+        let plan = with_plan.then(|| Arc::new(conv_runtime::plan::make_plan(&a.root, &a.program, &live)));
+        (Arc::new(status), plan)
     })
     .await?;
     if let Ok(mut s) = app.snapshot.lock() {
@@ -71,7 +77,8 @@ fn state_name(s: &RowState) -> String {
 }
 
 pub async fn overview(State(app): State<Arc<App>>) -> Result<Json<Value>, Failure> {
-    let (status, plan) = snapshot(&app).await?;
+    let (status, plan) = snapshot(&app, true).await?;
+    let plan = plan.ok_or_else(|| failure(StatusCode::INTERNAL_SERVER_ERROR, "no plan was made"))?;
     let pending: Vec<Value> = conv_runtime::approval::pending(&conv_runtime::state_dir(&app.root))
         .into_iter()
         .map(|a| json!({"release": a.release, "stage": a.stage, "by": a.by, "at_unix": a.at_unix}))
@@ -104,7 +111,10 @@ pub async fn overview(State(app): State<Arc<App>>) -> Result<Json<Value>, Failur
                     m.insert("bake_ms".into(), json!(p.map(|p| p.bake_ms)));
                     m.insert("max_failures_percent".into(), json!(p.map(|p| p.max_failures_percent)));
                     m.insert("gates".into(), json!(p.map(|p| p.gates.clone()).unwrap_or_default()));
-                    m.insert("changes".into(), json!(p.map(|p| p.sites.iter().map(|x| x.changes.len()).sum::<usize>())));
+                    m.insert(
+                        "changes".into(),
+                        json!(p.map(|p| p.sites.iter().map(|x| x.changes.len()).sum::<usize>())),
+                    );
                 }
                 v
             })
@@ -113,7 +123,9 @@ pub async fn overview(State(app): State<Arc<App>>) -> Result<Json<Value>, Failur
             "name": r.name,
             "versions": r.versions,
             "on_failure": planned.map(|p| format!("{:?}", p.on_failure).to_lowercase()),
-            "rollback": planned.map(|p| p.rollback.iter().map(|a| a.to_string()).collect::<Vec<_>>()).unwrap_or_default(),
+            // The first steps of the order; the page says how many follow.
+            "rollback": planned.map(|p| p.rollback.iter().take(ROLLBACK_SHOWN).map(|a| a.to_string()).collect::<Vec<_>>()).unwrap_or_default(),
+            "rollback_steps": planned.map(|p| p.rollback.len()).unwrap_or(0),
             "stages": stages,
         }));
     }
@@ -153,7 +165,7 @@ pub struct SitesQuery {
 
 /// Site x service rows, filtered and paged (at most 500 a page).
 pub async fn sites(State(app): State<Arc<App>>, Query(q): Query<SitesQuery>) -> Result<Json<Value>, Failure> {
-    let (status, _) = snapshot(&app).await?;
+    let (status, _) = snapshot(&app, false).await?;
     let wanted = |x: &Option<String>| x.as_deref().filter(|v| !v.is_empty()).map(str::to_string);
     let (env, state, version, text) = (wanted(&q.env), wanted(&q.state), wanted(&q.version), wanted(&q.q));
     let matched: Vec<&conv_runtime::status::Row> = status
@@ -200,7 +212,7 @@ fn badness(s: &RowState) -> u8 {
 /// Every site by environment with its worst state: `{"environments":[{"name", "sites":
 /// [[site, state], ...]}]}`, compact enough for 10,000 sites.
 pub async fn grid(State(app): State<Arc<App>>) -> Result<Json<Value>, Failure> {
-    let (status, _) = snapshot(&app).await?;
+    let (status, _) = snapshot(&app, false).await?;
     let mut envs: Vec<(String, Vec<(String, &RowState)>)> = Vec::new();
     for r in &status.sites {
         if envs.last().is_none_or(|(e, _)| *e != r.environment) {
@@ -237,7 +249,15 @@ pub async fn gates(State(app): State<Arc<App>>, Query(q): Query<GatesQuery>) -> 
     let current = t.feed.progress.current().map(|s| format!("{}/{}", s.release, s.stage));
     let stage = q.stage.filter(|s| !s.is_empty()).or_else(|| {
         // The current stage, else the last one that had readings.
-        current.filter(|c| t.series.contains_key(c)).or_else(|| t.feed.progress.stages.iter().rev().map(|s| format!("{}/{}", s.release, s.stage)).find(|k| t.series.contains_key(k)))
+        current.filter(|c| t.series.contains_key(c)).or_else(|| {
+            t.feed
+                .progress
+                .stages
+                .iter()
+                .rev()
+                .map(|s| format!("{}/{}", s.release, s.stage))
+                .find(|k| t.series.contains_key(k))
+        })
     });
     let series: Vec<&super::tracker::Series> =
         stage.as_ref().and_then(|s| t.series.get(s)).map(|m| m.values().collect()).unwrap_or_default();
@@ -274,7 +294,8 @@ pub async fn events(State(app): State<Arc<App>>) -> impl IntoResponse {
         loop {
             let (id, run) = app.tracker.lock().map(|t| (t.feed.last_id, t.feed.run)).unwrap_or((0, None));
             if id != sent {
-                let event = SseEvent::default().event("journal").data(json!({"last_event_id": id, "run": run}).to_string());
+                let event =
+                    SseEvent::default().event("journal").data(json!({"last_event_id": id, "run": run}).to_string());
                 return Some((Ok::<_, std::convert::Infallible>(event), (app, id)));
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
@@ -303,7 +324,10 @@ fn writable(app: &App) -> Result<(), Failure> {
     if app.writable {
         Ok(())
     } else {
-        Err(failure(StatusCode::FORBIDDEN, "this conv serve is read-only: start it with --token to approve or roll back"))
+        Err(failure(
+            StatusCode::FORBIDDEN,
+            "this conv serve is read-only: start it with --token to approve or roll back",
+        ))
     }
 }
 

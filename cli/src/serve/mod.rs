@@ -59,10 +59,7 @@ async fn guard(State(app): State<Arc<App>>, req: Request, next: Next) -> Respons
 }
 
 async fn index(State(app): State<Arc<App>>) -> impl IntoResponse {
-    (
-        [("content-type", "text/html; charset=utf-8"), ("cache-control", "no-store")],
-        app.page.clone(),
-    )
+    ([("content-type", "text/html; charset=utf-8"), ("cache-control", "no-store")], app.page.clone())
 }
 
 pub fn router(app: Arc<App>) -> Router {

@@ -49,16 +49,17 @@ impl Tracker {
             let (service, gate) = (s("service"), s("gate"));
             let value = e.get("value").and_then(|v| v.as_f64());
             let passed = e.get("passed").and_then(|v| v.as_bool()).unwrap_or(true);
-            let series = self.series.entry(stage.clone()).or_default().entry((service.clone(), gate.clone())).or_insert(
-                Series {
-                    stage,
-                    unit: crate::view::progress::unit(&gate),
-                    service,
-                    gate,
-                    threshold: e.get("threshold").and_then(|v| v.as_f64()),
-                    points: Vec::new(),
-                },
-            );
+            let series =
+                self.series.entry(stage.clone()).or_default().entry((service.clone(), gate.clone())).or_insert(
+                    Series {
+                        stage,
+                        unit: crate::view::progress::unit(&gate),
+                        service,
+                        gate,
+                        threshold: e.get("threshold").and_then(|v| v.as_f64()),
+                        points: Vec::new(),
+                    },
+                );
             let second = row.at_ms / 1000 * 1000;
             match series.points.last_mut() {
                 Some(last) if last.0 == second => {

@@ -16,8 +16,7 @@ fn cells(counts: &[usize], total: usize, width: usize) -> Vec<usize> {
     if total == 0 {
         return counts.iter().map(|_| 0).collect();
     }
-    let mut out: Vec<usize> =
-        counts.iter().map(|&c| if c == 0 { 0 } else { (c * width / total).max(1) }).collect();
+    let mut out: Vec<usize> = counts.iter().map(|&c| if c == 0 { 0 } else { (c * width / total).max(1) }).collect();
     // Rounding down leaves cells over; they go to the largest count, as do cells taken
     // back when minimums overflow the width.
     let largest = (0..counts.len()).max_by_key(|&i| counts[i]).unwrap_or(0);
@@ -50,21 +49,38 @@ fn reading(v: Option<f64>, gate: &str) -> String {
     v.map(|v| format!("{}{}", trim_float((v * 100.0).round() / 100.0), unit(gate))).unwrap_or_else(|| "-".into())
 }
 
-/// The latest readings: `api latency_p99(...) 120ms < 250ms ok (2 sites)`.
+/// A gate's name without its threshold and window: `p99 latency`, `GET /healthz`.
+fn short(gate: &str) -> &str {
+    let gate = gate.split(" under ").next().unwrap_or(gate);
+    gate.split(" answers ").next().unwrap_or(gate)
+}
+
+/// The latest readings by service: `api: p99 latency 4.9ms < 250ms ok, error rate 0% < 1% ok`.
 pub fn gates(s: &StageProgress, color: bool) -> String {
-    s.gates
+    let mut services: Vec<&str> = s.gates.iter().map(|g| g.service.as_str()).collect();
+    services.sort();
+    services.dedup();
+    services
         .iter()
-        .map(|g| {
-            let verdict = if g.failing == 0 {
-                paint(color, "32", "ok")
-            } else {
-                paint(color, "31", &format!("failing on {}", g.failing))
-            };
-            let against = match g.threshold {
-                Some(t) => format!(" {} < {}", reading(g.value, &g.gate), reading(Some(t), &g.gate)),
-                None => String::new(),
-            };
-            format!("{} {}{against} {verdict}", g.service, g.gate)
+        .map(|service| {
+            let readings: Vec<String> = s
+                .gates
+                .iter()
+                .filter(|g| g.service == *service)
+                .map(|g| {
+                    let verdict = if g.failing == 0 {
+                        paint(color, "32", "ok")
+                    } else {
+                        paint(color, "31", &format!("failing on {}", g.failing))
+                    };
+                    let against = match g.threshold {
+                        Some(t) => format!(" {} < {}", reading(g.value, &g.gate), reading(Some(t), &g.gate)),
+                        None => String::new(),
+                    };
+                    format!("{}{against} {verdict}", short(&g.gate))
+                })
+                .collect();
+            format!("{service}: {}", readings.join(", "))
         })
         .collect::<Vec<_>>()
         .join(" · ")
@@ -73,9 +89,11 @@ pub fn gates(s: &StageProgress, color: bool) -> String {
 fn phase(s: &StageProgress, now_ms: u64, color: bool) -> String {
     match s.phase {
         Phase::Pending => paint(color, "2", "pending"),
-        Phase::Waiting => {
-            paint(color, "33", &format!("waiting for {}", s.waiting_for.clone().unwrap_or_else(|| "its requirements".into())))
-        }
+        Phase::Waiting => paint(
+            color,
+            "33",
+            &format!("waiting for {}", s.waiting_for.clone().unwrap_or_else(|| "its requirements".into())),
+        ),
         Phase::Deploying => paint(color, "36", "deploying"),
         Phase::Baking => {
             let left = s.bake_ends_at_ms.map(|end| end.saturating_sub(now_ms)).unwrap_or(0);
@@ -83,7 +101,11 @@ fn phase(s: &StageProgress, now_ms: u64, color: bool) -> String {
             let readings = gates(s, color);
             if readings.is_empty() { countdown } else { format!("{countdown} · {readings}") }
         }
-        Phase::Done => paint(color, "32", "done"),
+        Phase::Done => {
+            let readings = gates(s, color);
+            let done = paint(color, "32", "done");
+            if readings.is_empty() { done } else { format!("{done} · {readings}") }
+        }
         Phase::Converged => paint(color, "32", "already converged"),
         Phase::Failed => paint(color, "31", &format!("failed: {}", s.reason.clone().unwrap_or_default())),
     }
@@ -135,28 +157,39 @@ pub fn summary(p: &RunProgress, color: bool) -> String {
             Phase::Pending => "not reached".into(),
             Phase::Deploying | Phase::Baking => "interrupted".into(),
         };
+        let failing = s.gates.iter().filter(|g| g.failing > 0).count();
+        let gates = match (s.gates.len(), failing) {
+            (0, _) => "-".to_string(),
+            (n, 0) => format!("{n} passed"),
+            (n, f) => format!("{f} of {n} failing"),
+        };
         rows.push(vec![
             format!("{}/{}", s.release, s.stage),
             s.env.clone(),
             s.sites.to_string(),
             s.converged.to_string(),
             s.failed.to_string(),
+            gates,
             took,
             result,
         ]);
     }
-    let mut out = super::table::render(&["STAGE", "ENVIRONMENT", "SITES", "CONVERGED", "FAILED", "TOOK", "RESULT"], &rows, &|_, col, cell| {
-        if !color || col != 6 {
-            return None;
-        }
-        Some(if cell.starts_with("done") || cell.starts_with("already") {
-            "32"
-        } else if cell.starts_with("failed") {
-            "31"
-        } else {
-            "33"
-        })
-    });
+    let mut out = super::table::render(
+        &["STAGE", "ENVIRONMENT", "SITES", "CONVERGED", "FAILED", "GATES", "TOOK", "RESULT"],
+        &rows,
+        &|_, col, cell| {
+            if !color || col != 7 {
+                return None;
+            }
+            Some(if cell.starts_with("done") || cell.starts_with("already") {
+                "32"
+            } else if cell.starts_with("failed") {
+                "31"
+            } else {
+                "33"
+            })
+        },
+    );
     if !p.rolling_back.is_empty() {
         out.push_str(&format!(
             "rolled back {}: {} step{}, {} failed\n",

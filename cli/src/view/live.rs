@@ -55,6 +55,7 @@ fn kept(e: &Event) -> Option<bool> {
     match e {
         Event::SiteFailed { .. } | Event::RollbackStep { .. } => Some(true),
         Event::StageRejudged { .. }
+        | Event::StageWaiting { .. }
         | Event::Approved { .. }
         | Event::FailedWithinBudget { .. }
         | Event::StageFailed { .. }

@@ -44,7 +44,9 @@ pub struct StageProgress {
     pub failed: usize,
     pub in_flight: usize,
     pub phase: Phase,
+    /// What a waiting stage waits for (`approval by sre`), and the command that gives it.
     pub waiting_for: Option<String>,
+    pub waiting_command: Option<String>,
     pub reason: Option<String>,
     pub bake_ms: u64,
     pub bake_ends_at_ms: Option<u64>,
@@ -67,6 +69,7 @@ impl StageProgress {
             in_flight: 0,
             phase: Phase::Pending,
             waiting_for: None,
+            waiting_command: None,
             reason: None,
             bake_ms: 0,
             bake_ends_at_ms: None,
@@ -149,12 +152,14 @@ impl RunProgress {
                 let on = e.get("on").cloned().unwrap_or_default();
                 let s = self.stage_mut(release, stage);
                 s.phase = Phase::Waiting;
-                s.waiting_for = Some(format!("approval by {}: `{}`", text(&on, "group"), text(&on, "command")));
+                s.waiting_for = Some(format!("approval by {}", text(&on, "group")));
+                s.waiting_command = Some(text(&on, "command").to_string());
             }
             "approved" => {
                 let by = text(e, "by").to_string();
                 let s = self.stage_mut(release, stage);
                 s.waiting_for = None;
+                s.waiting_command = None;
                 s.phase = Phase::Pending;
                 s.reason = Some(format!("approved by {by}"));
             }
@@ -309,7 +314,8 @@ mod tests {
         let on = json!({"kind":"approval","group":"sre","command":"conv approve r prod"});
         p.apply(&json!({"event":"stage_waiting","release":"r","stage":"prod","on":on}));
         assert_eq!(p.current().map(|s| s.phase.clone()), Some(Phase::Waiting));
-        assert!(p.stages[0].waiting_for.as_deref().unwrap_or_default().contains("conv approve r prod"));
+        assert_eq!(p.stages[0].waiting_for.as_deref(), Some("approval by sre"));
+        assert_eq!(p.stages[0].waiting_command.as_deref(), Some("conv approve r prod"));
         p.apply(&json!({"event":"approved","release":"r","stage":"prod","by":"ana"}));
         assert_eq!(p.stages[0].waiting_for, None);
     }

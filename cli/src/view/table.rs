@@ -46,7 +46,12 @@ fn column_starts(header_line: &str, header: &[&str]) -> Vec<usize> {
     starts
 }
 
-fn paint_line(line: &str, starts: &[usize], cells: &[String], color: &dyn Fn(usize, &str) -> Option<&'static str>) -> String {
+fn paint_line(
+    line: &str,
+    starts: &[usize],
+    cells: &[String],
+    color: &dyn Fn(usize, &str) -> Option<&'static str>,
+) -> String {
     let chars: Vec<char> = line.chars().collect();
     let mut out = String::new();
     let mut at = 0;

@@ -84,7 +84,10 @@ pub fn serve(dir: &Path, listen: &str, extra: &[&str], bearer: Option<&str>) -> 
     let running = Running { child };
     let port = listen.rsplit(':').next().unwrap_or_default();
     let url = format!("http://127.0.0.1:{port}/api/overview");
-    assert!(eventually(Duration::from_secs(30), || call("GET", &url, None, bearer).0 != 0), "conv serve never answered on {listen}");
+    assert!(
+        eventually(Duration::from_secs(30), || call("GET", &url, None, bearer).0 != 0),
+        "conv serve never answered on {listen}"
+    );
     running
 }
 
@@ -116,8 +119,10 @@ impl Browser {
         let driver = Running { child };
         let base = format!("http://127.0.0.1:{port}");
         assert!(
-            eventually(Duration::from_secs(20), || call("GET", &format!("{base}/status"), None, None).1["value"]["ready"]
-                == true),
+            eventually(
+                Duration::from_secs(20),
+                || call("GET", &format!("{base}/status"), None, None).1["value"]["ready"] == true
+            ),
             "chromedriver never became ready"
         );
         let profile = tempfile::tempdir().unwrap();
@@ -158,17 +163,25 @@ impl Browser {
     }
 
     pub fn find(&self, css: &str) -> Option<String> {
-        let (status, out) = call("POST", &format!("{}/element", self.base), Some(&json!({"using": "css selector", "value": css})), None);
+        let (status, out) = call(
+            "POST",
+            &format!("{}/element", self.base),
+            Some(&json!({"using": "css selector", "value": css})),
+            None,
+        );
         if status == 200 { element_id(&out["value"]) } else { None }
     }
 
     /// Waits for an element, then clicks it.
     pub fn click(&self, css: &str) {
         let mut found = None;
-        assert!(eventually(Duration::from_secs(20), || {
-            found = self.find(css);
-            found.is_some()
-        }), "no element `{css}` to click");
+        assert!(
+            eventually(Duration::from_secs(20), || {
+                found = self.find(css);
+                found.is_some()
+            }),
+            "no element `{css}` to click"
+        );
         let id = found.unwrap_or_default();
         self.command("POST", &format!("/element/{id}/click"), json!({}));
     }

@@ -80,7 +80,7 @@ function phaseText(p) {
     });
     return [`baking, ${Math.ceil(left / 1000)}s left`, ...gates].join(" · ");
   }
-  if (p.phase === "waiting") return "waiting for " + (p.waiting_for || "its requirements");
+  if (p.phase === "waiting") return "waiting for " + (p.waiting_for || "its requirements") + (p.waiting_command ? ` (${p.waiting_command})` : "");
   return p.phase.replace("_", " ");
 }
 
@@ -102,8 +102,9 @@ function stageCard(release, s) {
   }
   if (p && p.phase !== "pending") {
     const sites = p.sites || s.sites;
-    card.append(siteBar({ ...p, sites }));
-    card.append(el("div", { class: "counts", "data-testid": "stage-progress", text: `${p.converged}/${sites} converged${p.failed ? ", " + p.failed + " failed" : ""}${p.in_flight ? ", " + p.in_flight + " in flight" : ""} · ${phaseText(p)}` }));
+    const nothing = p.phase === "done" && !p.sites && !p.converged && !p.failed;
+    card.append(siteBar(nothing && p.phase === "done" ? { ...p, sites, converged: sites } : { ...p, sites }));
+    card.append(el("div", { class: "counts", "data-testid": "stage-progress", text: nothing ? `nothing to deploy · ${phaseText(p)}` : `${p.converged}/${sites} converged${p.failed ? ", " + p.failed + " failed" : ""}${p.in_flight ? ", " + p.in_flight + " in flight" : ""} · ${phaseText(p)}` }));
   }
   if (s.requirements.length) {
     card.append(el("ul", {}, s.requirements.map((q) => el("li", { class: q.holds ? "ok" : "no", text: `${q.requirement}: ${q.detail}` }))));
@@ -135,7 +136,7 @@ function renderReleases() {
     const rollback = el("div", { class: "rollback" },
       `If a stage fails (on failure: ${r.on_failure}), the release rolls back in this order:`,
       el("ol", {}, r.rollback.slice(0, 12).map((a) => el("li", { text: a })),
-        r.rollback.length > 12 ? el("li", { text: `… and ${r.rollback.length - 12} more` }) : null));
+        r.rollback_steps > 12 ? el("li", { text: `… and ${r.rollback_steps - 12} more` }) : null));
     return el("div", { class: "card release", "data-testid": "release", "data-release": r.name },
       el("div", { class: "release-head" },
         el("h3", { text: `release ${r.name}` }),
@@ -393,6 +394,7 @@ async function refresh() {
 
 function show(name) {
   tab = name;
+  history.replaceState(null, "", "#" + name);
   document.querySelectorAll("nav button").forEach((b) => b.classList.toggle("active", b.dataset.tab === name));
   document.querySelectorAll(".tab").forEach((t) => t.classList.toggle("active", t.id === "tab-" + name));
   if (name === "sites") offset = 0;
@@ -404,8 +406,13 @@ document.querySelectorAll("nav button").forEach((b) => b.addEventListener("click
 document.getElementById("f-q").addEventListener("input", () => { offset = 0; renderSites(); });
 document.getElementById("prev").addEventListener("click", () => { offset = Math.max(0, offset - PAGE); renderSites(); });
 document.getElementById("next").addEventListener("click", () => { offset += PAGE; renderSites(); });
-const initial = location.hash.slice(1);
-if (["rollout", "sites", "map", "graph", "history"].includes(initial)) show(initial); else refresh();
+// `#map`, `#sites`...: a view to link to.
+const fromHash = () => {
+  const wanted = location.hash.slice(1);
+  if (["rollout", "sites", "map", "graph", "history"].includes(wanted)) show(wanted); else refresh();
+};
+window.addEventListener("hashchange", fromHash);
+fromHash();
 
 // Live: the journal's events push a redraw; a slow timer also catches what is not an event
 // (an approval given from a terminal, a process that died).
