@@ -6,7 +6,7 @@
 mod common;
 
 use common::project::{Project, text};
-use common::web::{Browser, Running, call, eventually, serve};
+use common::web::{Browser, Running, call, call_with_host, eventually, serve};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -234,6 +234,7 @@ fn the_json_endpoints_page_and_filter_ten_thousand_sites() {
 fn a_token_guards_every_request_and_another_address_without_one_is_read_only() {
     let p = Project::new(&quickstart(28140, 28150));
     let _guarded = serve(&p.path(), "127.0.0.1:28030", &["--token", "s3cret"], Some("s3cret"));
+    let _loopback = serve(&p.path(), "127.0.0.1:28032", &[], None);
     let url = "http://127.0.0.1:28030/api/overview";
     assert_eq!(call("GET", url, None, None).0, 401);
     assert_eq!(call("GET", url, None, Some("wrong")).0, 401);
@@ -241,6 +242,11 @@ fn a_token_guards_every_request_and_another_address_without_one_is_read_only() {
     assert_eq!(call("GET", &format!("{url}?token=s3cret"), None, None).0, 200);
     assert_eq!(call("GET", "http://127.0.0.1:28030/", None, None).0, 401, "the page itself too");
     assert_eq!(call("GET", "http://127.0.0.1:28030/?token=s3cret", None, None).0, 200);
+
+    // Without a token, a page served under another name (DNS rebinding) is refused.
+    let (code, _) = call_with_host("http://127.0.0.1:28032/api/overview", "evil.example:28032");
+    assert_eq!(code, 403);
+    assert_eq!(call_with_host("http://127.0.0.1:28032/api/overview", "localhost:28032").0, 200);
 
     let _open = serve(&p.path(), "0.0.0.0:28031", &[], None);
     let (code, overview) = call("GET", "http://127.0.0.1:28031/api/overview", None, None);

@@ -29,10 +29,10 @@ fn rollback_order(graph: &conv_graph::ExecutionGraph, release: &Release) -> Stri
         if envs.last().is_none_or(|(e, _)| *e != env) {
             envs.push((env.clone(), Vec::new()));
         }
-        if let (Some((_, sites)), Some(site)) = (envs.last_mut(), &a.site) {
-            if !sites.contains(&site.to_string()) {
-                sites.push(site.to_string());
-            }
+        if let (Some((_, sites)), Some(site)) = (envs.last_mut(), &a.site)
+            && !sites.contains(&site.to_string())
+        {
+            sites.push(site.to_string());
         }
     }
     let first_site = steps.first().map(|a| (a.env.clone(), a.site.clone()));

@@ -47,7 +47,28 @@ fn carries(req: &Request, token: &str) -> bool {
     req.uri().query().unwrap_or_default().split('&').any(|kv| kv.strip_prefix("token=") == Some(token))
 }
 
+/// Without a token, operations are open to pages of this machine only: a `Host` that is an
+/// address or `localhost` keeps another site's page (DNS rebinding) from reaching the server
+/// through a browser.
+fn loopback_host(req: &Request) -> bool {
+    let host = req.headers().get("host").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host.split(':').next().unwrap_or_default(),
+    };
+    name == "localhost" || name.parse::<std::net::IpAddr>().is_ok()
+}
+
 async fn guard(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
+    if app.token.is_none() && app.writable && !loopback_host(&req) {
+        return (
+            StatusCode::FORBIDDEN,
+            axum::Json(
+                serde_json::json!({"error": "open this conv serve by its address (127.0.0.1), or give it a --token"}),
+            ),
+        )
+            .into_response();
+    }
     match &app.token {
         Some(token) if !carries(&req, token) => (
             StatusCode::UNAUTHORIZED,

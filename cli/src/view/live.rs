@@ -95,16 +95,25 @@ impl Live {
             std::thread::spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
                     std::thread::sleep(std::time::Duration::from_millis(250));
-                    if let Ok(mut s) = state.lock() {
-                        if !stop.load(Ordering::Relaxed) {
-                            s.draw(&multi, color);
-                        }
+                    if let Ok(mut s) = state.lock()
+                        && !stop.load(Ordering::Relaxed)
+                    {
+                        s.draw(&multi, color);
                     }
                 }
             });
         }
         let (shared, shown) = (state.clone(), multi.clone());
+        let detached = stop.clone();
         let sink: Sink = Arc::new(move |e: &Event| {
+            // Without its handle (dropped unfinished, as `apply --watch` does), the view has
+            // no end to clear it: plain lines then, as in a pipe.
+            if detached.load(Ordering::Relaxed) {
+                if let Some(line) = event::text_line(e) {
+                    let _ = shown.println(line);
+                }
+                return;
+            }
             let Ok(mut s) = shared.lock() else { return };
             if let Ok(value) = serde_json::from_str::<serde_json::Value>(&event::json_line(e)) {
                 s.model.apply(&value);
@@ -141,7 +150,12 @@ impl Live {
 
 impl Drop for Live {
     fn drop(&mut self) {
-        // The redraw thread ends with the view, whether or not a summary was printed.
+        // The redraw thread ends with the view, and its lines are cleared, whether or not a
+        // summary was printed.
         self.stop.store(true, Ordering::Relaxed);
+        if let Ok(s) = self.state.lock() {
+            s.bars.iter().for_each(ProgressBar::finish_and_clear);
+        }
+        let _ = self.multi.clear();
     }
 }

@@ -83,7 +83,7 @@ pub fn run(root: &Path, mut report: impl FnMut() -> Status, color: bool) -> u8 {
         let text = frame(root, &report(), &feed, color && terminal);
         if text != last {
             let mut out = std::io::stdout().lock();
-            let written = if terminal { write!(out, "\u{1b}[H\u{1b}[2J{text}") } else { write!(out, "{text}\n") };
+            let written = if terminal { write!(out, "\u{1b}[H\u{1b}[2J{text}") } else { writeln!(out, "{text}") };
             if written.and_then(|_| out.flush()).is_err() {
                 // The reader went away (`| head`): that ends the watch.
                 return super::super::commands::OK;

@@ -57,6 +57,17 @@ pub fn call(method: &str, url: &str, body: Option<&Value>, bearer: Option<&str>)
     }
 }
 
+/// A GET with another `Host` header, as a browser sends for a name that resolves here.
+pub fn call_with_host(url: &str, host: &str) -> (u16, Value) {
+    match agent().get(url).header("host", host).call() {
+        Ok(mut r) => {
+            let status = r.status().as_u16();
+            (status, serde_json::from_str(&r.body_mut().read_to_string().unwrap_or_default()).unwrap_or(Value::Null))
+        }
+        Err(e) => (0, json!({ "transport_error": e.to_string() })),
+    }
+}
+
 /// A child process killed when the test ends.
 pub struct Running {
     pub child: Child,
