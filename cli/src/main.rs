@@ -173,6 +173,9 @@ enum Command {
         /// A token every request must carry (`Authorization: Bearer TOKEN` or `?token=TOKEN`).
         #[arg(long, env = "CONV_SERVE_TOKEN", hide_env_values = true)]
         token: Option<String>,
+        /// Override a `let` of the program with a string, as the apply you follow does.
+        #[arg(long = "set", value_name = "NAME=VALUE")]
+        set: Vec<String>,
     },
     /// Approve a stage that waits for approval, from another terminal.
     ///
@@ -305,7 +308,7 @@ fn main() -> ExitCode {
         Command::Status { path, format, set, watch: false } => {
             commands::runtime::status_cmd(&path, &set, format, color)
         }
-        Command::Serve { path, listen, token } => serve::serve_cmd(&path, &listen, token, color),
+        Command::Serve { path, listen, token, set } => serve::serve_cmd(&path, &set, &listen, token, color),
         Command::Approve { release, stage, path } => commands::runtime::approve_cmd(&release, &stage, &path),
         Command::Rollback { release, path, yes } => commands::runtime::rollback_cmd(&release, &path, yes, color),
         Command::History { path, json } => commands::journal::history_cmd(&path, json),

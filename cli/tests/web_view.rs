@@ -119,6 +119,9 @@ fn the_page_follows_a_real_apply_and_its_approval_lets_the_apply_go_on() {
     );
     shot(&b, "rollout-done.png");
 
+    let (_, overview) = call("GET", "http://127.0.0.1:28010/api/overview", None, None);
+    assert_eq!(overview["last_run"]["outcome"], "converged", "{}", overview["last_run"]);
+    assert_eq!(overview["progress"]["stages"].as_array().map(Vec::len), Some(3), "{}", overview["progress"]);
     // The approval is in the journal with who gave it.
     let (_, history) = call("GET", "http://127.0.0.1:28010/api/history", None, None);
     assert!(history["approvals"][0]["by"].as_str().unwrap_or_default().contains("ana via conv serve"), "{history}");
@@ -164,6 +167,11 @@ fn the_page_follows_a_real_apply_and_its_approval_lets_the_apply_go_on() {
     let (_, h) = call("GET", "http://127.0.0.1:28010/api/history", None, None);
     assert!(rolled, "{}", h["runs"][0]);
     assert!(h["runs"][0]["summary"].as_str().unwrap_or_default().contains("ana via conv serve"), "{}", h["runs"][0]);
+    assert!(
+        eventually(Duration::from_secs(20), || b.find("[data-release=storefront] [data-testid=rolled-back]").is_some()),
+        "the page says the release was rolled back"
+    );
+    shot(&b, "rolled-back.png");
 }
 
 fn fleet(sites: usize) -> String {
@@ -242,6 +250,12 @@ fn a_token_guards_every_request_and_another_address_without_one_is_read_only() {
     assert_eq!(call("GET", &format!("{url}?token=s3cret"), None, None).0, 200);
     assert_eq!(call("GET", "http://127.0.0.1:28030/", None, None).0, 401, "the page itself too");
     assert_eq!(call("GET", "http://127.0.0.1:28030/?token=s3cret", None, None).0, 200);
+    let taken = p.run(&["serve", ".", "--listen", "127.0.0.1:28030"]);
+    assert_eq!(taken.status.code(), Some(2), "{}", text(&taken));
+    assert!(text(&taken).contains("cannot listen on 127.0.0.1:28030"), "{}", text(&taken));
+    let bad = p.run(&["serve", ".", "--listen", "localhost"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad).contains("is not an address and port"), "{}", text(&bad));
 
     // Without a token, a page served under another name (DNS rebinding) is refused.
     let (code, _) = call_with_host("http://127.0.0.1:28032/api/overview", "evil.example:28032");

@@ -49,13 +49,21 @@ fn last_id(app: &App) -> i64 {
 /// The shared snapshot, observed again when older than a second or when the journal moved;
 /// the plan (stage details, rollback order) is made only for the pages that show it.
 async fn snapshot(app: &Arc<App>, with_plan: bool) -> Result<(Arc<Status>, Option<Arc<Plan>>), Failure> {
-    let id = last_id(app);
-    if let Ok(s) = app.snapshot.lock() {
+    let cached = || {
+        let id = last_id(app);
+        let s = app.snapshot.lock().ok()?;
         let fresh = s.as_ref().filter(|s| s.at.elapsed() < Duration::from_millis(900) && s.last_id == id);
-        if let Some(s) = fresh.filter(|s| !with_plan || s.plan.is_some()) {
-            return Ok((s.status.clone(), s.plan.clone()));
-        }
+        fresh.filter(|s| !with_plan || s.plan.is_some()).map(|s| (s.status.clone(), s.plan.clone()))
+    };
+    if let Some(hit) = cached() {
+        return Ok(hit);
     }
+    // One observation at a time: pages asking together wait for it rather than repeat it.
+    let _turn = app.observing.lock().await;
+    if let Some(hit) = cached() {
+        return Ok(hit);
+    }
+    let id = last_id(app);
     let a = app.clone();
     let (status, plan) = off(move || {
         let fleet = conv_runtime::fleet::Fleet::new(&a.root, &a.program);
@@ -138,11 +146,16 @@ pub async fn overview(State(app): State<Arc<App>>) -> Result<Json<Value>, Failur
         Err(_) => (None, Value::Null, 0),
     };
     let root = app.root.clone();
-    let in_flight = off(move || crate::commands::journal::in_flight(&root)).await?;
+    let (in_flight, last_run) = off(move || {
+        let last = crate::view::feed::open(&root).and_then(|mut j| j.runs(1).ok()).and_then(|r| r.into_iter().next());
+        (crate::commands::journal::in_flight(&root), last)
+    })
+    .await?;
     Ok(Json(json!({
         "project": app.root.display().to_string(),
         "writable": app.writable,
         "in_flight": in_flight,
+        "last_run": last_run,
         "run": run,
         "progress": progress,
         "last_event_id": last_id,

@@ -28,6 +28,7 @@ pub struct App {
     pub writable: bool,
     pub tracker: Mutex<tracker::Tracker>,
     pub snapshot: Mutex<Option<api::Snapshot>>,
+    pub observing: tokio::sync::Mutex<()>,
     page: String,
 }
 
@@ -99,9 +100,9 @@ pub fn router(app: Arc<App>) -> Router {
         .with_state(app)
 }
 
-pub fn serve_cmd(path: &Path, listen: &str, token: Option<String>, color: bool) -> u8 {
+pub fn serve_cmd(path: &Path, set: &[String], listen: &str, token: Option<String>, color: bool) -> u8 {
     use crate::commands::{FAILED, OK};
-    let program = match crate::commands::runtime::compile(path, &[], color) {
+    let program = match crate::commands::runtime::compile(path, set, color) {
         Ok(p) => p,
         Err(code) => return code,
     };
@@ -119,6 +120,7 @@ pub fn serve_cmd(path: &Path, listen: &str, token: Option<String>, color: bool) 
     let app = Arc::new(App {
         tracker: Mutex::new(tracker::Tracker::new(&root)),
         snapshot: Mutex::new(None),
+        observing: tokio::sync::Mutex::new(()),
         root,
         program,
         token: token.clone(),

@@ -125,6 +125,15 @@ function stageCard(release, s) {
   return card;
 }
 
+// The latest run rolled this release back: say so, with its steps.
+function rolledBack(name) {
+  const p = overview.progress;
+  if (!p || !(p.rolling_back || []).includes(name)) return null;
+  const failed = p.rollback_failed ? `, ${p.rollback_failed} failed` : "";
+  return el("span", { class: "badge", "data-testid": "rolled-back", style: `background:${color("paused")}`,
+    text: `rolled back in run ${overview.run}: ${p.rollback_steps} step${p.rollback_steps === 1 ? "" : "s"}${failed}` });
+}
+
 function renderReleases() {
   const root = document.getElementById("releases");
   root.replaceChildren(...overview.releases.map((r) => {
@@ -141,6 +150,7 @@ function renderReleases() {
       el("div", { class: "release-head" },
         el("h3", { text: `release ${r.name}` }),
         el("span", { class: "muted", text: r.versions }),
+        rolledBack(r.name),
         el("span", { class: "spacer" }),
         el("button", { class: "danger rollback-button", disabled: overview.writable ? null : "",
           onclick: () => confirmAction({
@@ -152,7 +162,8 @@ function renderReleases() {
       path, rollback);
   }));
   const runLine = document.getElementById("run-line");
-  runLine.textContent = overview.in_flight || (overview.run ? `last run ${overview.run}: ${overview.progress.outcome || "running"}` : "no runs yet");
+  const last = overview.last_run;
+  runLine.textContent = overview.in_flight || (last ? `last run ${last.id} (${last.summary}): ${last.outcome}, by ${last.user}@${last.host}` : "no runs yet");
   document.getElementById("project").textContent = overview.project;
   const mode = document.getElementById("mode");
   mode.textContent = overview.writable ? "operations allowed" : "read-only";
