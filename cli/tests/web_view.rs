@@ -172,6 +172,8 @@ fn the_page_follows_a_real_apply_and_its_approval_lets_the_apply_go_on() {
         "the page says the release was rolled back"
     );
     shot(&b, "rolled-back.png");
+    assert_eq!(b.script("return window.convErrors"), json!([]), "the page met no errors");
+    assert_eq!(b.script("return document.getElementById('live').textContent"), json!("live"), "events still stream");
 }
 
 fn fleet(sites: usize) -> String {

@@ -5,8 +5,11 @@
 const token = new URLSearchParams(location.search).get("token") || "";
 const STATES = ["converged", "in_flight", "failed", "paused", "unjudged", "unhealthy", "waiting", "pending"];
 const PAGE = 100;
-// Tests read it to tell a redraw from a reload.
+// Tests read it to tell a redraw from a reload, and the errors the page met.
 window.convPageId = Math.random().toString(36).slice(2);
+window.convErrors = [];
+window.addEventListener("error", (e) => window.convErrors.push(String(e.message)));
+window.addEventListener("unhandledrejection", (e) => window.convErrors.push(String(e.reason)));
 
 let overview = null;
 let tab = "rollout";
@@ -397,6 +400,7 @@ async function refresh() {
     if (tab === "history") await renderHistory();
     document.body.dataset.lastEvent = overview.last_event_id;
   } catch (e) {
+    window.convErrors.push(e.message);
     toast(e.message);
   } finally {
     busy = false;
