@@ -225,6 +225,18 @@ fn the_json_endpoints_page_and_filter_ten_thousand_sites() {
     let (_, grid) = call("GET", &format!("{base}/api/grid"), None, None);
     assert_eq!(grid["environments"][0]["sites"].as_array().map(Vec::len), Some(10_000));
 
+    // An edit of the program shows without restarting the server; a broken edit keeps the
+    // last program that compiled, and says so.
+    let source = std::fs::read_to_string(p.path().join("main.conv")).unwrap();
+    std::fs::write(p.path().join("main.conv"), source.replace("\"1.0.0\"", "\"2.0.0\"")).unwrap();
+    let desired = || call("GET", &format!("{base}/api/sites?limit=1"), None, None).1["rows"][0]["desired"].clone();
+    assert!(eventually(Duration::from_secs(60), || desired() == json!("2.0.0")), "{}", desired());
+    std::fs::write(p.path().join("main.conv"), source.replace("release fleet", "release fleet fleet")).unwrap();
+    let error = || call("GET", &format!("{base}/api/overview"), None, None).1["program_error"].clone();
+    assert!(eventually(Duration::from_secs(60), || error().is_string()), "{}", error());
+    assert_eq!(desired(), json!("2.0.0"));
+    std::fs::write(p.path().join("main.conv"), &source).unwrap();
+
     // Operations refused with the command line's reasons.
     let approve = |body: Value| call("POST", &format!("{base}/api/approve"), Some(&body), None);
     let (code, refused) = approve(json!({"release": "fleet", "stage": "al"}));

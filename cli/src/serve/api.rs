@@ -19,9 +19,13 @@ use std::time::{Duration, Instant};
 pub struct Snapshot {
     at: Instant,
     last_id: i64,
+    program: Arc<conv_model::Program>,
     status: Arc<Status>,
     plan: Option<Arc<Plan>>,
 }
+
+/// What one moment shows: the program, its status, and (when asked) its plan.
+type Seen = (Arc<conv_model::Program>, Arc<Status>, Option<Arc<Plan>>);
 
 /// Rollback steps sent with the overview; the rest are counted.
 const ROLLBACK_SHOWN: usize = 50;
@@ -48,12 +52,12 @@ fn last_id(app: &App) -> i64 {
 
 /// The shared snapshot, observed again when older than a second or when the journal moved;
 /// the plan (stage details, rollback order) is made only for the pages that show it.
-async fn snapshot(app: &Arc<App>, with_plan: bool) -> Result<(Arc<Status>, Option<Arc<Plan>>), Failure> {
+async fn snapshot(app: &Arc<App>, with_plan: bool) -> Result<Seen, Failure> {
     let cached = || {
         let id = last_id(app);
         let s = app.snapshot.lock().ok()?;
         let fresh = s.as_ref().filter(|s| s.at.elapsed() < Duration::from_millis(900) && s.last_id == id);
-        fresh.filter(|s| !with_plan || s.plan.is_some()).map(|s| (s.status.clone(), s.plan.clone()))
+        fresh.filter(|s| !with_plan || s.plan.is_some()).map(|s| (s.program.clone(), s.status.clone(), s.plan.clone()))
     };
     if let Some(hit) = cached() {
         return Ok(hit);
@@ -65,19 +69,27 @@ async fn snapshot(app: &Arc<App>, with_plan: bool) -> Result<(Arc<Status>, Optio
     }
     let id = last_id(app);
     let a = app.clone();
-    let (status, plan) = off(move || {
-        let fleet = conv_runtime::fleet::Fleet::new(&a.root, &a.program);
-        let live = fleet.observe_now(&a.program);
+    let (program, status, plan) = off(move || {
+        a.refresh_program();
+        let program = a.program();
+        let fleet = conv_runtime::fleet::Fleet::new(&a.root, &program);
+        let live = fleet.observe_now(&program);
         let view = crate::commands::journal::view(&a.root);
-        let status = conv_runtime::status::status(&a.program, &live, &view, conv_journal::now());
-        let plan = with_plan.then(|| Arc::new(conv_runtime::plan::make_plan(&a.root, &a.program, &live)));
-        (Arc::new(status), plan)
+        let status = conv_runtime::status::status(&program, &live, &view, conv_journal::now());
+        let plan = with_plan.then(|| Arc::new(conv_runtime::plan::make_plan(&a.root, &program, &live)));
+        (program, Arc::new(status), plan)
     })
     .await?;
     if let Ok(mut s) = app.snapshot.lock() {
-        *s = Some(Snapshot { at: Instant::now(), last_id: id, status: status.clone(), plan: plan.clone() });
+        *s = Some(Snapshot {
+            at: Instant::now(),
+            last_id: id,
+            program: program.clone(),
+            status: status.clone(),
+            plan: plan.clone(),
+        });
     }
-    Ok((status, plan))
+    Ok((program, status, plan))
 }
 
 fn state_name(s: &RowState) -> String {
@@ -85,7 +97,7 @@ fn state_name(s: &RowState) -> String {
 }
 
 pub async fn overview(State(app): State<Arc<App>>) -> Result<Json<Value>, Failure> {
-    let (status, plan) = snapshot(&app, true).await?;
+    let (program, status, plan) = snapshot(&app, true).await?;
     let plan = plan.ok_or_else(|| failure(StatusCode::INTERNAL_SERVER_ERROR, "no plan was made"))?;
     let pending: Vec<Value> = conv_runtime::approval::pending(&conv_runtime::state_dir(&app.root))
         .into_iter()
@@ -94,14 +106,13 @@ pub async fn overview(State(app): State<Arc<App>>) -> Result<Json<Value>, Failur
     let mut releases = Vec::new();
     for r in &status.releases {
         let planned = plan.releases.iter().find(|p| p.name == r.name);
-        let def = app.program.releases.iter().find(|d| d.name.as_str() == r.name);
+        let def = program.releases.iter().find(|d| d.name.as_str() == r.name);
         let stages: Vec<Value> = r
             .stages
             .iter()
             .map(|s| {
                 let p = planned.and_then(|p| p.stages.iter().find(|x| x.name == s.name));
-                let sites = app
-                    .program
+                let sites = program
                     .environments
                     .iter()
                     .find(|e| e.name.as_str() == s.environment)
@@ -109,7 +120,7 @@ pub async fn overview(State(app): State<Arc<App>>) -> Result<Json<Value>, Failur
                     .unwrap_or(0);
                 let approvals = def
                     .and_then(|d| d.stages.iter().find(|x| x.name == s.name).map(|x| (d, x)))
-                    .map(|(d, x)| conv_runtime::approval::groups(&app.program, d, x))
+                    .map(|(d, x)| conv_runtime::approval::groups(&program, d, x))
                     .unwrap_or_default();
                 let mut v = serde_json::to_value(s).unwrap_or_default();
                 if let Some(m) = v.as_object_mut() {
@@ -156,6 +167,7 @@ pub async fn overview(State(app): State<Arc<App>>) -> Result<Json<Value>, Failur
         "writable": app.writable,
         "in_flight": in_flight,
         "last_run": last_run,
+        "program_error": app.program_error.lock().ok().and_then(|e| e.clone()),
         "run": run,
         "progress": progress,
         "last_event_id": last_id,
@@ -178,7 +190,7 @@ pub struct SitesQuery {
 
 /// Site x service rows, filtered and paged (at most 500 a page).
 pub async fn sites(State(app): State<Arc<App>>, Query(q): Query<SitesQuery>) -> Result<Json<Value>, Failure> {
-    let (status, _) = snapshot(&app, false).await?;
+    let (_, status, _) = snapshot(&app, false).await?;
     let wanted = |x: &Option<String>| x.as_deref().filter(|v| !v.is_empty()).map(str::to_string);
     let (env, state, version, text) = (wanted(&q.env), wanted(&q.state), wanted(&q.version), wanted(&q.q));
     let matched: Vec<&conv_runtime::status::Row> = status
@@ -225,7 +237,7 @@ fn badness(s: &RowState) -> u8 {
 /// Every site by environment with its worst state: `{"environments":[{"name", "sites":
 /// [[site, state], ...]}]}`, compact enough for 10,000 sites.
 pub async fn grid(State(app): State<Arc<App>>) -> Result<Json<Value>, Failure> {
-    let (status, _) = snapshot(&app, false).await?;
+    let (_, status, _) = snapshot(&app, false).await?;
     let mut envs: Vec<(String, Vec<(String, &RowState)>)> = Vec::new();
     for r in &status.sites {
         if envs.last().is_none_or(|(e, _)| *e != r.environment) {
@@ -296,7 +308,7 @@ pub async fn history(State(app): State<Arc<App>>) -> Result<Json<Value>, Failure
 }
 
 pub async fn graph_svg(State(app): State<Arc<App>>) -> Response {
-    let svg = crate::commands::graph_view::svg(&app.program);
+    let svg = crate::commands::graph_view::svg(&app.program());
     ([("content-type", "image/svg+xml")], svg).into_response()
 }
 
@@ -350,7 +362,7 @@ pub async fn approve(State(app): State<Arc<App>>, Json(op): Json<Operation>) -> 
         return Err(failure(StatusCode::BAD_REQUEST, "an approval names a stage"));
     };
     let by = actor(&op);
-    crate::commands::operations::approve(&app.program, &app.root, &op.release, &stage, &by)
+    crate::commands::operations::approve(&app.program(), &app.root, &op.release, &stage, &by)
         .map_err(|why| failure(StatusCode::BAD_REQUEST, why))?;
     eprintln!("approved {}/{stage} as {by}", op.release);
     Ok(Json(json!({"approved": {"release": op.release, "stage": stage, "by": by}})))
@@ -363,7 +375,7 @@ pub async fn rollback(State(app): State<Arc<App>>, Json(op): Json<Operation>) ->
     let (release, who) = (op.release.clone(), by.clone());
     let result = off(move || {
         let (sink, _) = crate::commands::events::sink(crate::commands::events::LogFormat::Text, false);
-        crate::commands::operations::rollback(&a.program, &a.root, &release, Some(&who), sink)
+        crate::commands::operations::rollback(&a.program(), &a.root, &release, Some(&who), sink)
     })
     .await?;
     use crate::commands::operations::RollbackError;

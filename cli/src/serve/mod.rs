@@ -23,13 +23,72 @@ use std::sync::{Arc, Mutex};
 
 pub struct App {
     pub root: PathBuf,
-    pub program: Program,
+    /// The program as last compiled; `refresh_program` compiles it again when its files change.
+    program: Mutex<Arc<Program>>,
+    path: PathBuf,
+    set: Vec<String>,
+    stamp: Mutex<(std::time::Instant, Stamp)>,
+    /// Why the files as they are now do not compile, while the last program that did is shown.
+    pub program_error: Mutex<Option<String>>,
     pub token: Option<String>,
     pub writable: bool,
     pub tracker: Mutex<tracker::Tracker>,
     pub snapshot: Mutex<Option<api::Snapshot>>,
     pub observing: tokio::sync::Mutex<()>,
     page: String,
+}
+
+/// The program's files with their sizes and modification times.
+type Stamp = Vec<(PathBuf, u64, Option<std::time::SystemTime>)>;
+
+fn stamp(path: &Path) -> Stamp {
+    let files = conv_cli::load::conv_files(path).unwrap_or_default();
+    files
+        .into_iter()
+        .map(|f| {
+            let meta = std::fs::metadata(&f).ok();
+            let size = meta.as_ref().map(|m| m.len()).unwrap_or(0);
+            (f, size, meta.and_then(|m| m.modified().ok()))
+        })
+        .collect()
+}
+
+impl App {
+    pub fn program(&self) -> Arc<Program> {
+        match self.program.lock() {
+            Ok(p) => p.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Compiles the program again when its files changed (looked at most every 2 seconds),
+    /// so that the page follows edits; blocking. Until the files compile, the last program
+    /// that did stays, and `program_error` says why.
+    pub fn refresh_program(&self) {
+        let Ok(mut last) = self.stamp.lock() else { return };
+        if last.0.elapsed() < std::time::Duration::from_secs(2) {
+            return;
+        }
+        let now = stamp(&self.path);
+        last.0 = std::time::Instant::now();
+        if now == last.1 {
+            return;
+        }
+        last.1 = now;
+        let compiled = crate::commands::runtime::compile(&self.path, &self.set, false);
+        let error = match compiled {
+            Ok(program) => {
+                if let Ok(mut p) = self.program.lock() {
+                    *p = Arc::new(program);
+                }
+                None
+            }
+            Err(_) => Some("the program's files have errors now (the server's log shows them); this is the last program that compiled".to_string()),
+        };
+        if let Ok(mut e) = self.program_error.lock() {
+            *e = error;
+        }
+    }
 }
 
 /// The page with its style and script inlined: one request, which alone carries the token.
@@ -122,7 +181,11 @@ pub fn serve_cmd(path: &Path, set: &[String], listen: &str, token: Option<String
         snapshot: Mutex::new(None),
         observing: tokio::sync::Mutex::new(()),
         root,
-        program,
+        program: Mutex::new(Arc::new(program)),
+        stamp: Mutex::new((std::time::Instant::now(), stamp(path))),
+        path: path.to_path_buf(),
+        set: set.to_vec(),
+        program_error: Mutex::new(None),
         token: token.clone(),
         writable,
         page: page(),

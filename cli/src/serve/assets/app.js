@@ -165,6 +165,9 @@ function renderReleases() {
       path, rollback);
   }));
   const runLine = document.getElementById("run-line");
+  const problem = document.getElementById("program-error");
+  problem.hidden = !overview.program_error;
+  problem.textContent = overview.program_error || "";
   const last = overview.last_run;
   runLine.textContent = overview.in_flight || (last ? `last run ${last.id} (${last.summary}): ${last.outcome}, by ${last.user}@${last.host}` : "no runs yet");
   document.getElementById("project").textContent = overview.project;
