@@ -207,6 +207,7 @@ fn the_json_endpoints_page_and_filter_ten_thousand_sites() {
     let base = "http://127.0.0.1:28020";
     let (status, overview) = call("GET", &format!("{base}/api/overview"), None, None);
     assert_eq!(status, 200, "{overview}");
+    assert_eq!(overview["schema_version"], 1);
     assert_eq!(overview["rows"], 10_000);
     assert_eq!(overview["writable"], true);
     assert_eq!(overview["releases"][0]["stages"][0]["name"], "all");

@@ -241,8 +241,12 @@ pub fn apply_cmd(target: &Path, set: &[String], yes: bool, color: bool, log_form
                 failed_sites.len(),
                 if failed_sites.len() == 1 { "" } else { "s" }
             );
-            for site in &failed_sites {
+            // A few by name; `conv status` lists every one.
+            for site in failed_sites.iter().take(20) {
                 eprintln!("  {site}");
+            }
+            if failed_sites.len() > 20 {
+                eprintln!("  and {} more: `conv status` lists them", failed_sites.len() - 20);
             }
             eprintln!("the next `conv apply` retries them only");
             FOUND

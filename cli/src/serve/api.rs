@@ -27,6 +27,9 @@ pub struct Snapshot {
 /// What one moment shows: the program, its status, and (when asked) its plan.
 type Seen = (Arc<conv_model::Program>, Arc<Status>, Option<Arc<Plan>>);
 
+/// The version of the JSON the endpoints answer; bumped on any incompatible change.
+pub const WEB_SCHEMA_VERSION: u32 = 1;
+
 /// Rollback steps sent with the overview; the rest are counted.
 const ROLLBACK_SHOWN: usize = 50;
 
@@ -163,6 +166,7 @@ pub async fn overview(State(app): State<Arc<App>>) -> Result<Json<Value>, Failur
     })
     .await?;
     Ok(Json(json!({
+        "schema_version": WEB_SCHEMA_VERSION,
         "project": app.root.display().to_string(),
         "writable": app.writable,
         "in_flight": in_flight,
@@ -210,6 +214,7 @@ pub async fn sites(State(app): State<Arc<App>>, Query(q): Query<SitesQuery>) -> 
     versions.sort();
     versions.dedup();
     Ok(Json(json!({
+        "schema_version": WEB_SCHEMA_VERSION,
         "total": status.sites.len(),
         "matched": matched.len(),
         "offset": offset,
