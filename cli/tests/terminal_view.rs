@@ -59,6 +59,9 @@ fn a_terminal_shows_a_line_per_stage_and_a_summary_not_a_line_per_site() {
     assert!(site_lines <= 30, "{site_lines} lines about single sites");
     assert!(out.contains("more sites: see the summary"), "{out}");
     assert!(!out.contains("#0 1.0.0 up"), "no line per instance on a terminal");
+    let listed = out.lines().filter(|l| l.starts_with("  edge[\"s") && !l.contains("failed")).count();
+    assert!(listed <= 20, "{listed} failed sites listed one a line");
+    assert!(out.contains("more: `conv status` lists them"), "{out}");
     assert!(
         out.contains("sites failed within the stage's budget of 200")
             && out.contains("more; the next apply retries them"),
