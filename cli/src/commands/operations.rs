@@ -50,10 +50,11 @@ fn held_lock(root: &Path, envs: &[String]) -> Option<String> {
     let (host, _, _) = conv_journal::whoami();
     journal.holders().ok()?.into_iter().find_map(|h| {
         let alive = h.host != host || Path::new(&format!("/proc/{}", h.pid)).exists();
-        (envs.contains(&h.env) && alive).then(|| {
+        // A lock is an environment's, or one site's (`production["p1"]`).
+        let env = h.env.split('[').next().unwrap_or(&h.env).to_string();
+        (envs.contains(&env) && alive).then(|| {
             format!(
-                "environment {} is locked by {}; wait for that apply to finish",
-                h.env,
+                "environment {env} is locked by {}; wait for that apply to finish",
                 super::journal::describe_holder(&h)
             )
         })
