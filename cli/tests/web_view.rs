@@ -118,6 +118,22 @@ fn the_page_follows_a_real_apply_and_its_approval_lets_the_apply_go_on() {
         "gate readings are drawn"
     );
     shot(&b, "rollout-done.png");
+    // Gate readings over time, per stage of the run, with their thresholds.
+    let (_, gates) = call("GET", "http://127.0.0.1:28010/api/gates?stage=storefront/canary", None, None);
+    assert_eq!(gates["stages"], json!(["storefront/canary", "storefront/full", "storefront/staging"]), "{gates}");
+    let latency = gates["series"]
+        .as_array()
+        .and_then(|s| s.iter().find(|x| x["gate"].as_str().unwrap_or_default().contains("latency")).cloned());
+    let latency = latency.unwrap_or_else(|| panic!("no latency series: {gates}"));
+    assert_eq!((latency["threshold"].clone(), latency["unit"].clone()), (json!(250.0), json!("ms")), "{latency}");
+    assert!(latency["points"][0][1].as_f64().is_some_and(|v| v < 250.0), "{latency}");
+    b.script("const s = document.getElementById('gates-pick'); s.value = 'storefront/staging'; s.dispatchEvent(new Event('change')); return 0");
+    assert!(eventually(Duration::from_secs(20), || {
+        b.script("return document.getElementById('gates-stage').textContent")
+            .as_str()
+            .unwrap_or_default()
+            .contains("storefront/staging")
+    }));
 
     let (_, overview) = call("GET", "http://127.0.0.1:28010/api/overview", None, None);
     assert_eq!(overview["last_run"]["outcome"], "converged", "{}", overview["last_run"]);

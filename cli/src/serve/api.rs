@@ -291,7 +291,8 @@ pub async fn gates(State(app): State<Arc<App>>, Query(q): Query<GatesQuery>) -> 
     });
     let series: Vec<&super::tracker::Series> =
         stage.as_ref().and_then(|s| t.series.get(s)).map(|m| m.values().collect()).unwrap_or_default();
-    Ok(Json(json!({ "run": t.feed.run, "stage": stage, "series": series })))
+    let stages: Vec<&String> = t.series.keys().collect();
+    Ok(Json(json!({ "run": t.feed.run, "stage": stage, "stages": stages, "series": series })))
 }
 
 pub async fn history(State(app): State<Arc<App>>) -> Result<Json<Value>, Failure> {

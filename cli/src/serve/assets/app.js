@@ -176,8 +176,15 @@ function renderReleases() {
 }
 
 async function renderGates() {
-  const data = await api("/api/gates");
+  const pick = document.getElementById("gates-pick");
+  const data = await api("/api/gates?stage=" + encodeURIComponent(pick.value));
   document.getElementById("gates-stage").textContent = data.stage ? `(${data.stage}, run ${data.run})` : "";
+  const known = [...pick.options].map((o) => o.value).slice(1);
+  if (known.join() !== data.stages.join()) {
+    const chosen = pick.value;
+    pick.replaceChildren(el("option", { value: "", text: "the current stage" }), ...data.stages.map((s) => el("option", { value: s, text: s })));
+    pick.value = data.stages.includes(chosen) ? chosen : "";
+  }
   const root = document.getElementById("gates");
   if (!data.series.length) {
     root.replaceChildren(el("span", { class: "muted", text: "No gate readings in the latest run yet." }));
@@ -420,6 +427,7 @@ function show(name) {
 }
 
 document.querySelectorAll("nav button").forEach((b) => b.addEventListener("click", () => show(b.dataset.tab)));
+document.getElementById("gates-pick").addEventListener("change", () => renderGates());
 ["f-env", "f-state", "f-version"].forEach((id) => document.getElementById(id).addEventListener("change", () => { offset = 0; renderSites(); }));
 document.getElementById("f-q").addEventListener("input", () => { offset = 0; renderSites(); });
 document.getElementById("prev").addEventListener("click", () => { offset = Math.max(0, offset - PAGE); renderSites(); });
