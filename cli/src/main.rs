@@ -164,6 +164,7 @@ enum Command {
     /// Examples:
     ///   conv serve examples/quickstart                 # then open http://127.0.0.1:4800/
     ///   conv serve . --listen 0.0.0.0:4800 --token "$(openssl rand -hex 16)"
+    #[command(verbatim_doc_comment)]
     Serve {
         #[arg(default_value = ".")]
         path: PathBuf,
