@@ -83,8 +83,12 @@ fn the_page_follows_a_real_apply_and_its_approval_lets_the_apply_go_on() {
         stage_states(&b),
         std::fs::read_to_string(&log).unwrap_or_default()
     );
-    let requirement = b.script("return document.querySelector('[data-stage=canary] li.no').textContent");
-    assert!(requirement.as_str().unwrap_or_default().contains("approval by sre"), "{requirement}");
+    let requirement = || b.script("return document.querySelector('[data-stage=canary] li.no')?.textContent ?? ''");
+    assert!(
+        eventually(Duration::from_secs(20), || requirement().as_str().unwrap_or_default().contains("approval by sre")),
+        "{}",
+        requirement()
+    );
     shot(&b, "rollout-waiting.png");
     // While the apply holds the environments, a rollback is refused with who holds them.
     let (code, refused) =
@@ -127,13 +131,18 @@ fn the_page_follows_a_real_apply_and_its_approval_lets_the_apply_go_on() {
     let latency = latency.unwrap_or_else(|| panic!("no latency series: {gates}"));
     assert_eq!((latency["threshold"].clone(), latency["unit"].clone()), (json!(250.0), json!("ms")), "{latency}");
     assert!(latency["points"][0][1].as_f64().is_some_and(|v| v < 250.0), "{latency}");
-    b.script("const s = document.getElementById('gates-pick'); s.value = 'storefront/staging'; s.dispatchEvent(new Event('change')); return 0");
-    assert!(eventually(Duration::from_secs(20), || {
-        b.script("return document.getElementById('gates-stage').textContent")
-            .as_str()
-            .unwrap_or_default()
-            .contains("storefront/staging")
-    }));
+    let picked = eventually(Duration::from_secs(20), || {
+        b.script(
+            "const s = document.getElementById('gates-pick');
+             if (![...s.options].some(o => o.value === 'storefront/staging')) return '';
+             if (s.value !== 'storefront/staging') { s.value = 'storefront/staging'; s.dispatchEvent(new Event('change')); }
+             return document.getElementById('gates-stage').textContent",
+        )
+        .as_str()
+        .unwrap_or_default()
+        .contains("storefront/staging")
+    });
+    assert!(picked, "the readings of another stage are shown");
 
     let (_, overview) = call("GET", "http://127.0.0.1:28010/api/overview", None, None);
     assert_eq!(overview["last_run"]["outcome"], "converged", "{}", overview["last_run"]);
@@ -189,7 +198,11 @@ fn the_page_follows_a_real_apply_and_its_approval_lets_the_apply_go_on() {
     );
     shot(&b, "rolled-back.png");
     assert_eq!(b.script("return window.convErrors"), json!([]), "the page met no errors");
-    assert_eq!(b.script("return document.getElementById('live').textContent"), json!("live"), "events still stream");
+    assert!(
+        eventually(Duration::from_secs(20), || b.script("return document.getElementById('live').textContent")
+            == json!("live")),
+        "events still stream"
+    );
 }
 
 fn fleet(sites: usize) -> String {

@@ -183,18 +183,17 @@ impl Browser {
         if status == 200 { element_id(&out["value"]) } else { None }
     }
 
-    /// Waits for an element, then clicks it.
+    /// Waits for an element, then clicks it. The page redraws parts of itself as events
+    /// arrive, so an element found may be replaced before the click: then it is found again.
     pub fn click(&self, css: &str) {
-        let mut found = None;
-        assert!(
-            eventually(Duration::from_secs(20), || {
-                found = self.find(css);
-                found.is_some()
-            }),
-            "no element `{css}` to click"
-        );
-        let id = found.unwrap_or_default();
-        self.command("POST", &format!("/element/{id}/click"), json!({}));
+        let mut last = Value::Null;
+        let clicked = eventually(Duration::from_secs(20), || {
+            let Some(id) = self.find(css) else { return false };
+            let (status, out) = call("POST", &format!("{}/element/{id}/click", self.base), Some(&json!({})), None);
+            last = out;
+            status == 200
+        });
+        assert!(clicked, "no element `{css}` could be clicked: {last}");
     }
 
     pub fn type_into(&self, css: &str, text: &str) {
