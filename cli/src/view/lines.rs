@@ -99,7 +99,13 @@ fn phase(s: &StageProgress, now_ms: u64, color: bool) -> String {
             let left = s.bake_ends_at_ms.map(|end| end.saturating_sub(now_ms)).unwrap_or(0);
             let countdown = paint(color, "36", &format!("baking {} left", duration(left.div_ceil(1000) * 1000)));
             let readings = gates(s, color);
-            if readings.is_empty() { countdown } else { format!("{countdown} · {readings}") }
+            match (readings.is_empty(), s.checks) {
+                (false, _) => format!("{countdown} · {readings}"),
+                (true, 0) => countdown,
+                (true, n) => {
+                    format!("{countdown} · {n} gate check{}, judged as it ends", if n == 1 { "" } else { "s" })
+                }
+            }
         }
         Phase::Done => {
             let readings = gates(s, color);

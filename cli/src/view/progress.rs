@@ -50,6 +50,8 @@ pub struct StageProgress {
     pub reason: Option<String>,
     pub bake_ms: u64,
     pub bake_ends_at_ms: Option<u64>,
+    /// Gate checks of the bake; metrics gates are judged when it ends.
+    pub checks: usize,
     pub started_at_ms: Option<u64>,
     pub ended_at_ms: Option<u64>,
     pub gates: Vec<GateLatest>,
@@ -73,6 +75,7 @@ impl StageProgress {
             reason: None,
             bake_ms: 0,
             bake_ends_at_ms: None,
+            checks: 0,
             started_at_ms: None,
             ended_at_ms: None,
             gates: Vec::new(),
@@ -193,6 +196,7 @@ impl RunProgress {
                 s.phase = Phase::Baking;
                 s.bake_ms = count(e, "duration_ms");
                 s.bake_ends_at_ms = Some(count(e, "ends_at_unix_ms"));
+                s.checks = count(e, "checks") as usize;
                 s.started_at_ms.get_or_insert(at_ms);
             }
             "gate_reading" => self.reading(e),

@@ -81,7 +81,8 @@ function phaseText(p) {
       const t = g.threshold === null || g.threshold === undefined ? "" : ` < ${g.threshold}${unit}`;
       return `${g.service} ${g.gate}: ${v}${t} ${g.failing ? "✘ failing on " + g.failing : "✔"}`;
     });
-    return [`baking, ${Math.ceil(left / 1000)}s left`, ...gates].join(" · ");
+    const pending = !gates.length && p.checks ? [`${p.checks} gate checks, judged as it ends`] : [];
+    return [`baking, ${Math.ceil(left / 1000)}s left`, ...gates, ...pending].join(" · ");
   }
   if (p.phase === "waiting") return "waiting for " + (p.waiting_for || "its requirements") + (p.waiting_command ? ` (${p.waiting_command})` : "");
   return p.phase.replace("_", " ");
