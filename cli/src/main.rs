@@ -1,6 +1,8 @@
 //! `conv`: check, format and explain .conv programs.
 
 mod commands;
+mod serve;
+mod view;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;
@@ -69,12 +71,14 @@ enum Command {
         #[arg(long, value_enum, default_value_t = EvalFormat::Json)]
         format: EvalFormat,
     },
-    /// Print the execution graph: deploys, bakes, gate checks, approvals and barriers, with
-    /// each release's rollback path.
+    /// Print the execution graph: releases and their stages (dot, svg), or every deploy,
+    /// bake, gate check, approval and barrier (steps-dot, mermaid, json), with each release's
+    /// rollback path.
     ///
     /// Examples:
-    ///   conv graph examples/quickstart --format mermaid
+    ///   conv graph examples/quickstart --format svg > graph.svg
     ///   conv graph deploy/ --format dot | dot -Tsvg > graph.svg
+    ///   conv graph examples/quickstart --format mermaid
     Graph {
         /// The program: a .conv file or a directory (default: the current directory).
         #[arg(default_value = ".")]
@@ -148,6 +152,33 @@ enum Command {
         #[arg(long, value_enum, default_value_t = commands::runtime::StatusFormat::Table)]
         format: commands::runtime::StatusFormat,
         /// Override a `let` of the program with a string: `--set api_version=1.5.0`.
+        #[arg(long = "set", value_name = "NAME=VALUE")]
+        set: Vec<String>,
+        /// Redraw every second until interrupted, following an apply run from anywhere.
+        #[arg(long, conflicts_with = "format")]
+        watch: bool,
+    },
+    /// Serve a web view of the project: releases and their stages, where the current run
+    /// stands, every site and service, gate readings, history; approve and roll back from it.
+    ///
+    /// It follows an apply running anywhere through the journal. On 127.0.0.1 (the default)
+    /// anyone on this machine may operate; with --token every request must carry the token
+    /// (the printed URL does); on another address without a token the page is read-only.
+    ///
+    /// Examples:
+    ///   conv serve examples/quickstart                 # then open http://127.0.0.1:4800/
+    ///   conv serve . --listen 0.0.0.0:4800 --token "$(openssl rand -hex 16)"
+    #[command(verbatim_doc_comment)]
+    Serve {
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// The address and port to listen on.
+        #[arg(long, default_value = "127.0.0.1:4800")]
+        listen: String,
+        /// A token every request must carry (`Authorization: Bearer TOKEN` or `?token=TOKEN`).
+        #[arg(long, env = "CONV_SERVE_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        /// Override a `let` of the program with a string, as the apply you follow does.
         #[arg(long = "set", value_name = "NAME=VALUE")]
         set: Vec<String>,
     },
@@ -278,7 +309,11 @@ fn main() -> ExitCode {
         Command::Apply { target, yes, set, watch: None, log_format, no_wait } => {
             commands::runtime::apply_cmd(&target, &set, yes, color, log_format, no_wait)
         }
-        Command::Status { path, format, set } => commands::runtime::status_cmd(&path, &set, format, color),
+        Command::Status { path, set, watch: true, .. } => commands::runtime::status_watch_cmd(&path, &set, color),
+        Command::Status { path, format, set, watch: false } => {
+            commands::runtime::status_cmd(&path, &set, format, color)
+        }
+        Command::Serve { path, listen, token, set } => serve::serve_cmd(&path, &set, &listen, token, color),
         Command::Approve { release, stage, path } => commands::runtime::approve_cmd(&release, &stage, &path),
         Command::Rollback { release, path, yes } => commands::runtime::rollback_cmd(&release, &path, yes, color),
         Command::History { path, json } => commands::journal::history_cmd(&path, json),

@@ -165,10 +165,18 @@ fn sites_of(targets: &[Target], service: &ServiceName) -> Vec<SiteName> {
     sites
 }
 
-async fn samples<P: Provider>(provider: &P, targets: &[Target]) -> Vec<Sample> {
+/// One scrape of every target; a scrape that fails is tried once more, then kept as the
+/// reason: a gate that cannot read what an instance did fails, it does not pass for lack of
+/// traffic.
+async fn samples<P: Provider>(provider: &P, targets: &[Target]) -> Vec<Result<Sample, String>> {
     let mut out = Vec::with_capacity(targets.len());
     for t in targets {
-        out.push(provider.signals(&t.at, &t.instance).await.unwrap_or_default());
+        let mut read = provider.signals(&t.at, &t.instance).await;
+        if read.is_err() {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            read = provider.signals(&t.at, &t.instance).await;
+        }
+        out.push(read.map_err(|e| e.message));
     }
     out
 }
@@ -217,8 +225,8 @@ async fn judge_per_site(
     release: &str,
     stage: &StagePlan,
     targets: &[Target],
-    baseline: &[Sample],
-    end: &[Sample],
+    baseline: &[Result<Sample, String>],
+    end: &[Result<Sample, String>],
     service: &ServiceName,
     gate: &Gate,
 ) -> Result<(), StageError> {
@@ -234,7 +242,17 @@ async fn judge_per_site(
         } else {
             (t.site_label(&stage.env), format!("#{}", t.index))
         };
-        groups.entry(label).or_default().push((instance, end[i].since(&baseline[i])));
+        match (&baseline[i], &end[i]) {
+            (Ok(before), Ok(after)) => groups.entry(label).or_default().push((instance, after.since(before))),
+            (Err(why), _) | (_, Err(why)) => {
+                let detail = format!("cannot read the metrics of instance {instance}: {why}");
+                reading(events, rec, release, stage, &label, service, gate, None, false, &detail).await?;
+                return Err(StageError::Failed(format!(
+                    "gate `{}` of {service} failed on {label}: {detail}",
+                    gate.describe()
+                )));
+            }
+        }
     }
     let threshold = threshold_of(gate).unwrap_or(f64::INFINITY);
     for (label, instances) in groups {

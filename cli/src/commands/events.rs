@@ -1,5 +1,5 @@
-//! Sinks of the engine's event stream on the command line: lines for people (with a spinner
-//! on a terminal) or JSON lines (`--log-format json`), both on stderr.
+//! Sinks of the engine's event stream on the command line: the live view on a terminal,
+//! plain lines in a pipe, or JSON lines (`--log-format json`), all on stderr.
 
 use conv_runtime::event::{self, Event, Sink};
 use std::io::IsTerminal;
@@ -11,8 +11,17 @@ pub enum LogFormat {
     Json,
 }
 
-/// The sink for a run, and the spinner to clear when it ends.
-pub fn sink(format: LogFormat, color: bool) -> (Sink, Option<indicatif::ProgressBar>) {
+/// The sink for a run, and the live view to finish when it ends.
+pub fn sink(format: LogFormat, color: bool) -> (Sink, Option<crate::view::live::Live>) {
+    sink_for(format, color, None)
+}
+
+/// As [`sink`], with the plan's stages shown (pending) before they start.
+pub fn sink_for(
+    format: LogFormat,
+    color: bool,
+    plan: Option<&conv_runtime::plan::Plan>,
+) -> (Sink, Option<crate::view::live::Live>) {
     if format == LogFormat::Json {
         return (Arc::new(|e: &Event| eprintln!("{}", event::json_line(e))), None);
     }
@@ -26,20 +35,8 @@ pub fn sink(format: LogFormat, color: bool) -> (Sink, Option<indicatif::Progress
             None,
         );
     }
-    let bar = indicatif::ProgressBar::new_spinner();
-    let template = if color { "{spinner:.cyan} {elapsed:>4} {msg}" } else { "{spinner} {elapsed:>4} {msg}" };
-    if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
-        bar.set_style(style);
-    }
-    bar.enable_steady_tick(std::time::Duration::from_millis(120));
-    let shown = bar.clone();
-    let sink: Sink = Arc::new(move |e: &Event| {
-        if let Some(line) = event::text_line(e) {
-            shown.println(&line);
-            shown.set_message(line.trim().to_string());
-        }
-    });
-    (sink, Some(bar))
+    let (sink, live) = crate::view::live::Live::start(plan, color);
+    (sink, Some(live))
 }
 
 /// The terminal's sink joined by the journal's, so that other processes can follow the run.

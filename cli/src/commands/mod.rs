@@ -6,7 +6,9 @@ pub mod events;
 pub mod explain;
 pub mod fmt;
 pub mod graph;
+pub mod graph_view;
 pub mod journal;
+pub mod operations;
 pub mod runtime;
 pub mod status_view;
 

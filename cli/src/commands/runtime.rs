@@ -228,7 +228,7 @@ pub fn apply_cmd(target: &Path, set: &[String], yes: bool, color: bool, log_form
         Ok(s) => s,
         Err(code) => return code,
     };
-    let (sink, progress) = events::sink(log_format, color);
+    let (sink, progress) = events::sink_for(log_format, color, Some(&plan));
     let recorder = session.recorder();
     let (event_log, sink) = events::with_journal(sink, &recorder);
     let outcome = apply::run_with(&plan, &provider, sink, recorder, options(no_wait));
@@ -257,8 +257,12 @@ pub fn apply_cmd(target: &Path, set: &[String], yes: bool, color: bool, log_form
                 failed_sites.len(),
                 if failed_sites.len() == 1 { "" } else { "s" }
             );
-            for site in &failed_sites {
+            // A few by name; `conv status` lists every one.
+            for site in failed_sites.iter().take(20) {
                 eprintln!("  {site}");
+            }
+            if failed_sites.len() > 20 {
+                eprintln!("  and {} more: `conv status` lists them", failed_sites.len() - 20);
             }
             eprintln!("the next `conv apply` retries them only");
             FOUND
@@ -345,34 +349,15 @@ pub fn rollback_cmd(release: &str, path: &Path, yes: bool, color: bool) -> u8 {
         Err(code) => return code,
     };
     let root = root_of(path);
-    let provider = Fleet::new(&root, &program);
-    let plan = plan::make_plan(&root, &program, &provider.observe_now(&program));
     if !yes && !confirm(&format!("roll release {release} back?")) {
         eprintln!("nothing rolled back");
         return FAILED;
     }
-    let mut envs: Vec<String> = plan
-        .releases
-        .iter()
-        .filter(|r| r.name == release)
-        .flat_map(|r| r.stages.iter().map(|s| s.env.to_string()))
-        .collect();
-    envs.sort();
-    envs.dedup();
-    let keys = super::journal::lock_keys(&program, &envs);
-    let session = match super::journal::begin(&root, Some(&program), &keys, &format!("rollback {release}")) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
     let (sink, progress) = events::sink(LogFormat::Text, color);
-    let recorder = session.recorder();
-    let (event_log, sink) = events::with_journal(sink, &recorder);
-    let result = conv_runtime::rollback::rollback_release(&plan, release, &provider, sink, recorder);
-    event_log.finish();
+    let result = super::operations::rollback(&program, &root, release, None, sink);
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
-    super::journal::end(session, if result.is_ok() { "rolled back" } else { "failed" });
     match result {
         Ok(done) if done.is_empty() => {
             eprintln!("release {release}: nothing to roll back");
@@ -382,7 +367,13 @@ pub fn rollback_cmd(release: &str, path: &Path, yes: bool, color: bool) -> u8 {
             eprintln!("rolled back: {}", done.join(", "));
             OK
         }
-        Err(err) => {
+        Err(super::operations::RollbackError::Refused(why, code)) => {
+            if !why.is_empty() {
+                eprintln!("error: {why}");
+            }
+            code
+        }
+        Err(super::operations::RollbackError::Failed(err)) => {
             eprintln!("error: {err}");
             FOUND
         }
@@ -436,57 +427,42 @@ pub fn status_cmd(path: &Path, set: &[String], format: StatusFormat, color: bool
     OK
 }
 
+/// `conv status --watch`: the status, and the latest run's stages, redrawn until interrupted.
+pub fn status_watch_cmd(path: &Path, set: &[String], color: bool) -> u8 {
+    let program = match compile(path, set, color) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let root = root_of(path);
+    let provider = Fleet::new(&root, &program);
+    crate::view::watch::run(
+        &root,
+        || {
+            let live = provider.observe_now(&program);
+            conv_runtime::status::status(&program, &live, &super::journal::view(&root), conv_journal::now())
+        },
+        color,
+    )
+}
+
 pub fn approve_cmd(release: &str, stage: &str, path: &Path) -> u8 {
     let program = match compile(path, &[], false) {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let wanted = match conv_runtime::approval::check_target(&program, release, stage) {
-        Ok(groups) => groups,
-        Err(refusal) => {
-            use conv_runtime::approval::Refusal;
-            let hint = |name: &str, all: &[String]| {
-                conv_compiler::suggest::did_you_mean(name, all.iter().map(String::as_str))
-                    .unwrap_or_else(|| format!("there are: {}", all.join(", ")))
-            };
-            match refusal {
-                Refusal::NoRelease { candidates } => {
-                    eprintln!("error: the program has no release `{release}`; {}", hint(release, &candidates))
-                }
-                Refusal::NoStage { candidates } => {
-                    eprintln!("error: release `{release}` has no stage `{stage}`; {}", hint(stage, &candidates))
-                }
-                Refusal::NotNeeded { env } => eprintln!(
-                    "error: stage {release}/{stage} waits for no approval: environment {env} requires none there and no manual_approval gate applies"
-                ),
-            }
-            return FAILED;
-        }
-    };
     let who = conv_runtime::approval::Approver::from_env();
-    let groups = who.answers_for(&wanted);
-    if groups.is_empty() {
-        eprintln!(
-            "error: {release}/{stage} waits for approval by {}; {} is in {} (CONV_GROUPS)",
-            wanted.join(", "),
-            who.name,
-            who.groups.as_ref().map(|g| g.join(", ")).unwrap_or_default()
-        );
-        return FAILED;
-    }
-    let mut journal = match super::journal::open(&root_of(path)) {
-        Ok(j) => j,
-        Err(code) => return code,
-    };
-    for group in &groups {
-        if let Err(err) = journal.record_approval(release, stage, &who.name, group) {
-            eprintln!("error: cannot record the approval: {err}");
-            return FAILED;
+    match super::operations::approve(&program, &root_of(path), release, stage, &who) {
+        Ok(groups) => {
+            let checked =
+                if who.groups.is_some() { "" } else { " (membership not checked: set CONV_GROUPS to check it)" };
+            eprintln!("approved {release}/{stage} as {} for {}{checked}", who.name, groups.join(", "));
+            OK
+        }
+        Err(why) => {
+            eprintln!("error: {why}");
+            FAILED
         }
     }
-    let checked = if who.groups.is_some() { "" } else { " (membership not checked: set CONV_GROUPS to check it)" };
-    eprintln!("approved {release}/{stage} as {} for {}{checked}", who.name, groups.join(", "));
-    OK
 }
 
 pub fn destroy_cmd(path: &Path, yes: bool) -> u8 {

@@ -1,9 +1,10 @@
 //! `conv status` as text: the sites x services table, then each release's stages with what
-//! they wait for and which requirements hold.
+//! they wait for and which requirements hold; aligned by the table crate, colored on a
+//! terminal.
 
 use conv_runtime::status::{State, Status};
 
-fn state_word(s: &State) -> &'static str {
+pub fn state_word(s: &State) -> &'static str {
     match s {
         State::Converged => "converged",
         State::InFlight => "in flight",
@@ -16,95 +17,93 @@ fn state_word(s: &State) -> &'static str {
     }
 }
 
-fn paint(color: bool, s: &State, text: &str) -> String {
-    let code = match s {
+/// The SGR color of a state word.
+pub fn state_color(s: &State) -> &'static str {
+    match s {
         State::Converged => "32",
         State::Failed | State::Unhealthy => "31",
         State::Paused | State::Waiting | State::Unjudged => "33",
         State::InFlight => "36",
         State::Pending => "2",
-    };
-    if color { format!("\u{1b}[{code}m{text}\u{1b}[0m") } else { text.to_string() }
+    }
 }
 
-/// Columns padded to their widest cell; the last column is free.
-fn aligned(rows: &[Vec<String>]) -> Vec<String> {
-    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..columns)
-        .map(|c| rows.iter().filter_map(|r| r.get(c)).map(|x| x.chars().count()).max().unwrap_or(0))
-        .collect();
-    rows.iter()
+fn why(r: &conv_runtime::status::Row) -> String {
+    match (&r.reason, &r.waiting, r.run) {
+        (Some(why), _, Some(run)) => format!("{why} (run {run})"),
+        (Some(why), _, None) => why.clone(),
+        (None, Some(w), _) => w.clone(),
+        _ => String::new(),
+    }
+}
+
+/// The sites x services table alone.
+pub fn sites_table(report: &Status, color: bool) -> String {
+    let rows: Vec<Vec<String>> = report
+        .sites
+        .iter()
         .map(|r| {
-            let mut line = String::new();
-            for (c, cell) in r.iter().enumerate() {
-                if c + 1 == r.len() {
-                    line.push_str(cell);
-                } else {
-                    line.push_str(&format!("{cell:<w$}  ", w = widths[c]));
-                }
-            }
-            line.trim_end().to_string()
+            vec![
+                r.environment.clone(),
+                r.site.clone(),
+                r.service.clone(),
+                if r.versions.is_empty() { "-".into() } else { r.versions.join(",") },
+                format!("{}/{}", r.up, r.instances),
+                r.healthy.to_string(),
+                state_word(&r.state).to_string(),
+                why(r),
+            ]
         })
-        .collect()
+        .collect();
+    let states: Vec<&State> = report.sites.iter().map(|r| &r.state).collect();
+    crate::view::table::render(
+        &["ENVIRONMENT", "SITE", "SERVICE", "VERSION", "UP", "HEALTHY", "STATE", "WHY"],
+        &rows,
+        &|row, col, _| (color && col == 6).then(|| state_color(states[row])),
+    )
+}
+
+/// Each release's stages, with what they wait for and which requirements hold.
+pub fn releases_table(report: &Status, color: bool) -> String {
+    let mut out = String::new();
+    for release in &report.releases {
+        out.push_str(&format!("\nrelease {} ({})\n", release.name, release.versions));
+        let mut rows = Vec::new();
+        let mut colors = Vec::new();
+        for stage in &release.stages {
+            let mut detail = stage.reason.clone().unwrap_or_default();
+            if let Some(run) = stage.run {
+                detail = if detail.is_empty() { format!("run {run}") } else { format!("{detail} (run {run})") };
+            }
+            rows.push(vec![
+                format!("  {}", stage.name),
+                stage.environment.clone(),
+                state_word(&stage.state).to_string(),
+                detail,
+            ]);
+            colors.push(Some(state_color(&stage.state)));
+            for q in &stage.requirements {
+                let mark = if q.holds { "[x]" } else { "[ ]" };
+                rows.push(vec![
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    format!("{mark} {}: {}", q.requirement, q.detail),
+                ]);
+                colors.push(None);
+            }
+        }
+        out.push_str(&crate::view::table::render(
+            &["  STAGE", "ENVIRONMENT", "STATE", "DETAIL"],
+            &rows,
+            &|row, col, _| {
+                if color && col == 2 { colors[row] } else { None }
+            },
+        ));
+    }
+    out
 }
 
 pub fn table(report: &Status, color: bool) -> String {
-    let mut rows =
-        vec![["ENVIRONMENT", "SITE", "SERVICE", "VERSION", "UP", "HEALTHY", "STATE", "WHY"].map(String::from).to_vec()];
-    let mut states = vec![State::Pending];
-    for r in &report.sites {
-        let why = match (&r.reason, &r.waiting, r.run) {
-            (Some(why), _, Some(run)) => format!("{why} (run {run})"),
-            (Some(why), _, None) => why.clone(),
-            (None, Some(w), _) => w.clone(),
-            _ => String::new(),
-        };
-        rows.push(vec![
-            r.environment.clone(),
-            r.site.clone(),
-            r.service.clone(),
-            if r.versions.is_empty() { "-".into() } else { r.versions.join(",") },
-            format!("{}/{}", r.up, r.instances),
-            r.healthy.to_string(),
-            state_word(&r.state).to_string(),
-            why,
-        ]);
-        states.push(r.state.clone());
-    }
-    let mut out = String::new();
-    for (i, line) in aligned(&rows).into_iter().enumerate() {
-        // Color the state word only, after alignment, so escape codes do not skew widths.
-        let word = state_word(&states[i]);
-        let line = if i > 0 && color {
-            line.replacen(&format!("  {word}"), &format!("  {}", paint(true, &states[i], word)), 1)
-        } else {
-            line
-        };
-        out.push_str(&line);
-        out.push('\n');
-    }
-    for release in &report.releases {
-        out.push_str(&format!("\nrelease {} ({})\n", release.name, release.versions));
-        for stage in &release.stages {
-            let mut line = format!(
-                "  {:<12} {:<12} {}",
-                stage.name,
-                stage.environment,
-                paint(color, &stage.state, state_word(&stage.state))
-            );
-            if let Some(why) = &stage.reason {
-                line.push_str(&format!(": {why}"));
-            }
-            if let Some(run) = stage.run {
-                line.push_str(&format!(" (run {run})"));
-            }
-            out.push_str(&line);
-            out.push('\n');
-            for q in &stage.requirements {
-                let mark = if q.holds { "[x]" } else { "[ ]" };
-                out.push_str(&format!("      {mark} {}: {}\n", q.requirement, q.detail));
-            }
-        }
-    }
-    out
+    sites_table(report, color) + &releases_table(report, color)
 }
