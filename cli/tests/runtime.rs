@@ -77,6 +77,13 @@ fn a_bad_canary_rolls_back_every_sibling_of_its_release() {
     let db_back = log.find("production[\"p2\"]/db #0 back to 1.0.0").expect("db rolled back");
     assert!(api_back < db_back, "api (the dependent) goes back before db: {log}");
     assert!(p.versions("db").iter().all(|v| v == "1.0.0"), "{:?}", p.versions("db"));
+    let report = p.report_with(&["--set", "db_version=2.0.0", "--set", "api_version=2.0.0-bad"]);
+    let canary = &report["releases"][0]["stages"][0];
+    assert_eq!(canary["state"], "failed", "{report}");
+    assert!(
+        canary["reason"].as_str().unwrap().contains("of api failed"),
+        "the failed stage keeps its reason: {report}"
+    );
     assert!(p.versions("api").iter().all(|v| v == "1.0.0"), "{:?}", p.versions("api"));
 }
 
@@ -187,6 +194,15 @@ fn rollback_by_hand_restores_what_ran_before_the_last_apply() {
     let out = p.run(&["rollback", "shop", ".", "--yes"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(p.versions("api").iter().all(|v| v == "1.0.0"), "{:?}", p.versions("api"));
+    // The stages that had converged on 1.1.0 no longer say so.
+    let report = p.report_with(&["--set", "api_version=1.1.0"]);
+    let stages = report["releases"][0]["stages"].as_array().unwrap().clone();
+    assert!(
+        stages
+            .iter()
+            .all(|s| s["state"] == "failed" && s["reason"].as_str().unwrap().starts_with("rolled back in run")),
+        "{stages:?}"
+    );
     let unknown = p.run(&["rollback", "nope", ".", "--yes"]);
     assert_eq!(unknown.status.code(), Some(1));
     assert!(text(&unknown).contains("no release `nope`"));

@@ -213,6 +213,7 @@ async fn fail_release<P: Provider>(
         events(&Event::RollbackStarted { release: release.name.clone() });
         let targets = rollback::Targets::known_good_or(before, &rec.known_good);
         let done = rollback::run(provider, program, &targets, release, events, rec).await;
+        rollback::mark_rolled_back(release, Some(&stage.name), rec).await;
         events(&Event::ReleaseFailed { release: release.name.clone(), stage: stage.name.clone() });
         done
     };

@@ -85,7 +85,13 @@ pub fn rollback_release<P: Provider>(
     let before = LiveState { sites: entries.into_iter().collect() };
     let runtime = crate::apply::runtime()?;
     events(&Event::RollbackStarted { release: release.to_string() });
-    Ok(runtime.block_on(run(provider, &plan.program, &Targets::before(&before), r, &events, &rec)))
+    Ok(runtime.block_on(async {
+        let done = run(provider, &plan.program, &Targets::before(&before), r, &events, &rec).await;
+        if !done.is_empty() {
+            mark_rolled_back(r, None, &rec).await;
+        }
+        done
+    }))
 }
 
 /// Puts every site and service of the release back to its target, in the plan's rollback
@@ -156,4 +162,15 @@ pub(crate) async fn run<P: Provider>(
         }
     }
     done
+}
+
+/// What the release's stages had judged no longer runs after a rollback: none of them is
+/// converged now (`except` keeps the failed stage's own reason).
+pub(crate) async fn mark_rolled_back(release: &ReleasePlan, except: Option<&str>, rec: &Recorder) {
+    let reason = format!("rolled back in run {}", rec.run());
+    let results = rec.stage_results().await.unwrap_or_default();
+    let judged = results.iter().filter(|r| r.release == release.name && r.state == "converged");
+    for r in judged.filter(|r| Some(r.stage.as_str()) != except) {
+        let _ = rec.stage(&r.release, &r.stage, &r.env, &r.versions, "rolled_back", &reason).await;
+    }
 }

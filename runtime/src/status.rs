@@ -149,7 +149,9 @@ fn release_status(program: &Program, release: &Release, journal: &JournalView, n
             _ if in_flight => (State::InFlight, journal.unfinished.as_ref().map(|u| u.0), None),
             Some(r) if r.state == "converged" => (State::Converged, Some(r.run), None),
             Some(r) if r.state == "paused" => (State::Paused, Some(r.run), Some(r.reason.clone())),
-            Some(r) if r.state == "failed" => (State::Failed, Some(r.run), Some(r.reason.clone())),
+            Some(r) if r.state == "failed" || r.state == "rolled_back" => {
+                (State::Failed, Some(r.run), Some(r.reason.clone()))
+            }
             Some(r) => {
                 (State::Unjudged, Some(r.run), Some(format!("run {} stopped before this stage finished", r.run)))
             }
