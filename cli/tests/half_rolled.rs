@@ -200,7 +200,7 @@ fn one_bad_site_of_four_fails_its_gate_by_name_and_instance() {
 #[test]
 fn an_environment_wide_gate_is_judged_over_every_site_and_the_plan_says_so() {
     // The same bad site; at 10% across the environment's eight instances the gate holds.
-    let program = single_stage(27450, &["p1", "p2", "p3", "p4"], 2, "2s", "pause")
+    let program = single_stage(27450, &["p1", "p2", "p3", "p4"], 2, "5s", "pause")
         .replace("max_error_rate(under: 5%, window: 1s)", "max_error_rate(under: 10%, window: 1s, scope: environment_wide)")
         .replace(
             r#"run = command { argv = ["demo-app", "--port", "{port}", "--version", "{version}"] }"#,
@@ -219,6 +219,11 @@ fn an_environment_wide_gate_is_judged_over_every_site_and_the_plan_says_so() {
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter(|e| e["event"] == "gate_reading")
         .collect();
+    // Readings so far during the bake, for the views; then the one verdict.
+    let (interim, verdicts): (Vec<_>, Vec<_>) = readings.into_iter().partition(|e| e["interim"] == true);
+    assert!(!interim.is_empty(), "the bake reports its gates as it goes");
+    assert!(interim.iter().all(|e| e["site"] == "production" && e["threshold"] == 10.0), "{interim:?}");
+    let readings = verdicts;
     assert_eq!(readings.len(), 1, "one reading for the environment: {readings:?}");
     assert_eq!(readings[0]["site"], "production");
     let value = readings[0]["value"].as_f64().unwrap();

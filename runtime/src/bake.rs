@@ -93,6 +93,7 @@ pub(crate) async fn bake_and_check<P: Provider>(
     });
     let baseline = samples(provider, &targets).await;
     let start = Instant::now();
+    let mut last_interim = start;
     while start.elapsed() < bake {
         for t in &targets {
             if !provider.alive(&t.at, &t.instance).await {
@@ -135,6 +136,10 @@ pub(crate) async fn bake_and_check<P: Provider>(
                     }
                 }
             }
+        }
+        if targets.len() <= INTERIM_TARGETS && last_interim.elapsed() >= INTERIM_EVERY {
+            interim(provider, events, release, stage, &targets, &baseline, &checks).await;
+            last_interim = Instant::now();
         }
         tokio::time::sleep(PROBE_INTERVAL).await;
     }
@@ -216,26 +221,31 @@ fn limit(gate: &Gate) -> String {
     }
 }
 
-/// Judges an error-rate or latency gate on each site over the bake, from that site's
-/// instances alone; a failure names the site and its worst instance.
-#[allow(clippy::too_many_arguments)]
-async fn judge_per_site(
-    events: &Sink,
-    rec: &Recorder,
-    release: &str,
+/// One site's (or the environment's) verdict on a metrics gate over a window.
+struct Verdict {
+    label: String,
+    value: Option<f64>,
+    passed: bool,
+    detail: String,
+}
+
+/// An error-rate or latency gate over the window between two scrapes, per site on its own
+/// instances (or over the environment when the gate asks), naming the worst instance.
+fn verdicts(
     stage: &StagePlan,
     targets: &[Target],
     baseline: &[Result<Sample, String>],
     end: &[Result<Sample, String>],
     service: &ServiceName,
     gate: &Gate,
-) -> Result<(), StageError> {
+) -> Vec<Verdict> {
     let environment_wide = matches!(
         gate,
         Gate::ErrorRate { scope: GateScope::Environment, .. } | Gate::Latency { scope: GateScope::Environment, .. }
     );
     // Per site, keyed by its label; one group for the whole environment when the gate asks.
     let mut groups: BTreeMap<String, Vec<(String, Sample)>> = BTreeMap::new();
+    let mut out = Vec::new();
     for (i, t) in targets.iter().enumerate().filter(|(_, t)| &t.service == service) {
         let (label, instance) = if environment_wide {
             (stage.env.to_string(), format!("{} #{}", t.site_label(&stage.env), t.index))
@@ -244,14 +254,12 @@ async fn judge_per_site(
         };
         match (&baseline[i], &end[i]) {
             (Ok(before), Ok(after)) => groups.entry(label).or_default().push((instance, after.since(before))),
-            (Err(why), _) | (_, Err(why)) => {
-                let detail = format!("cannot read the metrics of instance {instance}: {why}");
-                reading(events, rec, release, stage, &label, service, gate, None, false, &detail).await?;
-                return Err(StageError::Failed(format!(
-                    "gate `{}` of {service} failed on {label}: {detail}",
-                    gate.describe()
-                )));
-            }
+            (Err(why), _) | (_, Err(why)) => out.push(Verdict {
+                label,
+                value: None,
+                passed: false,
+                detail: format!("cannot read the metrics of instance {instance}: {why}"),
+            }),
         }
     }
     let threshold = threshold_of(gate).unwrap_or(f64::INFINITY);
@@ -259,7 +267,7 @@ async fn judge_per_site(
         let mut total = Sample::default();
         instances.iter().for_each(|(_, s)| total.add(s));
         let Some(value) = value_of(gate, &total) else {
-            reading(events, rec, release, stage, &label, service, gate, None, true, "no traffic in the window").await?;
+            out.push(Verdict { label, value: None, passed: true, detail: "no traffic in the window".into() });
             continue;
         };
         let passed = value <= threshold;
@@ -285,15 +293,72 @@ async fn judge_per_site(
             ),
             _ => format!("{} ({} requests, {} errors)", show(gate, value), total.requests, total.errors),
         };
-        reading(events, rec, release, stage, &label, service, gate, Some(value), passed, &detail).await?;
-        if !passed {
+        out.push(Verdict { label, value: Some(value), passed, detail });
+    }
+    out
+}
+
+/// Judges an error-rate or latency gate at the end of the bake: every verdict is a reading in
+/// the journal and the event stream; the first that fails fails the stage.
+#[allow(clippy::too_many_arguments)]
+async fn judge_per_site(
+    events: &Sink,
+    rec: &Recorder,
+    release: &str,
+    stage: &StagePlan,
+    targets: &[Target],
+    baseline: &[Result<Sample, String>],
+    end: &[Result<Sample, String>],
+    service: &ServiceName,
+    gate: &Gate,
+) -> Result<(), StageError> {
+    for v in verdicts(stage, targets, baseline, end, service, gate) {
+        reading(events, rec, release, stage, &v.label, service, gate, v.value, v.passed, &v.detail).await?;
+        if !v.passed {
             return Err(StageError::Failed(format!(
-                "gate `{}` of {service} failed on {label}: {detail}",
-                gate.describe()
+                "gate `{}` of {service} failed on {}: {}",
+                gate.describe(),
+                v.label,
+                v.detail
             )));
         }
     }
     Ok(())
+}
+
+/// How often the bake reads metrics gates so far, for the views; and up to how many
+/// instances (a larger fleet is read at the end only).
+const INTERIM_EVERY: Duration = Duration::from_secs(2);
+const INTERIM_TARGETS: usize = 500;
+
+/// The metrics gates so far in the bake, as interim readings: events for the views, not
+/// verdicts (the journal records only the readings at the end).
+async fn interim<P: Provider>(
+    provider: &P,
+    events: &Sink,
+    release: &str,
+    stage: &StagePlan,
+    targets: &[Target],
+    baseline: &[Result<Sample, String>],
+    checks: &[(ServiceName, Gate)],
+) {
+    let now = samples(provider, targets).await;
+    for (service, gate) in checks.iter().filter(|(_, g)| matches!(g, Gate::ErrorRate { .. } | Gate::Latency { .. })) {
+        for v in verdicts(stage, targets, baseline, &now, service, gate) {
+            events(&Event::GateReading {
+                release: release.to_string(),
+                stage: stage.name.clone(),
+                site: v.label,
+                service: service.to_string(),
+                gate: gate.describe(),
+                value: v.value,
+                threshold: threshold_of(gate),
+                passed: v.passed,
+                detail: v.detail,
+                interim: true,
+            });
+        }
+    }
 }
 
 /// A PromQL gate reads the environment's Prometheus: one value for the whole environment.
@@ -353,6 +418,7 @@ async fn reading(
         threshold: threshold_of(gate),
         passed,
         detail: detail.to_string(),
+        interim: false,
     });
     rec.gate(&stage.name, &format!("{service}: {} on {site}", gate.describe()), passed, detail).await?;
     Ok(())

@@ -115,6 +115,9 @@ pub enum Event {
         threshold: Option<f64>,
         passed: bool,
         detail: String,
+        /// A reading so far in the bake, for the views; the verdict is the reading at its end.
+        #[serde(default)]
+        interim: bool,
     },
     GatesPassed {
         release: String,
