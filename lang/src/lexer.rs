@@ -36,7 +36,7 @@ pub fn lex(file: FileId, src: &str) -> Lexed<'_> {
 /// `range` must start at the start of a line (or of the file), where no string, comment or
 /// interpolation can be open.
 pub fn lex_into<'src>(file: FileId, src: &'src str, range: std::ops::Range<usize>, out: &mut Lexed<'src>) {
-    let mut driver = Driver { src: &src[..range.end], file, out };
+    let mut driver = Driver { src: &src[..range.end], file, out, interpolations: 0 };
     driver.run(range.start, false);
 }
 
@@ -44,7 +44,13 @@ struct Driver<'src, 'out> {
     src: &'src str,
     file: FileId,
     out: &'out mut Lexed<'src>,
+    /// Interpolations open around the current position: each is a level of recursion here.
+    interpolations: usize,
 }
+
+/// Past this many nested `${`, a `${` is read as text: the parser refuses the declaration
+/// (E0107) at a lower depth anyway, and the scanner's recursion stays bounded.
+const MAX_INTERPOLATIONS: usize = 2 * crate::parser::MAX_NESTING;
 
 impl<'src> Driver<'src, '_> {
     /// Lexes from `start`; inside an interpolation, stops after its closing `}` and returns
@@ -186,10 +192,12 @@ impl<'src> Driver<'src, '_> {
                         }
                     }
                 }
-                Some(b'$') if bytes.get(pos + 1) == Some(&b'{') => {
+                Some(b'$') if bytes.get(pos + 1) == Some(&b'{') && self.interpolations < MAX_INTERPOLATIONS => {
                     self.flush_text(text_start, pos);
                     self.push(Token::InterpOpen, Span::new(pos, pos + 2));
+                    self.interpolations += 1;
                     pos = self.run(pos + 2, true);
+                    self.interpolations -= 1;
                     text_start = pos;
                 }
                 Some(_) => pos += 1,

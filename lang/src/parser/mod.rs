@@ -9,6 +9,7 @@ mod docs;
 mod errors;
 mod grammar;
 pub(crate) mod literals;
+mod nesting;
 mod placeholder;
 
 use crate::ast::{Item, SourceFile};
@@ -20,7 +21,9 @@ use crate::token::Token;
 use chumsky::input::Input as _;
 use chumsky::prelude::*;
 
-/// Brackets nested deeper than this are refused rather than risking the stack.
+/// Expressions nested deeper than this are refused rather than risking the stack: brackets,
+/// and chains that nest without brackets (`if ... else if`, `- - x`, `a + b + ...`, `a.b.c`,
+/// `f()()`), each link one level. Every later phase walks trees at most this deep.
 pub const MAX_NESTING: usize = 256;
 
 #[derive(Debug)]
@@ -87,7 +90,7 @@ pub(super) fn parse_declarations(
         // declaration, so the parser's complaints are dropped there.
         let first_at_or_after = lexical.partition_point(|&offset| offset < chunk_start);
         let lexical_error = lexical.get(first_at_or_after).is_some_and(|&offset| offset < chunk_end);
-        let delimiter_problem = check_delimiters(file, chunk);
+        let delimiter_problem = nesting::check(file, chunk);
         if !lexical_error && delimiter_problem.is_none() {
             if let (Some(item), errs) = fast.parse(chunk_input(chunk, chunk_end)).into_output_errors() {
                 if errs.is_empty() {
@@ -100,6 +103,8 @@ pub(super) fn parse_declarations(
             let fatal = problem.code.id == codes::TOO_DEEPLY_NESTED.id;
             diagnostics.push(problem);
             if fatal {
+                // Nothing of it is parsed, but its name is still declared.
+                items.extend(placeholder::placeholder(chunk));
                 continue;
             }
             // The bracket error is the root cause: keep whatever tree recovery builds,
@@ -141,84 +146,4 @@ pub(super) fn declarations<'a, 's>(
         chunks.push(&tokens[start..]);
     }
     chunks
-}
-
-/// Reports the first unbalanced or too deeply nested bracket of a declaration.
-fn check_delimiters(file: FileId, chunk: &[(Token<'_>, SimpleSpan)]) -> Option<Diagnostic> {
-    let mut open: Vec<(Token<'_>, SimpleSpan)> = Vec::new();
-    for (tok, span) in chunk {
-        let closer = match tok {
-            Token::LBrace | Token::LBracket | Token::LParen | Token::InterpOpen => {
-                open.push((*tok, *span));
-                if open.len() > MAX_NESTING {
-                    return Some(
-                        Diagnostic::error(
-                            &codes::TOO_DEEPLY_NESTED,
-                            file,
-                            Span::from(*span),
-                            format!("brackets nested more than {MAX_NESTING} deep"),
-                        )
-                        .with_primary_label("this bracket is too deep")
-                        .with_help("flatten the value, for example with `let` declarations for the inner parts"),
-                    );
-                }
-                continue;
-            }
-            Token::RBrace | Token::RBracket | Token::RParen | Token::InterpClose => *tok,
-            _ => continue,
-        };
-        match open.pop() {
-            Some((opener, _)) if matches_delimiter(opener, closer) => {}
-            Some((opener, open_span)) => {
-                return Some(
-                    Diagnostic::error(
-                        &codes::UNCLOSED_DELIMITER,
-                        file,
-                        Span::from(open_span),
-                        format!("unclosed {opener}"),
-                    )
-                    .with_primary_label(format!("this {opener} is never closed"))
-                    .with_label(file, Span::from(*span), format!("expected {} before this {closer}", closing(opener)))
-                    .with_help(format!("add the missing {}", closing(opener))),
-                );
-            }
-            None => {
-                return Some(
-                    Diagnostic::error(
-                        &codes::UNCLOSED_DELIMITER,
-                        file,
-                        Span::from(*span),
-                        format!("unmatched {closer}"),
-                    )
-                    .with_primary_label("nothing to close here"),
-                );
-            }
-        }
-    }
-    let (opener, open_span) = open.pop()?;
-    let end = chunk.last().map(|(_, s)| s.end).unwrap_or(open_span.end);
-    Some(
-        Diagnostic::error(&codes::UNCLOSED_DELIMITER, file, Span::from(open_span), format!("unclosed {opener}"))
-            .with_primary_label(format!("this {opener} is never closed"))
-            .with_label(file, Span::new(end, end), format!("expected {} before here", closing(opener)))
-            .with_help(format!("add the missing {}", closing(opener))),
-    )
-}
-
-fn matches_delimiter(open: Token<'_>, close: Token<'_>) -> bool {
-    matches!(
-        (open, close),
-        (Token::LBrace, Token::RBrace)
-            | (Token::LBracket, Token::RBracket)
-            | (Token::LParen, Token::RParen)
-            | (Token::InterpOpen, Token::InterpClose)
-    )
-}
-
-fn closing(open: Token<'_>) -> &'static str {
-    match open {
-        Token::LBrace | Token::InterpOpen => "`}`",
-        Token::LBracket => "`]`",
-        _ => "`)`",
-    }
 }
