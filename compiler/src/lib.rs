@@ -10,6 +10,7 @@
 pub mod codes;
 pub mod core;
 pub mod cycles;
+pub mod depth;
 pub mod elab;
 pub mod eval;
 pub mod extract;

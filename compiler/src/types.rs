@@ -109,54 +109,58 @@ impl<'a> TypeTable<'a> {
 
     /// `ty` as users write it: `List[Duration]`, `Gate?`, `{ a: Int }`.
     pub fn show(&self, ty: &Ty) -> String {
-        match ty {
-            Ty::Int => "Int".into(),
-            Ty::Float => "Float".into(),
-            Ty::Bool => "Bool".into(),
-            Ty::String => "String".into(),
-            Ty::Duration => "Duration".into(),
-            Ty::Bytes => "ByteSize".into(),
-            Ty::Percent => "Percent".into(),
-            Ty::List(t) => format!("List[{}]", self.show(t)),
-            Ty::Map(t) => format!("Map[{}]", self.show(t)),
-            Ty::Optional(t) => format!("{}?", self.show(t)),
-            Ty::Record(id) => {
-                let r = self.record(*id);
-                match &r.name {
-                    Some(n) => n.clone(),
-                    None => {
-                        let fields: Vec<String> =
-                            r.fields.iter().map(|f| format!("{}: {}", f.name, self.show(&f.ty))).collect();
-                        format!("{{ {} }}", fields.join(", "))
+        conv_lang::stack::grow(|| {
+            match ty {
+                Ty::Int => "Int".into(),
+                Ty::Float => "Float".into(),
+                Ty::Bool => "Bool".into(),
+                Ty::String => "String".into(),
+                Ty::Duration => "Duration".into(),
+                Ty::Bytes => "ByteSize".into(),
+                Ty::Percent => "Percent".into(),
+                Ty::List(t) => format!("List[{}]", self.show(t)),
+                Ty::Map(t) => format!("Map[{}]", self.show(t)),
+                Ty::Optional(t) => format!("{}?", self.show(t)),
+                Ty::Record(id) => {
+                    let r = self.record(*id);
+                    match &r.name {
+                        Some(n) => n.clone(),
+                        None => {
+                            let fields: Vec<String> =
+                                r.fields.iter().map(|f| format!("{}: {}", f.name, self.show(&f.ty))).collect();
+                            format!("{{ {} }}", fields.join(", "))
+                        }
                     }
                 }
+                Ty::Enum(id) => self.enum_ty(*id).name.clone(),
+                Ty::Entity(kind) => entity_type_name(*kind).into(),
+                Ty::Error => "?".into(),
             }
-            Ty::Enum(id) => self.enum_ty(*id).name.clone(),
-            Ty::Entity(kind) => entity_type_name(*kind).into(),
-            Ty::Error => "?".into(),
-        }
+        })
     }
 
     /// Whether a value of type `actual` may stand where `expected` is required.
     pub fn assignable(&self, actual: &Ty, expected: &Ty) -> bool {
-        match (actual, expected) {
-            (Ty::Error, _) | (_, Ty::Error) => true,
-            (Ty::Int, Ty::Float) => true,
-            (a, Ty::Optional(inner)) if !matches!(a, Ty::Optional(_)) => self.assignable(a, inner),
-            (Ty::Optional(a), Ty::Optional(b)) => self.assignable(a, b),
-            (Ty::List(a), Ty::List(b)) | (Ty::Map(a), Ty::Map(b)) => self.assignable(a, b),
-            (Ty::Record(a), Ty::Record(b)) if a != b => {
-                // Anonymous records are structural; named ones are nominal.
-                let (ra, rb) = (self.record(*a), self.record(*b));
-                ra.name.is_none()
-                    && rb.fields.iter().all(|f| match ra.field(&f.name) {
-                        Some((_, af)) => self.assignable(&af.ty, &f.ty),
-                        None => f.default.is_some(),
-                    })
-                    && ra.fields.iter().all(|f| rb.field(&f.name).is_some())
+        conv_lang::stack::grow(|| {
+            match (actual, expected) {
+                (Ty::Error, _) | (_, Ty::Error) => true,
+                (Ty::Int, Ty::Float) => true,
+                (a, Ty::Optional(inner)) if !matches!(a, Ty::Optional(_)) => self.assignable(a, inner),
+                (Ty::Optional(a), Ty::Optional(b)) => self.assignable(a, b),
+                (Ty::List(a), Ty::List(b)) | (Ty::Map(a), Ty::Map(b)) => self.assignable(a, b),
+                (Ty::Record(a), Ty::Record(b)) if a != b => {
+                    // Anonymous records are structural; named ones are nominal.
+                    let (ra, rb) = (self.record(*a), self.record(*b));
+                    ra.name.is_none()
+                        && rb.fields.iter().all(|f| match ra.field(&f.name) {
+                            Some((_, af)) => self.assignable(&af.ty, &f.ty),
+                            None => f.default.is_some(),
+                        })
+                        && ra.fields.iter().all(|f| rb.field(&f.name).is_some())
+                }
+                (a, b) => a == b,
             }
-            (a, b) => a == b,
-        }
+        })
     }
 }
 

@@ -104,12 +104,12 @@ impl<'a> Elab<'a, '_> {
     }
 
     /// The type a type expression denotes, in the current module.
-    pub(super) fn lower_type(&mut self, texpr: &'a TypeExpr) -> Ty {
+    pub(super) fn lower_type_unguarded(&mut self, texpr: &'a TypeExpr) -> Ty {
         match &texpr.kind {
             TypeExprKind::Error => Ty::Error,
             TypeExprKind::Optional(inner) => match self.lower_type(inner) {
                 Ty::Optional(t) => Ty::Optional(t),
-                t => Ty::Optional(std::rc::Rc::new(t)),
+                t => self.nest(Ty::Optional(std::rc::Rc::new(t)), texpr.span),
             },
             TypeExprKind::Record(fields) => {
                 let module = self.module;
@@ -157,8 +157,14 @@ impl<'a> Elab<'a, '_> {
                             "Environment" => Ty::Entity(EntityKind::Environment),
                             "Service" => Ty::Entity(EntityKind::Service),
                             "Release" => Ty::Entity(EntityKind::Release),
-                            "List" => Ty::List(std::rc::Rc::new(self.lower_type(&args[0]))),
-                            _ => Ty::Map(std::rc::Rc::new(self.lower_type(&args[0]))),
+                            "List" => {
+                                let inner = self.lower_type(&args[0]);
+                                self.nest(Ty::List(std::rc::Rc::new(inner)), texpr.span)
+                            }
+                            _ => {
+                                let inner = self.lower_type(&args[0]);
+                                self.nest(Ty::Map(std::rc::Rc::new(inner)), texpr.span)
+                            }
                         };
                     }
                 }

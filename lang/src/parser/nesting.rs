@@ -121,19 +121,21 @@ fn is_link(tok: &Token<'_>) -> bool {
 
 fn too_deep(file: FileId, tok: Token<'_>, span: SimpleSpan) -> Diagnostic {
     let bracket = matches!(tok, Token::LBrace | Token::LBracket | Token::LParen | Token::InterpOpen);
-    let (message, help) = if bracket {
+    let (message, label, help) = if bracket {
         (
             format!("brackets nested more than {MAX_NESTING} deep"),
+            "this bracket is too deep".to_string(),
             "flatten the value, for example with `let` declarations for the inner parts",
         )
     } else {
         (
             format!("expression nested more than {MAX_NESTING} levels deep"),
+            format!("this {tok} is too deep"),
             "split the chain into `let` declarations; each `if`, operator, `.` and call in a chain is one level",
         )
     };
     Diagnostic::error(&codes::TOO_DEEPLY_NESTED, file, Span::from(span), message)
-        .with_primary_label(format!("this {tok} is too deep"))
+        .with_primary_label(label)
         .with_help(help)
 }
 
