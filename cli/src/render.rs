@@ -156,15 +156,10 @@ pub struct JsonLabel {
 }
 
 pub fn json(diagnostics: &[Diagnostic], sources: &Sources) -> String {
-    let mut indexes: HashMap<conv_lang::FileId, LineIndex> = HashMap::new();
-    let mut range = |file: conv_lang::FileId, span: conv_lang::Span| {
-        let text = &sources.get(file).text;
-        let index = indexes.entry(file).or_insert_with(|| LineIndex::new(text));
-        let pos = |offset: usize| {
-            let LineCol { line, column } = index.line_col(text, offset);
-            JsonPosition { offset, line, column }
-        };
-        JsonRange { start: pos(span.start), end: pos(span.end) }
+    let positions = Positions::new(diagnostics, sources);
+    let range = |file: conv_lang::FileId, span: conv_lang::Span| JsonRange {
+        start: positions.at(file, span.start),
+        end: positions.at(file, span.end),
     };
     let items: Vec<JsonDiagnostic> = diagnostics
         .iter()
@@ -194,4 +189,51 @@ pub fn json(diagnostics: &[Diagnostic], sources: &Sources) -> String {
         })
         .collect();
     serde_json::to_string_pretty(&items).unwrap_or_else(|_| "[]".into())
+}
+
+/// The line and column of every offset the diagnostics name, found in one pass over each
+/// file: counting a column from the start of its line for each diagnostic would take time
+/// proportional to the line for each, and a long line may hold many.
+struct Positions {
+    found: HashMap<(conv_lang::FileId, usize), LineCol>,
+}
+
+impl Positions {
+    fn new(diagnostics: &[Diagnostic], sources: &Sources) -> Positions {
+        let mut wanted: HashMap<conv_lang::FileId, Vec<usize>> = HashMap::new();
+        for d in diagnostics {
+            for (file, span) in std::iter::once((d.primary.file, d.primary.span)).chain(d.labels.iter().map(|l| (l.file, l.span))) {
+                wanted.entry(file).or_default().extend([span.start, span.end]);
+            }
+        }
+        let mut found = HashMap::new();
+        for (file, mut offsets) in wanted {
+            offsets.sort_unstable();
+            offsets.dedup();
+            let text = &sources.get(file).text;
+            let (mut line, mut column) = (1, 1);
+            let mut chars = text.char_indices().peekable();
+            for offset in offsets {
+                // An offset inside a character is taken as the start of that character.
+                while let Some(&(i, c)) = chars.peek() {
+                    if i + c.len_utf8() > offset {
+                        break;
+                    }
+                    chars.next();
+                    if c == '\n' {
+                        (line, column) = (line + 1, 1);
+                    } else {
+                        column += 1;
+                    }
+                }
+                found.insert((file, offset), LineCol { line, column });
+            }
+        }
+        Positions { found }
+    }
+
+    fn at(&self, file: conv_lang::FileId, offset: usize) -> JsonPosition {
+        let LineCol { line, column } = self.found.get(&(file, offset)).copied().unwrap_or(LineCol { line: 1, column: 1 });
+        JsonPosition { offset, line, column }
+    }
 }

@@ -92,6 +92,7 @@ pub(super) fn parse_declarations(
         let lexical_error = lexical.get(first_at_or_after).is_some_and(|&offset| offset < chunk_end);
         let delimiter_problem = nesting::check(file, chunk);
         if !lexical_error && delimiter_problem.is_none() {
+            grammar::set_fuel(fuel_for(chunk));
             if let (Some(item), errs) = fast.parse(chunk_input(chunk, chunk_end)).into_output_errors() {
                 if errs.is_empty() {
                     items.push(item);
@@ -109,16 +110,31 @@ pub(super) fn parse_declarations(
             }
             // The bracket error is the root cause: keep whatever tree recovery builds,
             // but not the parser's own complaints about the same brackets.
+            grammar::set_fuel(fuel_for(chunk));
             let (item, _) = rich.parse(chunk_input(chunk, chunk_end)).into_output_errors();
+            let item = item.filter(|_| !grammar::out_of_fuel());
             items.extend(item.or_else(|| placeholder::placeholder(chunk)));
             continue;
         }
+        grammar::set_fuel(fuel_for(chunk));
         let (item, errs) = rich.parse(chunk_input(chunk, chunk_end)).into_output_errors();
+        if grammar::out_of_fuel() {
+            if !lexical_error {
+                diagnostics.push(errors::too_tangled(file, Span::new(chunk_start, chunk_end)));
+            }
+            items.extend(placeholder::placeholder(chunk));
+            continue;
+        }
         let errs = if lexical_error { Vec::new() } else { errors::first_independent(errs) };
         diagnostics.extend(errs.into_iter().map(|e| errors::to_diagnostic(file, e, Span::new(chunk_start, chunk_end))));
         items.extend(item.or_else(|| placeholder::placeholder(chunk)));
     }
     (items, diagnostics)
+}
+
+/// The parsing steps a declaration may take: far more than any well-formed one needs.
+fn fuel_for(chunk: &[Spanned<'_>]) -> usize {
+    64 * chunk.len() + 4096
 }
 
 fn chunk_input<'t, 's>(chunk: &'t [Spanned<'s>], end: usize) -> ChunkInput<'t, 's> {
