@@ -4,7 +4,6 @@
 
 use crate::render;
 use conv_compiler::{Sources, check};
-use conv_lang::ast::{Block, EntryKind, Expr, ExprKind, Item, ItemKind, StrPart};
 use conv_lang::parser::MAX_NESTING;
 use conv_lang::{Diagnostic, FileId, fmt, parse};
 
@@ -28,7 +27,7 @@ pub fn run(data: &[u8]) -> Result<(), String> {
     }
     let Some(parsed) = checked.parsed.first() else { return Ok(()) };
     for item in &parsed.file.items {
-        let depth = item_depth(item);
+        let depth = conv_lang::tree_depth::item_depth(item);
         if depth > MAX_TREE_DEPTH {
             return Err(format!("a syntax tree {depth} deep passed the parser"));
         }
@@ -72,57 +71,4 @@ fn spans_inside(d: &Diagnostic, sources: &Sources) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-/// How deep an item's expressions nest, measured without recursion.
-fn item_depth(item: &Item) -> usize {
-    let mut todo: Vec<(&Expr, usize)> = Vec::new();
-    let mut blocks: Vec<(&Block, usize)> = Vec::new();
-    match &item.kind {
-        ItemKind::Entity(e) => blocks.push((&e.body, 1)),
-        ItemKind::Fn(f) => {
-            todo.push((&f.body, 1));
-            todo.extend(f.params.iter().filter_map(|p| p.default.as_ref()).map(|e| (e, 1)));
-        }
-        ItemKind::Let(l) => todo.push((&l.value, 1)),
-        ItemKind::Import(_) | ItemKind::Type(_) | ItemKind::Enum(_) => {}
-    }
-    let mut deepest = 0;
-    loop {
-        if let Some((block, depth)) = blocks.pop() {
-            for entry in &block.entries {
-                match &entry.kind {
-                    EntryKind::Field { value, .. } => todo.push((value, depth + 1)),
-                    EntryKind::Nested { body, .. } => blocks.push((body, depth + 1)),
-                }
-            }
-            continue;
-        }
-        let Some((e, depth)) = todo.pop() else { break };
-        deepest = deepest.max(depth);
-        let d = depth + 1;
-        match &e.kind {
-            ExprKind::Field { base, .. } => todo.push((base, d)),
-            ExprKind::Call { callee, args } => {
-                todo.push((callee, d));
-                todo.extend(args.iter().map(|a| (&a.value, d)));
-            }
-            ExprKind::List(items) => todo.extend(items.iter().map(|i| (i, d))),
-            ExprKind::Record(r) => blocks.push((&r.body, d)),
-            ExprKind::For(c) => {
-                todo.push((&c.iter, d));
-                todo.push((&c.body, d));
-                todo.extend(c.filter.as_ref().map(|f| (f, d)));
-            }
-            ExprKind::If { cond, then, otherwise } => todo.extend([(&**cond, d), (&**then, d), (&**otherwise, d)]),
-            ExprKind::Binary { lhs, rhs, .. } => todo.extend([(&**lhs, d), (&**rhs, d)]),
-            ExprKind::Unary { operand, .. } | ExprKind::Paren(operand) => todo.push((operand, d)),
-            ExprKind::Str(parts) => todo.extend(parts.iter().filter_map(|p| match p {
-                StrPart::Interp(e) => Some((&**e, d)),
-                StrPart::Text(_) => None,
-            })),
-            ExprKind::Literal(_) | ExprKind::Name(_) | ExprKind::Error => {}
-        }
-    }
-    deepest
 }

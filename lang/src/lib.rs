@@ -15,6 +15,7 @@ pub mod parser;
 pub mod span;
 pub mod stack;
 pub mod token;
+pub mod tree_depth;
 
 pub use diagnostic::{Code, Diagnostic, Label, Severity};
 pub use parser::{Parsed, parse};

@@ -171,3 +171,14 @@ fn chains_within_the_limit_parse() {
     let parsed = parse(FileId(0), &text);
     assert!(!parsed.has_errors(), "{:?}", parsed.diagnostics);
 }
+
+/// A broken bracket before a long chain: recovery would build the chain's deep tree, so the
+/// depth is counted past the broken bracket too.
+#[test]
+fn chains_after_a_broken_bracket_are_refused() {
+    let text = format!("service s {{\n  a = [x, y]]\n  b = a{}\n}}\nlet y = 1\n", " + a".repeat(50_000));
+    let parsed = std::thread::spawn(move || parse(FileId(0), &text)).join().expect("no overflow");
+    let codes: Vec<_> = parsed.diagnostics.iter().map(|d| d.code.id).collect();
+    assert!(codes.contains(&"E0107"), "{codes:?}");
+    assert_eq!(parsed.file.items.len(), 2);
+}

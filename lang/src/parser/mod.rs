@@ -112,7 +112,7 @@ pub(super) fn parse_declarations(
             // but not the parser's own complaints about the same brackets.
             grammar::set_fuel(fuel_for(chunk));
             let (item, _) = rich.parse(chunk_input(chunk, chunk_end)).into_output_errors();
-            let item = item.filter(|_| !grammar::out_of_fuel());
+            let item = item.filter(|_| !grammar::out_of_fuel()).and_then(|i| shallow(file, i, &mut diagnostics));
             items.extend(item.or_else(|| placeholder::placeholder(chunk)));
             continue;
         }
@@ -127,9 +127,22 @@ pub(super) fn parse_declarations(
         }
         let errs = if lexical_error { Vec::new() } else { errors::first_independent(errs) };
         diagnostics.extend(errs.into_iter().map(|e| errors::to_diagnostic(file, e, Span::new(chunk_start, chunk_end))));
+        let item = item.and_then(|i| shallow(file, i, &mut diagnostics));
         items.extend(item.or_else(|| placeholder::placeholder(chunk)));
     }
     (items, diagnostics)
+}
+
+/// A tree that error recovery built, unless it is deeper than later phases may walk (recovery
+/// can pair brackets differently from [`nesting::check`]); then it is E0107, freed without
+/// recursion.
+fn shallow(file: FileId, item: Item, diagnostics: &mut Vec<Diagnostic>) -> Option<Item> {
+    if crate::tree_depth::item_depth(&item) <= 2 * MAX_NESTING {
+        return Some(item);
+    }
+    diagnostics.push(nesting::too_deep_tree(file, item.span));
+    crate::tree_depth::dismantle(item);
+    None
 }
 
 /// The parsing steps a declaration may take: far more than any well-formed one needs.

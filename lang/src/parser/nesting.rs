@@ -14,8 +14,10 @@ use crate::span::{FileId, Span};
 use crate::token::Token;
 use chumsky::span::SimpleSpan;
 
-/// Reports the first unbalanced bracket, or the first token nested too deeply.
+/// Reports the first token nested too deeply, or else the first unbalanced bracket. Depth
+/// is counted past an unbalanced bracket too: recovery still builds a tree from the rest.
 pub(super) fn check(file: FileId, chunk: &[(Token<'_>, SimpleSpan)]) -> Option<Diagnostic> {
+    let mut unbalanced: Option<Diagnostic> = None;
     let mut open: Vec<(Token<'_>, SimpleSpan)> = Vec::new();
     // Chain links counted on each level: the declaration's own, then one per open bracket.
     let mut links: Vec<usize> = vec![0];
@@ -48,9 +50,12 @@ pub(super) fn check(file: FileId, chunk: &[(Token<'_>, SimpleSpan)]) -> Option<D
             }
             _ => continue,
         };
-        match open.pop() {
+        let popped = open.pop();
+        if popped.is_some() {
+            depth -= 1 + links.pop().unwrap_or(0);
+        }
+        match popped {
             Some((opener, _)) if matches_delimiter(opener, closer) => {
-                depth -= 1 + links.pop().unwrap_or(0);
                 // `f(x)(y)` and `((x))` nest one level per closed parenthesis.
                 if closer == Token::RParen {
                     *links.last_mut().expect("the declaration's level is never popped") += 1;
@@ -61,7 +66,7 @@ pub(super) fn check(file: FileId, chunk: &[(Token<'_>, SimpleSpan)]) -> Option<D
                 }
             }
             Some((opener, open_span)) => {
-                return Some(
+                unbalanced = unbalanced.or(Some(
                     Diagnostic::error(
                         &codes::UNCLOSED_DELIMITER,
                         file,
@@ -71,10 +76,10 @@ pub(super) fn check(file: FileId, chunk: &[(Token<'_>, SimpleSpan)]) -> Option<D
                     .with_primary_label(format!("this {opener} is never closed"))
                     .with_label(file, Span::from(*span), format!("expected {} before this {closer}", closing(opener)))
                     .with_help(format!("add the missing {}", closing(opener))),
-                );
+                ));
             }
             None => {
-                return Some(
+                unbalanced = unbalanced.or(Some(
                     Diagnostic::error(
                         &codes::UNCLOSED_DELIMITER,
                         file,
@@ -82,9 +87,12 @@ pub(super) fn check(file: FileId, chunk: &[(Token<'_>, SimpleSpan)]) -> Option<D
                         format!("unmatched {closer}"),
                     )
                     .with_primary_label("nothing to close here"),
-                );
+                ));
             }
         }
+    }
+    if unbalanced.is_some() {
+        return unbalanced;
     }
     let (opener, open_span) = open.pop()?;
     let end = chunk.last().map(|(_, s)| s.end).unwrap_or(open_span.end);
@@ -137,6 +145,13 @@ fn too_deep(file: FileId, tok: Token<'_>, span: SimpleSpan) -> Diagnostic {
     Diagnostic::error(&codes::TOO_DEEPLY_NESTED, file, Span::from(span), message)
         .with_primary_label(label)
         .with_help(help)
+}
+
+/// E0107 for a tree too deep that recovery built from a declaration with broken brackets.
+pub(super) fn too_deep_tree(file: FileId, span: Span) -> Diagnostic {
+    Diagnostic::error(&codes::TOO_DEEPLY_NESTED, file, Span::new(span.start, span.start), format!("expression nested more than {MAX_NESTING} levels deep"))
+        .with_primary_label("somewhere in this declaration")
+        .with_help("split the expression into `let` declarations")
 }
 
 fn matches_delimiter(open: Token<'_>, close: Token<'_>) -> bool {
