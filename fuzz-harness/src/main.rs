@@ -214,14 +214,20 @@ fn run_inputs(
         let began = Instant::now();
         progress.running_since.store((began - start).as_millis().max(1) as u64, Ordering::Relaxed);
         let result = std::panic::catch_unwind(|| oracle::run(&data));
-        let took = began.elapsed();
+        let mut took = began.elapsed();
+        let allowed = Duration::from_secs(1) + Duration::from_secs_f64(data.len() as f64 / 1e6);
+        if took > allowed && matches!(result, Ok(Ok(()))) {
+            // Once more before calling it slow: other work on the machine can stall one run.
+            let again = Instant::now();
+            let _ = std::panic::catch_unwind(|| oracle::run(&data));
+            took = took.min(again.elapsed());
+        }
         progress.running_since.store(0, Ordering::Relaxed);
         count += 1;
         bytes += data.len() as u64;
         if took > slowest.0 {
             slowest = (took, data.len());
         }
-        let allowed = Duration::from_secs(1) + Duration::from_secs_f64(data.len() as f64 / 1e6);
         let finding = match result {
             Err(_) => Some("PANIC"),
             Ok(Err(e)) => {

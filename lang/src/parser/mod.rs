@@ -58,8 +58,19 @@ fn parse_in_batches(file: FileId, src: &str, batch_bytes: usize) -> Parsed {
         comments.append(&mut part.comments);
         diagnostics.append(&mut part.diagnostics);
     }
+    if diagnostics.len() > MAX_DIAGNOSTICS {
+        let more = diagnostics.len() - MAX_DIAGNOSTICS;
+        diagnostics.truncate(MAX_DIAGNOSTICS);
+        if let Some(last) = diagnostics.pop() {
+            diagnostics.push(last.with_note(format!("{more} more syntax errors in this file are not reported")));
+        }
+    }
     Parsed { file: SourceFile { items }, comments, diagnostics }
 }
+
+/// Syntax errors past this many in one file are counted, not reported: a file that far from
+/// .conv (a binary, or the wrong file) would otherwise flood every screen and editor.
+pub const MAX_DIAGNOSTICS: usize = 1000;
 
 pub(super) type Spanned<'s> = (Token<'s>, SimpleSpan);
 type ChunkInput<'t, 's> = chumsky::input::MappedInput<
