@@ -198,7 +198,8 @@ impl<'a> Elab<'a, '_> {
                     None => {
                         let span = path[0].span.to(path[path.len() - 1].span);
                         let mut candidates: Vec<&str> = BUILTIN_TYPES.to_vec();
-                        let visible = self.index.visible_names(self.module);
+                        let visible =
+                            if suggest::budget_left() { self.index.visible_names(self.module) } else { Vec::new() };
                         candidates.extend(
                             visible.iter().copied().filter(|n| {
                                 matches!(self.index.lookup(self.module, n), Some(Binding::Decl(d)) if matches!(self.index.decl(d).kind, DeclKind::Type | DeclKind::Enum))

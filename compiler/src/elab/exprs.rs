@@ -289,8 +289,11 @@ impl<'a> Elab<'a, '_> {
     }
 
     fn unknown_name(&mut self, name: &Ident) {
-        let mut candidates: Vec<&str> = self.index.visible_names(self.module);
-        candidates.extend(self.locals.iter().map(|(n, _)| n.as_str()));
+        let mut candidates: Vec<&str> = Vec::new();
+        if suggest::budget_left() {
+            candidates = self.index.visible_names(self.module);
+            candidates.extend(self.locals.iter().map(|(n, _)| n.as_str()));
+        }
         let mut diag =
             Diagnostic::error(&codes::UNKNOWN_NAME, self.file, name.span, format!("unknown name `{}`", name.name))
                 .with_primary_label("not declared, imported or an entity");

@@ -59,6 +59,8 @@ fn parse_in_batches(file: FileId, src: &str, batch_bytes: usize) -> Parsed {
         diagnostics.append(&mut part.diagnostics);
     }
     if diagnostics.len() > MAX_DIAGNOSTICS {
+        // The first ones in the file are kept, whichever phase found them.
+        crate::diagnostic::sort_diagnostics(&mut diagnostics);
         let more = diagnostics.len() - MAX_DIAGNOSTICS;
         diagnostics.truncate(MAX_DIAGNOSTICS);
         if let Some(last) = diagnostics.pop() {
