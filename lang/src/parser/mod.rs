@@ -122,23 +122,30 @@ pub(super) fn parse_declarations(
                 continue;
             }
             // The bracket error is the root cause: keep whatever tree recovery builds,
-            // but not the parser's own complaints about the same brackets.
+            // but not the parser's own complaints about the same brackets, so the parser
+            // without rich errors (much the cheaper) is enough.
             grammar::set_fuel(fuel_for(chunk));
-            let (item, _) = rich.parse(chunk_input(chunk, chunk_end)).into_output_errors();
+            let (item, _) = fast.parse(chunk_input(chunk, chunk_end)).into_output_errors();
             let item = item.filter(|_| !grammar::out_of_fuel()).and_then(|i| shallow(file, i, &mut diagnostics));
             items.extend(item.or_else(|| placeholder::placeholder(chunk)));
             continue;
         }
-        grammar::set_fuel(fuel_for(chunk));
+        if lexical_error {
+            // As for brackets: the lexical error is reported, only the tree is wanted.
+            grammar::set_fuel(fuel_for(chunk));
+            let (item, _) = fast.parse(chunk_input(chunk, chunk_end)).into_output_errors();
+            let item = item.filter(|_| !grammar::out_of_fuel()).and_then(|i| shallow(file, i, &mut diagnostics));
+            items.extend(item.or_else(|| placeholder::placeholder(chunk)));
+            continue;
+        }
+        grammar::set_fuel(rich_fuel_for(chunk));
         let (item, errs) = rich.parse(chunk_input(chunk, chunk_end)).into_output_errors();
         if grammar::out_of_fuel() {
-            if !lexical_error {
-                diagnostics.push(errors::too_tangled(file, Span::new(chunk_start, chunk_end)));
-            }
+            diagnostics.push(errors::too_tangled(file, Span::new(chunk_start, chunk_end)));
             items.extend(placeholder::placeholder(chunk));
             continue;
         }
-        let errs = if lexical_error { Vec::new() } else { errors::first_independent(errs) };
+        let errs = errors::first_independent(errs);
         diagnostics.extend(errs.into_iter().map(|e| errors::to_diagnostic(file, e, Span::new(chunk_start, chunk_end))));
         let item = item.and_then(|i| shallow(file, i, &mut diagnostics));
         items.extend(item.or_else(|| placeholder::placeholder(chunk)));
@@ -158,9 +165,16 @@ fn shallow(file: FileId, item: Item, diagnostics: &mut Vec<Diagnostic>) -> Optio
     None
 }
 
-/// The parsing steps a declaration may take: far more than any well-formed one needs.
+/// The parsing steps a declaration may take: well-formed ones take fewer than one per
+/// token (at most 0.56 in the examples, the standard library and the fixtures).
 fn fuel_for(chunk: &[Spanned<'_>]) -> usize {
-    64 * chunk.len() + 4096
+    4 * chunk.len() + 1024
+}
+
+/// The same for the parse with rich errors and recovery, whose steps cost more: enough for a
+/// declaration with a few mistakes, not for retrying every token.
+fn rich_fuel_for(chunk: &[Spanned<'_>]) -> usize {
+    chunk.len() + 1024
 }
 
 fn chunk_input<'t, 's>(chunk: &'t [Spanned<'s>], end: usize) -> ChunkInput<'t, 's> {
