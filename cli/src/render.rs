@@ -33,9 +33,10 @@ pub fn human(diagnostics: &[Diagnostic], sources: &Sources, color: bool) -> Stri
             excerpts.insert(file, Excerpt::new(text, index, &of_file));
         }
         let shown = excerpts.iter().map(|(file, e)| (sources.get(*file).name.clone(), numbered(e))).collect();
-        let mut cache =
-            ariadne::FnCache::new((|id: &String| Err(format!("no source {id}"))) as fn(&String) -> Result<String, String>)
-                .with_sources(shown);
+        let mut cache = ariadne::FnCache::new(
+            (|id: &String| Err(format!("no source {id}"))) as fn(&String) -> Result<String, String>,
+        )
+        .with_sources(shown);
         let report = report(diag, sources, &excerpts, color);
         // Writing into a Vec cannot fail, and every file of the report is in the cache.
         let _ = report.write(&mut cache, &mut out);
@@ -202,7 +203,9 @@ impl Positions {
     fn new(diagnostics: &[Diagnostic], sources: &Sources) -> Positions {
         let mut wanted: HashMap<conv_lang::FileId, Vec<usize>> = HashMap::new();
         for d in diagnostics {
-            for (file, span) in std::iter::once((d.primary.file, d.primary.span)).chain(d.labels.iter().map(|l| (l.file, l.span))) {
+            for (file, span) in
+                std::iter::once((d.primary.file, d.primary.span)).chain(d.labels.iter().map(|l| (l.file, l.span)))
+            {
                 wanted.entry(file).or_default().extend([span.start, span.end]);
             }
         }
@@ -233,7 +236,8 @@ impl Positions {
     }
 
     fn at(&self, file: conv_lang::FileId, offset: usize) -> JsonPosition {
-        let LineCol { line, column } = self.found.get(&(file, offset)).copied().unwrap_or(LineCol { line: 1, column: 1 });
+        let LineCol { line, column } =
+            self.found.get(&(file, offset)).copied().unwrap_or(LineCol { line: 1, column: 1 });
         JsonPosition { offset, line, column }
     }
 }

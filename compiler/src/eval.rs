@@ -415,19 +415,17 @@ impl<'e, 'a> Evaluator<'e, 'a> {
 
     /// How a value reads inside a string.
     pub fn display(&self, v: &Value) -> String {
-        conv_lang::stack::grow(|| {
-            match v {
-                Value::Str(s) => s.to_string(),
-                Value::Int(i) => i.to_string(),
-                Value::Float(f) => conv_model::program::trim_float(*f),
-                Value::Bool(b) => b.to_string(),
-                Value::Duration(ms) => conv_model::program::duration(*ms),
-                Value::Bytes(b) => bytes(*b),
-                Value::Percent(p) => format!("{}%", conv_model::program::trim_float(*p)),
-                Value::Entity(_, name) => name.to_string(),
-                Value::Variant(e, i, _) => self.elab.types.enum_ty(*e).variants[*i].name.clone(),
-                _ => String::new(),
-            }
+        conv_lang::stack::grow(|| match v {
+            Value::Str(s) => s.to_string(),
+            Value::Int(i) => i.to_string(),
+            Value::Float(f) => conv_model::program::trim_float(*f),
+            Value::Bool(b) => b.to_string(),
+            Value::Duration(ms) => conv_model::program::duration(*ms),
+            Value::Bytes(b) => bytes(*b),
+            Value::Percent(p) => format!("{}%", conv_model::program::trim_float(*p)),
+            Value::Entity(_, name) => name.to_string(),
+            Value::Variant(e, i, _) => self.elab.types.enum_ty(*e).variants[*i].name.clone(),
+            _ => String::new(),
         })
     }
 

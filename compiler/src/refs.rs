@@ -249,88 +249,84 @@ impl Walker<'_, '_> {
     }
 
     fn ty(&mut self, t: &TypeExpr) {
-        conv_lang::stack::grow(|| {
-            match &t.kind {
-                TypeExprKind::Named { path, args } => {
-                    if path.len() == 1 {
-                        let b = self.index.lookup(self.module, &path[0].name);
-                        self.push(path[0].span, b);
-                    } else if let Some(Binding::Module(m)) = self.index.lookup(self.module, &path[0].name) {
-                        let last = &path[path.len() - 1];
-                        self.push(last.span, self.index.member(m, &last.name).map(Binding::Decl));
-                    }
-                    args.iter().for_each(|a| self.ty(a));
+        conv_lang::stack::grow(|| match &t.kind {
+            TypeExprKind::Named { path, args } => {
+                if path.len() == 1 {
+                    let b = self.index.lookup(self.module, &path[0].name);
+                    self.push(path[0].span, b);
+                } else if let Some(Binding::Module(m)) = self.index.lookup(self.module, &path[0].name) {
+                    let last = &path[path.len() - 1];
+                    self.push(last.span, self.index.member(m, &last.name).map(Binding::Decl));
                 }
-                TypeExprKind::Record(fields) => {
-                    for f in fields {
-                        self.ty(&f.ty);
-                        if let Some(d) = &f.default {
-                            self.expr(d);
-                        }
-                    }
-                }
-                TypeExprKind::Optional(inner) => self.ty(inner),
-                TypeExprKind::Error => {}
+                args.iter().for_each(|a| self.ty(a));
             }
+            TypeExprKind::Record(fields) => {
+                for f in fields {
+                    self.ty(&f.ty);
+                    if let Some(d) = &f.default {
+                        self.expr(d);
+                    }
+                }
+            }
+            TypeExprKind::Optional(inner) => self.ty(inner),
+            TypeExprKind::Error => {}
         })
     }
 
     fn expr(&mut self, e: &Expr) {
-        conv_lang::stack::grow(|| {
-            match &e.kind {
-                ExprKind::Name(n) => {
-                    if !self.locals.iter().any(|l| *l == n.name) {
-                        let b = self.index.lookup(self.module, &n.name);
-                        self.push(n.span, b);
-                    }
+        conv_lang::stack::grow(|| match &e.kind {
+            ExprKind::Name(n) => {
+                if !self.locals.iter().any(|l| *l == n.name) {
+                    let b = self.index.lookup(self.module, &n.name);
+                    self.push(n.span, b);
                 }
-                ExprKind::Field { base, name } => {
-                    if let ExprKind::Name(b) = &base.kind {
-                        if !self.locals.iter().any(|l| *l == b.name) {
-                            if let Some(Binding::Module(m)) = self.index.lookup(self.module, &b.name) {
-                                self.push(name.span, self.index.member(m, &name.name).map(Binding::Decl));
-                                return;
-                            }
-                        }
-                    }
-                    self.expr(base);
-                }
-                ExprKind::Call { callee, args } => {
-                    self.expr(callee);
-                    args.iter().for_each(|a| self.expr(&a.value));
-                }
-                ExprKind::List(items) => items.iter().for_each(|i| self.expr(i)),
-                ExprKind::Record(r) => self.block(&r.body, None),
-                ExprKind::For(c) => {
-                    let Comprehension { var, iter, filter, body } = &**c;
-                    self.expr(iter);
-                    self.locals.push(var.name.to_string());
-                    if let Some(f) = filter {
-                        self.expr(f);
-                    }
-                    self.expr(body);
-                    self.locals.pop();
-                }
-                ExprKind::If { cond, then, otherwise } => {
-                    self.expr(cond);
-                    self.expr(then);
-                    self.expr(otherwise);
-                }
-                ExprKind::Binary { lhs, rhs, .. } => {
-                    self.expr(lhs);
-                    self.expr(rhs);
-                }
-                ExprKind::Unary { operand, .. } => self.expr(operand),
-                ExprKind::Paren(inner) => self.expr(inner),
-                ExprKind::Str(parts) => {
-                    for p in parts {
-                        if let StrPart::Interp(x) = p {
-                            self.expr(x);
-                        }
-                    }
-                }
-                ExprKind::Literal(_) | ExprKind::Error => {}
             }
+            ExprKind::Field { base, name } => {
+                if let ExprKind::Name(b) = &base.kind {
+                    if !self.locals.iter().any(|l| *l == b.name) {
+                        if let Some(Binding::Module(m)) = self.index.lookup(self.module, &b.name) {
+                            self.push(name.span, self.index.member(m, &name.name).map(Binding::Decl));
+                            return;
+                        }
+                    }
+                }
+                self.expr(base);
+            }
+            ExprKind::Call { callee, args } => {
+                self.expr(callee);
+                args.iter().for_each(|a| self.expr(&a.value));
+            }
+            ExprKind::List(items) => items.iter().for_each(|i| self.expr(i)),
+            ExprKind::Record(r) => self.block(&r.body, None),
+            ExprKind::For(c) => {
+                let Comprehension { var, iter, filter, body } = &**c;
+                self.expr(iter);
+                self.locals.push(var.name.to_string());
+                if let Some(f) = filter {
+                    self.expr(f);
+                }
+                self.expr(body);
+                self.locals.pop();
+            }
+            ExprKind::If { cond, then, otherwise } => {
+                self.expr(cond);
+                self.expr(then);
+                self.expr(otherwise);
+            }
+            ExprKind::Binary { lhs, rhs, .. } => {
+                self.expr(lhs);
+                self.expr(rhs);
+            }
+            ExprKind::Unary { operand, .. } => self.expr(operand),
+            ExprKind::Paren(inner) => self.expr(inner),
+            ExprKind::Str(parts) => {
+                for p in parts {
+                    if let StrPart::Interp(x) = p {
+                        self.expr(x);
+                    }
+                }
+            }
+            ExprKind::Literal(_) | ExprKind::Error => {}
         })
     }
 }

@@ -109,33 +109,31 @@ impl<'a> TypeTable<'a> {
 
     /// `ty` as users write it: `List[Duration]`, `Gate?`, `{ a: Int }`.
     pub fn show(&self, ty: &Ty) -> String {
-        conv_lang::stack::grow(|| {
-            match ty {
-                Ty::Int => "Int".into(),
-                Ty::Float => "Float".into(),
-                Ty::Bool => "Bool".into(),
-                Ty::String => "String".into(),
-                Ty::Duration => "Duration".into(),
-                Ty::Bytes => "ByteSize".into(),
-                Ty::Percent => "Percent".into(),
-                Ty::List(t) => format!("List[{}]", self.show(t)),
-                Ty::Map(t) => format!("Map[{}]", self.show(t)),
-                Ty::Optional(t) => format!("{}?", self.show(t)),
-                Ty::Record(id) => {
-                    let r = self.record(*id);
-                    match &r.name {
-                        Some(n) => n.clone(),
-                        None => {
-                            let fields: Vec<String> =
-                                r.fields.iter().map(|f| format!("{}: {}", f.name, self.show(&f.ty))).collect();
-                            format!("{{ {} }}", fields.join(", "))
-                        }
+        conv_lang::stack::grow(|| match ty {
+            Ty::Int => "Int".into(),
+            Ty::Float => "Float".into(),
+            Ty::Bool => "Bool".into(),
+            Ty::String => "String".into(),
+            Ty::Duration => "Duration".into(),
+            Ty::Bytes => "ByteSize".into(),
+            Ty::Percent => "Percent".into(),
+            Ty::List(t) => format!("List[{}]", self.show(t)),
+            Ty::Map(t) => format!("Map[{}]", self.show(t)),
+            Ty::Optional(t) => format!("{}?", self.show(t)),
+            Ty::Record(id) => {
+                let r = self.record(*id);
+                match &r.name {
+                    Some(n) => n.clone(),
+                    None => {
+                        let fields: Vec<String> =
+                            r.fields.iter().map(|f| format!("{}: {}", f.name, self.show(&f.ty))).collect();
+                        format!("{{ {} }}", fields.join(", "))
                     }
                 }
-                Ty::Enum(id) => self.enum_ty(*id).name.clone(),
-                Ty::Entity(kind) => entity_type_name(*kind).into(),
-                Ty::Error => "?".into(),
             }
+            Ty::Enum(id) => self.enum_ty(*id).name.clone(),
+            Ty::Entity(kind) => entity_type_name(*kind).into(),
+            Ty::Error => "?".into(),
         })
     }
 

@@ -3,9 +3,9 @@
 //! Compound values are shared, not copied: a `let` used by ten thousand services is one
 //! list in memory, and reading a field out of an entity costs a reference count.
 
+use crate::hash::HashSet;
 use crate::types::{EnumId, RecordId};
 use conv_lang::ast::EntityKind;
-use crate::hash::HashSet;
 use std::rc::Rc;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -88,7 +88,8 @@ pub fn equal(a: &Value, b: &Value) -> bool {
             (Value::Variant(e, i, Some(x)), Value::Variant(f, j, Some(y))) => {
                 (Rc::as_ptr(x) as usize, Rc::as_ptr(y) as usize, e == f && i == j)
             }
-            (Value::Variant(_, _, Some(_)), Value::Variant(..)) | (Value::Variant(..), Value::Variant(_, _, Some(_))) => {
+            (Value::Variant(_, _, Some(_)), Value::Variant(..))
+            | (Value::Variant(..), Value::Variant(_, _, Some(_))) => {
                 return false;
             }
             _ => {

@@ -37,7 +37,14 @@ struct Options {
 }
 
 fn options() -> Result<Options, String> {
-    let mut o = Options { seconds: 120, inputs: u64::MAX, seed: 1, out: PathBuf::from("target/fuzz-found"), worker: false, replay: None };
+    let mut o = Options {
+        seconds: 120,
+        inputs: u64::MAX,
+        seed: 1,
+        out: PathBuf::from("target/fuzz-found"),
+        worker: false,
+        replay: None,
+    };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
@@ -157,7 +164,11 @@ fn worker(o: &Options) -> ExitCode {
     };
     println!("fuzzing with seed {} for {} s: {} seed files", o.seed, o.seconds, seeds.len());
     let start = Instant::now();
-    let progress = Arc::new(Progress { running_since: AtomicU64::new(0), stop: AtomicBool::new(false), current: Mutex::new(Vec::new()) });
+    let progress = Arc::new(Progress {
+        running_since: AtomicU64::new(0),
+        stop: AtomicBool::new(false),
+        current: Mutex::new(Vec::new()),
+    });
     let (seed, limit, out) = (o.seed, o.inputs, o.out.clone());
     let shared = Arc::clone(&progress);
     // A spawned thread, with the default stack of one: no input may need more.

@@ -99,87 +99,85 @@ impl Dumper {
     }
 
     fn expr(&mut self, e: &Expr) {
-        crate::stack::grow(|| {
-            match &e.kind {
-                ExprKind::Literal(l) => self.line(format!("{:?} `{}`", l.value, l.text)),
-                ExprKind::Str(parts) => {
-                    self.line("string");
-                    self.nested(|d| {
-                        for p in parts {
-                            match p {
-                                StrPart::Text(t) => d.line(format!("text {t:?}")),
-                                StrPart::Interp(x) => d.expr(x),
-                            }
+        crate::stack::grow(|| match &e.kind {
+            ExprKind::Literal(l) => self.line(format!("{:?} `{}`", l.value, l.text)),
+            ExprKind::Str(parts) => {
+                self.line("string");
+                self.nested(|d| {
+                    for p in parts {
+                        match p {
+                            StrPart::Text(t) => d.line(format!("text {t:?}")),
+                            StrPart::Interp(x) => d.expr(x),
                         }
-                    });
-                }
-                ExprKind::Name(n) => self.line(format!("name {}", n.name)),
-                ExprKind::Field { base, name } => {
-                    self.line(format!("field access .{}", name.name));
-                    self.nested(|d| d.expr(base));
-                }
-                ExprKind::Call { callee, args } => {
-                    self.line("call");
-                    self.nested(|d| {
-                        d.expr(callee);
-                        for a in args {
-                            match &a.name {
-                                Some(n) => {
-                                    d.line(format!("arg {}", n.name));
-                                    d.nested(|d| d.expr(&a.value));
-                                }
-                                None => d.expr(&a.value),
-                            }
-                        }
-                    });
-                }
-                ExprKind::List(items) => {
-                    self.line("list");
-                    self.nested(|d| items.iter().for_each(|x| d.expr(x)));
-                }
-                ExprKind::Record(r) => {
-                    let RecordLit { tag, body } = &**r;
-                    let tag = tag.as_ref().map(|t| format!(" {}", t.name)).unwrap_or_default();
-                    self.line(format!("record{tag}"));
-                    self.nested(|d| d.block(body));
-                }
-                ExprKind::For(c) => {
-                    let Comprehension { var, iter, filter, body } = &**c;
-                    self.line(format!("for {}", var.name));
-                    self.nested(|d| {
-                        d.expr(iter);
-                        if let Some(f) = filter {
-                            d.line("if");
-                            d.nested(|d| d.expr(f));
-                        }
-                        d.expr(body);
-                    });
-                }
-                ExprKind::If { cond, then, otherwise } => {
-                    self.line("if");
-                    self.nested(|d| {
-                        d.expr(cond);
-                        d.expr(then);
-                        d.expr(otherwise);
-                    });
-                }
-                ExprKind::Binary { op, lhs, rhs, .. } => {
-                    self.line(format!("binary {}", op.symbol()));
-                    self.nested(|d| {
-                        d.expr(lhs);
-                        d.expr(rhs);
-                    });
-                }
-                ExprKind::Unary { op, operand } => {
-                    self.line(format!("unary {op:?}"));
-                    self.nested(|d| d.expr(operand));
-                }
-                ExprKind::Paren(inner) => {
-                    self.line("paren");
-                    self.nested(|d| d.expr(inner));
-                }
-                ExprKind::Error => self.line("error"),
+                    }
+                });
             }
+            ExprKind::Name(n) => self.line(format!("name {}", n.name)),
+            ExprKind::Field { base, name } => {
+                self.line(format!("field access .{}", name.name));
+                self.nested(|d| d.expr(base));
+            }
+            ExprKind::Call { callee, args } => {
+                self.line("call");
+                self.nested(|d| {
+                    d.expr(callee);
+                    for a in args {
+                        match &a.name {
+                            Some(n) => {
+                                d.line(format!("arg {}", n.name));
+                                d.nested(|d| d.expr(&a.value));
+                            }
+                            None => d.expr(&a.value),
+                        }
+                    }
+                });
+            }
+            ExprKind::List(items) => {
+                self.line("list");
+                self.nested(|d| items.iter().for_each(|x| d.expr(x)));
+            }
+            ExprKind::Record(r) => {
+                let RecordLit { tag, body } = &**r;
+                let tag = tag.as_ref().map(|t| format!(" {}", t.name)).unwrap_or_default();
+                self.line(format!("record{tag}"));
+                self.nested(|d| d.block(body));
+            }
+            ExprKind::For(c) => {
+                let Comprehension { var, iter, filter, body } = &**c;
+                self.line(format!("for {}", var.name));
+                self.nested(|d| {
+                    d.expr(iter);
+                    if let Some(f) = filter {
+                        d.line("if");
+                        d.nested(|d| d.expr(f));
+                    }
+                    d.expr(body);
+                });
+            }
+            ExprKind::If { cond, then, otherwise } => {
+                self.line("if");
+                self.nested(|d| {
+                    d.expr(cond);
+                    d.expr(then);
+                    d.expr(otherwise);
+                });
+            }
+            ExprKind::Binary { op, lhs, rhs, .. } => {
+                self.line(format!("binary {}", op.symbol()));
+                self.nested(|d| {
+                    d.expr(lhs);
+                    d.expr(rhs);
+                });
+            }
+            ExprKind::Unary { op, operand } => {
+                self.line(format!("unary {op:?}"));
+                self.nested(|d| d.expr(operand));
+            }
+            ExprKind::Paren(inner) => {
+                self.line("paren");
+                self.nested(|d| d.expr(inner));
+            }
+            ExprKind::Error => self.line("error"),
         })
     }
 }
@@ -191,21 +189,19 @@ fn span(item: &Item) -> String {
 }
 
 fn ty(t: &TypeExpr) -> String {
-    crate::stack::grow(|| {
-        match &t.kind {
-            TypeExprKind::Named { path, args } => {
-                let p: Vec<_> = path.iter().map(|i| i.name.as_str()).collect();
-                if args.is_empty() {
-                    p.join(".")
-                } else {
-                    let a: Vec<_> = args.iter().map(ty).collect();
-                    format!("{}[{}]", p.join("."), a.join(", "))
-                }
+    crate::stack::grow(|| match &t.kind {
+        TypeExprKind::Named { path, args } => {
+            let p: Vec<_> = path.iter().map(|i| i.name.as_str()).collect();
+            if args.is_empty() {
+                p.join(".")
+            } else {
+                let a: Vec<_> = args.iter().map(ty).collect();
+                format!("{}[{}]", p.join("."), a.join(", "))
             }
-            TypeExprKind::Record(fields) => record_ty(fields),
-            TypeExprKind::Optional(inner) => format!("{}?", ty(inner)),
-            TypeExprKind::Error => "<error>".into(),
         }
+        TypeExprKind::Record(fields) => record_ty(fields),
+        TypeExprKind::Optional(inner) => format!("{}?", ty(inner)),
+        TypeExprKind::Error => "<error>".into(),
     })
 }
 

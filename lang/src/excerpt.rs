@@ -90,7 +90,10 @@ impl Excerpt {
             .iter()
             .filter(|p| (start..=end).contains(*p))
             .map(|&p| {
-                (floor_boundary(text, p.saturating_sub(CONTEXT).max(start)), floor_boundary(text, (p + CONTEXT).min(end)))
+                (
+                    floor_boundary(text, p.saturating_sub(CONTEXT).max(start)),
+                    floor_boundary(text, (p + CONTEXT).min(end)),
+                )
             })
             .collect();
         windows.sort_unstable();
@@ -134,8 +137,14 @@ fn escape(c: char, before_newline: bool) -> Option<String> {
         '\r' if before_newline => Some(String::new()),
         '\t' => None,
         c if c.is_control() => Some(format!("\\u{{{:x}}}", c as u32)),
-        '\u{2028}' | '\u{2029}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}'
-        | '\u{2066}'..='\u{2069}' | '\u{061c}' | '\u{feff}' => Some(format!("\\u{{{:x}}}", c as u32)),
+        '\u{2028}'
+        | '\u{2029}'
+        | '\u{200b}'..='\u{200f}'
+        | '\u{202a}'..='\u{202e}'
+        | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{2069}'
+        | '\u{061c}'
+        | '\u{feff}' => Some(format!("\\u{{{:x}}}", c as u32)),
         _ => None,
     }
 }

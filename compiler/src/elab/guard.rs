@@ -6,8 +6,8 @@ use crate::core::Core;
 use crate::depth;
 use crate::types::Ty;
 use conv_lang::Span;
-use conv_lang::stack::grow;
 use conv_lang::ast::{Expr, TypeExpr};
+use conv_lang::stack::grow;
 
 impl<'a> Elab<'a, '_> {
     /// Checks `e` against `expected`; on a mismatch, reports it and carries on.

@@ -255,8 +255,7 @@ impl<'a> Elab<'a, '_> {
                         format!("unknown record type or variant `{}`", t.name),
                     )
                     .with_primary_label("no type or enum variant of this name is in scope");
-                    let names =
-                        if suggest::budget_left() { self.index.visible_names(self.module) } else { Vec::new() };
+                    let names = if suggest::budget_left() { self.index.visible_names(self.module) } else { Vec::new() };
                     if let Some(hint) = suggest::did_you_mean(&t.name, names.iter().copied()) {
                         diag = diag.with_help(hint);
                     }

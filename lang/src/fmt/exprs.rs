@@ -172,7 +172,9 @@ impl Printer<'_> {
                     let mut fields = Vec::new();
                     for entry in &body.entries {
                         match &entry.kind {
-                            EntryKind::Field { key, value } => fields.push(format!("{} = {}", key_text(key), r(value)?)),
+                            EntryKind::Field { key, value } => {
+                                fields.push(format!("{} = {}", key_text(key), r(value)?))
+                            }
                             EntryKind::Nested { .. } if strict => return None,
                             EntryKind::Nested { .. } => fields.push("...".into()),
                         }
@@ -180,7 +182,8 @@ impl Printer<'_> {
                             return None;
                         }
                     }
-                    let inner = if fields.is_empty() { "{}".to_string() } else { format!("{{ {} }}", fields.join(", ")) };
+                    let inner =
+                        if fields.is_empty() { "{}".to_string() } else { format!("{{ {} }}", fields.join(", ")) };
                     match tag {
                         Some(t) => format!("{} {inner}", t.name),
                         None => inner,

@@ -335,8 +335,9 @@ where
                 span: sp(e.span()),
             });
 
-        let primary =
-            fuel().ignore_then(choice((lit, string, name_or_record, record, list, paren, conditional))).labelled("an expression");
+        let primary = fuel()
+            .ignore_then(choice((lit, string, name_or_record, record, list, paren, conditional)))
+            .labelled("an expression");
 
         let arg = ident()
             .then_ignore(just(Token::Colon))

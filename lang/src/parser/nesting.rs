@@ -149,9 +149,14 @@ fn too_deep(file: FileId, tok: Token<'_>, span: SimpleSpan) -> Diagnostic {
 
 /// E0107 for a tree too deep that recovery built from a declaration with broken brackets.
 pub(super) fn too_deep_tree(file: FileId, span: Span) -> Diagnostic {
-    Diagnostic::error(&codes::TOO_DEEPLY_NESTED, file, Span::new(span.start, span.start), format!("expression nested more than {MAX_NESTING} levels deep"))
-        .with_primary_label("somewhere in this declaration")
-        .with_help("split the expression into `let` declarations")
+    Diagnostic::error(
+        &codes::TOO_DEEPLY_NESTED,
+        file,
+        Span::new(span.start, span.start),
+        format!("expression nested more than {MAX_NESTING} levels deep"),
+    )
+    .with_primary_label("somewhere in this declaration")
+    .with_help("split the expression into `let` declarations")
 }
 
 fn matches_delimiter(open: Token<'_>, close: Token<'_>) -> bool {
