@@ -109,32 +109,76 @@ impl<'a> TypeTable<'a> {
 
     /// `ty` as users write it: `List[Duration]`, `Gate?`, `{ a: Int }`.
     pub fn show(&self, ty: &Ty) -> String {
-        conv_lang::stack::grow(|| match ty {
-            Ty::Int => "Int".into(),
-            Ty::Float => "Float".into(),
-            Ty::Bool => "Bool".into(),
-            Ty::String => "String".into(),
-            Ty::Duration => "Duration".into(),
-            Ty::Bytes => "ByteSize".into(),
-            Ty::Percent => "Percent".into(),
-            Ty::List(t) => format!("List[{}]", self.show(t)),
-            Ty::Map(t) => format!("Map[{}]", self.show(t)),
-            Ty::Optional(t) => format!("{}?", self.show(t)),
+        let mut out = String::new();
+        self.show_into(ty, 0, &mut out);
+        out
+    }
+
+    /// Anonymous records nested deeper than this, and fields past [`SHOWN_FIELDS`], are
+    /// shown as `...`: a message stays short however large the type (and showing a type in
+    /// every message takes no time proportional to a chain of aliases).
+    fn show_into(&self, ty: &Ty, depth: usize, out: &mut String) {
+        const SHOWN_DEPTH: usize = 3;
+        const SHOWN_FIELDS: usize = 8;
+        // Lists, maps and optionals nest at most `depth::MAX_TYPE_DEPTH` deep.
+        let mut closers = String::new();
+        let mut at = ty;
+        loop {
+            match at {
+                Ty::List(t) => {
+                    out.push_str("List[");
+                    closers.insert(0, ']');
+                    at = t;
+                }
+                Ty::Map(t) => {
+                    out.push_str("Map[");
+                    closers.insert(0, ']');
+                    at = t;
+                }
+                Ty::Optional(t) => {
+                    closers.insert(0, '?');
+                    at = t;
+                }
+                _ => break,
+            }
+        }
+        match at {
+            Ty::Int => out.push_str("Int"),
+            Ty::Float => out.push_str("Float"),
+            Ty::Bool => out.push_str("Bool"),
+            Ty::String => out.push_str("String"),
+            Ty::Duration => out.push_str("Duration"),
+            Ty::Bytes => out.push_str("ByteSize"),
+            Ty::Percent => out.push_str("Percent"),
             Ty::Record(id) => {
                 let r = self.record(*id);
                 match &r.name {
-                    Some(n) => n.clone(),
+                    Some(n) => out.push_str(n),
+                    None if depth >= SHOWN_DEPTH => out.push_str("{ ... }"),
                     None => {
-                        let fields: Vec<String> =
-                            r.fields.iter().map(|f| format!("{}: {}", f.name, self.show(&f.ty))).collect();
-                        format!("{{ {} }}", fields.join(", "))
+                        out.push_str("{ ");
+                        for (i, f) in r.fields.iter().enumerate() {
+                            if i == SHOWN_FIELDS {
+                                out.push_str(", ...");
+                                break;
+                            }
+                            if i > 0 {
+                                out.push_str(", ");
+                            }
+                            out.push_str(&f.name);
+                            out.push_str(": ");
+                            self.show_into(&f.ty, depth + 1, out);
+                        }
+                        out.push_str(" }");
                     }
                 }
             }
-            Ty::Enum(id) => self.enum_ty(*id).name.clone(),
-            Ty::Entity(kind) => entity_type_name(*kind).into(),
-            Ty::Error => "?".into(),
-        })
+            Ty::Enum(id) => out.push_str(&self.enum_ty(*id).name),
+            Ty::Entity(kind) => out.push_str(entity_type_name(*kind)),
+            Ty::Error => out.push('?'),
+            Ty::List(_) | Ty::Map(_) | Ty::Optional(_) => {}
+        }
+        out.push_str(&closers);
     }
 
     /// Whether a value of type `actual` may stand where `expected` is required.
