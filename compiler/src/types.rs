@@ -55,11 +55,31 @@ pub struct RecordTy<'a> {
     pub name: Option<String>,
     /// Shared, so that checking a block does not copy its type's fields.
     pub fields: std::rc::Rc<[FieldTy<'a>]>,
+    /// Field positions by name, for records with many fields: looking each one up in turn
+    /// would make checking a large record literal quadratic.
+    by_name: Option<Rc<crate::hash::HashMap<String, usize>>>,
 }
 
-impl RecordTy<'_> {
-    pub fn field(&self, name: &str) -> Option<(usize, &FieldTy<'_>)> {
-        self.fields.iter().enumerate().find(|(_, f)| f.name == name)
+impl<'a> RecordTy<'a> {
+    /// Records with more fields than this get an index of their names.
+    const INDEXED: usize = 16;
+
+    pub fn new(name: Option<String>, fields: Vec<FieldTy<'a>>) -> Self {
+        let by_name = (fields.len() > Self::INDEXED).then(|| {
+            let mut map = crate::hash::HashMap::default();
+            for (i, f) in fields.iter().enumerate() {
+                map.entry(f.name.clone()).or_insert(i);
+            }
+            Rc::new(map)
+        });
+        RecordTy { name, fields: fields.into(), by_name }
+    }
+
+    pub fn field(&self, name: &str) -> Option<(usize, &FieldTy<'a>)> {
+        match &self.by_name {
+            Some(map) => map.get(name).map(|&i| (i, &self.fields[i])),
+            None => self.fields.iter().enumerate().find(|(_, f)| f.name == name),
+        }
     }
 }
 

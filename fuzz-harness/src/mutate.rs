@@ -132,7 +132,7 @@ const NUMBERS: &[&str] = &[
 
 /// A snippet aimed at a known weak spot.
 fn snippet(rng: &mut Rng) -> String {
-    match rng.below(6) {
+    match rng.below(7) {
         0 => {
             let n = rng.count(200_000);
             chain(rng, n)
@@ -144,6 +144,18 @@ fn snippet(rng: &mut Rng) -> String {
         2 => rng.pick(NUMBERS).to_string(),
         3 => (0..rng.count(64)).map(|_| *rng.pick(ODD)).collect(),
         4 => "x".repeat(rng.count(1_000_000)),
+        5 => {
+            // Many distinct names in one record, list or call: lookups by name must not be linear.
+            let (open, close) = *rng.pick(&[("{ ", " }"), ("[", "]"), ("f(", ")")]);
+            let n = rng.count(100_000);
+            let sep = if open == "{ " { " = 1, " } else { ", " };
+            let mut s = String::from(open);
+            for i in 0..n {
+                s.push_str(&format!("f{i}{sep}"));
+            }
+            s.push_str(close);
+            s
+        }
         _ => {
             let word = *rng.pick(&["a, ", "1 + ", "\"s\", ", "{ a = 1 }, ", "x.y ", "// c\n"]);
             word.repeat(rng.count(100_000))

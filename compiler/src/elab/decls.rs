@@ -37,7 +37,7 @@ impl<'a> Elab<'a, '_> {
                     if let TypeExprKind::Record(fields) = &t.ty.kind {
                         let id = self
                             .types
-                            .add_record(RecordTy { name: Some(t.name.name.to_string()), fields: Vec::new().into() });
+                            .add_record(RecordTy::new(Some(t.name.name.to_string()), Vec::new()));
                         self.decl_types.insert(decl.id, Ty::Record(id));
                         to_fill.push((decl.module, Some(id), None, fields.as_slice()));
                     }
@@ -54,17 +54,18 @@ impl<'a> Elab<'a, '_> {
             self.in_module(module, |this| {
                 if let Some(id) = record {
                     let lowered = this.lower_fields(module, fields);
-                    this.types.records[id.0 as usize].fields = lowered.into();
+                    let name = this.types.records[id.0 as usize].name.take();
+                    this.types.records[id.0 as usize] = RecordTy::new(name, lowered);
                 }
                 if let Some((id, e)) = enum_decl {
                     let mut variants = Vec::new();
                     for v in &e.variants {
                         let payload = v.fields.as_ref().map(|fields| {
                             let lowered = this.lower_fields(module, fields);
-                            this.types.add_record(RecordTy {
-                                name: Some(format!("{}.{}", e.name.name, v.name.name)),
-                                fields: lowered.into(),
-                            })
+                            this.types.add_record(RecordTy::new(
+                                Some(format!("{}.{}", e.name.name, v.name.name)),
+                                lowered,
+                            ))
                         });
                         variants.push(VariantTy { name: v.name.name.to_string(), payload, doc: v.doc.clone() });
                     }
@@ -114,7 +115,7 @@ impl<'a> Elab<'a, '_> {
             TypeExprKind::Record(fields) => {
                 let module = self.module;
                 let lowered = self.lower_fields(module, fields);
-                Ty::Record(self.types.add_record(RecordTy { name: None, fields: lowered.into() }))
+                Ty::Record(self.types.add_record(RecordTy::new(None, lowered)))
             }
             TypeExprKind::Named { path, args } => {
                 let name = path[path.len() - 1].name.as_str();
