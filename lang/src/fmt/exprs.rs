@@ -119,8 +119,12 @@ impl Printer<'_> {
     }
 
     /// The one-line form, or `None` if a comment inside or a nested block forbids it.
+    /// Every caller uses it only when it fits in `WIDTH` columns, so a node that cannot is
+    /// refused at once.
     pub(super) fn flat_expr(&self, e: &Expr) -> Option<String> {
-        if self.comment_within(e.span.start, e.span.end) {
+        if self.ink.within(self.src, e.span.start, e.span.end) > super::WIDTH
+            || self.comment_within(e.span.start, e.span.end)
+        {
             return None;
         }
         self.render(e, true)
