@@ -6,7 +6,7 @@
 //! (default 1), `--out DIR` (default target/fuzz-found). It stops at the first input that
 //! panics, crashes the process (a stack overflow aborts it), takes over 1 s (plus 1 s per
 //! MB of input), or breaks a property of `oracle::run`, with that input saved in DIR, and
-//! exits 1. Timings assume a release build.
+//! exits 1. Timings assume a release build, and count the processor time the input used.
 //!
 //! The process runs itself as a worker and watches it: a stack overflow cannot be caught
 //! in the process that overflows, so the worker writes each input to DIR/current.input
@@ -24,8 +24,22 @@ use std::time::{Duration, Instant};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// An input still running after this long is a hang: the watchdog stops the run.
+/// An input that has used this much processor time is a hang: the watchdog stops the run.
 const HANG: Duration = Duration::from_secs(10);
+
+/// An input running this long in wall time is a hang however busy the machine is.
+const HANG_WALL: Duration = Duration::from_secs(120);
+
+/// The processor time this process has used. Times are judged by it rather than by the
+/// clock, so that other work on a shared machine does not make an input look slow.
+fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')').map_or("", |(_, rest)| rest).split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+    // utime and stime, in clock ticks of 1/100 s on Linux.
+    Duration::from_millis((ticks(11) + ticks(12)) * 10)
+}
 
 struct Options {
     seconds: u64,
@@ -144,6 +158,8 @@ fn keep(out: &Path, kind: &str, seed: u64, data: &[u8]) -> PathBuf {
 struct Progress {
     /// Milliseconds since the start at which the running input began; 0 when none runs.
     running_since: AtomicU64,
+    /// The process's processor time, in milliseconds, when the running input began.
+    cpu_since: AtomicU64,
     stop: AtomicBool,
     current: Mutex<Vec<u8>>,
 }
@@ -166,6 +182,7 @@ fn worker(o: &Options) -> ExitCode {
     let start = Instant::now();
     let progress = Arc::new(Progress {
         running_since: AtomicU64::new(0),
+        cpu_since: AtomicU64::new(0),
         stop: AtomicBool::new(false),
         current: Mutex::new(Vec::new()),
     });
@@ -180,7 +197,9 @@ fn worker(o: &Options) -> ExitCode {
             progress.stop.store(true, Ordering::Relaxed);
         }
         let since = progress.running_since.load(Ordering::Relaxed);
-        if since > 0 && start.elapsed().saturating_sub(Duration::from_millis(since)) > HANG {
+        let wall = start.elapsed().saturating_sub(Duration::from_millis(since));
+        let cpu = cpu_time().saturating_sub(Duration::from_millis(progress.cpu_since.load(Ordering::Relaxed)));
+        if since > 0 && (cpu > HANG || wall > HANG_WALL) {
             let data = progress.current.lock().map(|d| d.clone()).unwrap_or_default();
             let kept = keep(&o.out, "hang", o.seed, &data);
             eprintln!("HANG: an input ran for over {} s; it is in {}", HANG.as_secs(), kept.display());
@@ -223,15 +242,16 @@ fn run_inputs(
             c.clone_from(&data);
         }
         let began = Instant::now();
+        let cpu_began = cpu_time();
+        progress.cpu_since.store(cpu_began.as_millis() as u64, Ordering::Relaxed);
         progress.running_since.store((began - start).as_millis().max(1) as u64, Ordering::Relaxed);
         let result = std::panic::catch_unwind(|| oracle::run(&data));
         let mut took = began.elapsed();
         let allowed = Duration::from_secs(1) + Duration::from_secs_f64(data.len() as f64 / 1e6);
         if took > allowed && matches!(result, Ok(Ok(()))) {
-            // Once more before calling it slow: other work on the machine can stall one run.
-            let again = Instant::now();
-            let _ = std::panic::catch_unwind(|| oracle::run(&data));
-            took = took.min(again.elapsed());
+            // Slow by the clock; judged by the processor time it used (to within the 10 ms
+            // of its ticks), since other work on the machine can stall a run.
+            took = took.min(cpu_time().saturating_sub(cpu_began));
         }
         progress.running_since.store(0, Ordering::Relaxed);
         count += 1;
