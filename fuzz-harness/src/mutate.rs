@@ -177,7 +177,7 @@ fn apply(rng: &mut Rng, data: &mut Vec<u8>, others: &[Vec<u8>]) {
     match rng.below(10) {
         0 if !data.is_empty() => {
             let i = rng.below(data.len());
-            data[i] = rng.next() as u8;
+            data[i] = rng.next_u64() as u8;
         }
         1 if !data.is_empty() => {
             let i = rng.below(data.len());

@@ -25,7 +25,7 @@ fn generate(shape: &str, bytes: usize) -> Option<String> {
         }
         "chains" => {
             while s.len() < bytes {
-                if i % 2 == 0 {
+                if i.is_multiple_of(2) {
                     let _ = writeln!(s, "let c{i} = 1{}", " + 1".repeat(250));
                 } else {
                     let _ = writeln!(s, "let c{i} = {}0", "if true then 1 else ".repeat(120));
