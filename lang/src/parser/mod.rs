@@ -116,7 +116,10 @@ pub(super) fn parse_declarations(
         if let Some(problem) = delimiter_problem {
             let fatal = problem.code.id == codes::TOO_DEEPLY_NESTED.id;
             diagnostics.push(problem);
-            if fatal {
+            // Recovery from an unbalanced bracket searches ahead for the bracket that closes
+            // each failed group, to the end when there is none: quadratic in a long
+            // declaration. Past a size, only the name is kept.
+            if fatal || chunk.len() > RECOVERED_TOKENS {
                 // Nothing of it is parsed, but its name is still declared.
                 items.extend(placeholder::placeholder(chunk));
                 continue;
@@ -164,6 +167,9 @@ fn shallow(file: FileId, item: Item, diagnostics: &mut Vec<Diagnostic>) -> Optio
     crate::tree_depth::dismantle(item);
     None
 }
+
+/// A declaration with an unbalanced bracket and more tokens than this is not recovered.
+const RECOVERED_TOKENS: usize = 2048;
 
 /// The parsing steps a declaration may take: well-formed ones take fewer than one per
 /// token (at most 0.56 in the examples, the standard library and the fixtures).
