@@ -2,46 +2,103 @@
 
 use ariadne::{Color, Config, IndexType, Label, Report, ReportKind};
 use conv_compiler::Sources;
+use conv_lang::excerpt::Excerpt;
 use conv_lang::line_index::{LineCol, LineIndex};
-use conv_lang::{Diagnostic, Severity};
+use conv_lang::{Diagnostic, FileId, Severity, Span};
 use serde::Serialize;
 use std::collections::HashMap;
 
 /// Renders diagnostics as ariadne reports, one after another.
+///
+/// Each report is drawn from an excerpt of its files (`conv_lang::excerpt`): only the lines
+/// its labels touch, long lines cut around them, and unprintable characters escaped, so the
+/// cost of a report does not grow with the file and no character can break its layout.
 pub fn human(diagnostics: &[Diagnostic], sources: &Sources, color: bool) -> String {
     if diagnostics.is_empty() {
         return String::new();
     }
-    let mut cache = ariadne::sources(sources.all().iter().map(|s| (s.name.clone(), s.text.clone())));
+    let mut indexes: HashMap<FileId, LineIndex> = HashMap::new();
     let mut out = Vec::new();
-    for diag in diagnostics {
-        let report = report(diag, sources, color);
-        // Writing into a Vec cannot fail; a source missing from the cache would be our bug.
+    for diag in diagnostics.iter().take(MAX_SHOWN) {
+        let mut spans: Vec<(FileId, Span)> = vec![(diag.primary.file, diag.primary.span)];
+        spans.extend(diag.labels.iter().map(|l| (l.file, l.span)));
+        let mut excerpts: HashMap<FileId, Excerpt> = HashMap::new();
+        for &(file, _) in &spans {
+            if excerpts.contains_key(&file) {
+                continue;
+            }
+            let text = &sources.get(file).text;
+            let index = indexes.entry(file).or_insert_with(|| LineIndex::new(text));
+            let of_file: Vec<Span> = spans.iter().filter(|(f, _)| *f == file).map(|(_, s)| *s).collect();
+            excerpts.insert(file, Excerpt::new(text, index, &of_file));
+        }
+        let shown = excerpts.iter().map(|(file, e)| (sources.get(*file).name.clone(), numbered(e))).collect();
+        let mut cache = ariadne::FnCache::new(
+            (|id: &String| Err(format!("no source {id}"))) as fn(&String) -> Result<String, String>,
+        )
+        .with_sources(shown);
+        let report = report(diag, sources, &excerpts, color);
+        // Writing into a Vec cannot fail, and every file of the report is in the cache.
         let _ = report.write(&mut cache, &mut out);
+    }
+    if diagnostics.len() > MAX_SHOWN {
+        let more = diagnostics.len() - MAX_SHOWN;
+        out.extend(format!("... and {more} more not shown (`--format json` lists them all)\n").into_bytes());
     }
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn report<'a>(diag: &Diagnostic, sources: &Sources, color: bool) -> Report<'a, (String, std::ops::Range<usize>)> {
-    let name = |file| sources.get(file).name.clone();
+/// Past this many, the rest of the diagnostics are counted, not drawn: a wall of reports
+/// helps nobody, and drawing each costs time.
+const MAX_SHOWN: usize = 1000;
+
+/// Excerpts that start below this line are numbered by blank lines ahead of them.
+const PADDED_LINES: usize = 5000;
+
+/// The excerpt as ariadne's source, numbered from the excerpt's first line. Ariadne 0.6
+/// applies a display line offset to the location header but not to the line numbers in the
+/// margin, so excerpts near the top of a file are preceded by blank lines instead, which
+/// numbers both; further down, only the header's line is right.
+fn numbered(e: &Excerpt) -> ariadne::Source<String> {
+    if e.first_line <= PADDED_LINES {
+        let mut text = "\n".repeat(e.first_line);
+        text.push_str(&e.text);
+        return ariadne::Source::from(text);
+    }
+    ariadne::Source::from(e.text.clone()).with_display_line_offset(e.first_line)
+}
+
+fn report<'a>(
+    diag: &Diagnostic,
+    sources: &Sources,
+    excerpts: &HashMap<FileId, Excerpt>,
+    color: bool,
+) -> Report<'a, (String, std::ops::Range<usize>)> {
+    let at = |file: FileId, span: Span| {
+        let range = excerpts.get(&file).map_or(0..0, |e| {
+            let pad = if e.first_line <= PADDED_LINES { e.first_line } else { 0 };
+            let r = e.map_span(span);
+            r.start + pad..r.end + pad
+        });
+        (sources.get(file).name.clone(), range)
+    };
     let (kind, tint) = match diag.severity {
         Severity::Error => (ReportKind::Error, Color::Red),
         Severity::Warning => (ReportKind::Warning, Color::Yellow),
     };
     let primary = &diag.primary;
-    let mut builder = Report::build(kind, (name(primary.file), primary.span.start..primary.span.end))
+    let mut builder = Report::build(kind, at(primary.file, primary.span))
         .with_config(Config::default().with_color(color).with_index_type(IndexType::Byte))
         .with_code(diag.code.id)
         .with_message(&diag.message);
-    let mut label =
-        Label::new((name(primary.file), primary.span.start..primary.span.end)).with_color(tint).with_order(0);
+    let mut label = Label::new(at(primary.file, primary.span)).with_color(tint).with_order(0);
     if !primary.message.is_empty() {
         label = label.with_message(&primary.message);
     }
     builder = builder.with_label(label);
     for (i, extra) in diag.labels.iter().enumerate() {
         builder = builder.with_label(
-            Label::new((name(extra.file), extra.span.start..extra.span.end))
+            Label::new(at(extra.file, extra.span))
                 .with_message(&extra.message)
                 .with_color(Color::Blue)
                 .with_order(i as i32 + 1),
@@ -100,15 +157,10 @@ pub struct JsonLabel {
 }
 
 pub fn json(diagnostics: &[Diagnostic], sources: &Sources) -> String {
-    let mut indexes: HashMap<conv_lang::FileId, LineIndex> = HashMap::new();
-    let mut range = |file: conv_lang::FileId, span: conv_lang::Span| {
-        let text = &sources.get(file).text;
-        let index = indexes.entry(file).or_insert_with(|| LineIndex::new(text));
-        let pos = |offset: usize| {
-            let LineCol { line, column } = index.line_col(text, offset);
-            JsonPosition { offset, line, column }
-        };
-        JsonRange { start: pos(span.start), end: pos(span.end) }
+    let positions = Positions::new(diagnostics, sources);
+    let range = |file: conv_lang::FileId, span: conv_lang::Span| JsonRange {
+        start: positions.at(file, span.start),
+        end: positions.at(file, span.end),
     };
     let items: Vec<JsonDiagnostic> = diagnostics
         .iter()
@@ -138,4 +190,54 @@ pub fn json(diagnostics: &[Diagnostic], sources: &Sources) -> String {
         })
         .collect();
     serde_json::to_string_pretty(&items).unwrap_or_else(|_| "[]".into())
+}
+
+/// The line and column of every offset the diagnostics name, found in one pass over each
+/// file: counting a column from the start of its line for each diagnostic would take time
+/// proportional to the line for each, and a long line may hold many.
+struct Positions {
+    found: HashMap<(conv_lang::FileId, usize), LineCol>,
+}
+
+impl Positions {
+    fn new(diagnostics: &[Diagnostic], sources: &Sources) -> Positions {
+        let mut wanted: HashMap<conv_lang::FileId, Vec<usize>> = HashMap::new();
+        for d in diagnostics {
+            for (file, span) in
+                std::iter::once((d.primary.file, d.primary.span)).chain(d.labels.iter().map(|l| (l.file, l.span)))
+            {
+                wanted.entry(file).or_default().extend([span.start, span.end]);
+            }
+        }
+        let mut found = HashMap::new();
+        for (file, mut offsets) in wanted {
+            offsets.sort_unstable();
+            offsets.dedup();
+            let text = &sources.get(file).text;
+            let (mut line, mut column) = (1, 1);
+            let mut chars = text.char_indices().peekable();
+            for offset in offsets {
+                // An offset inside a character is taken as the start of that character.
+                while let Some(&(i, c)) = chars.peek() {
+                    if i + c.len_utf8() > offset {
+                        break;
+                    }
+                    chars.next();
+                    if c == '\n' {
+                        (line, column) = (line + 1, 1);
+                    } else {
+                        column += 1;
+                    }
+                }
+                found.insert((file, offset), LineCol { line, column });
+            }
+        }
+        Positions { found }
+    }
+
+    fn at(&self, file: conv_lang::FileId, offset: usize) -> JsonPosition {
+        let LineCol { line, column } =
+            self.found.get(&(file, offset)).copied().unwrap_or(LineCol { line: 1, column: 1 });
+        JsonPosition { offset, line, column }
+    }
 }

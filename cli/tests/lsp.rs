@@ -41,7 +41,8 @@ impl Server {
         let mut length = 0;
         loop {
             let mut line = String::new();
-            self.stdout.read_line(&mut line).unwrap();
+            let read = self.stdout.read_line(&mut line).unwrap();
+            assert!(read > 0, "the server closed its output: it died");
             if line == "\r\n" {
                 break;
             }
@@ -276,6 +277,133 @@ fn half_typed_input_and_bad_requests_leave_the_server_alive() {
         json!({ "textDocument": { "uri": "file:///nonexistent/x.conv" }, "position": { "line": 99, "character": 99 } }),
     );
     assert!(unknown.get("result").is_some() || unknown.get("error").is_some());
+    let alive = server.request("textDocument/documentSymbol", json!({ "textDocument": { "uri": uri } }));
+    assert!(alive["result"].is_array(), "still answering: {alive}");
+}
+
+/// A small seeded generator, so a failure replays the same edits.
+struct Random(u64);
+
+impl Random {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n.max(1) as u64) as usize
+    }
+}
+
+/// The nearest character boundary at or before `at`.
+fn boundary(text: &str, mut at: usize) -> usize {
+    at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+/// Thousands of random edits, each followed by a random request at a random position (past
+/// the end of a line or of the document, inside a surrogate pair): every request is
+/// answered without an internal error, and the server lives to the end.
+#[test]
+fn random_edits_and_requests_are_all_answered() {
+    let (_dir, uri, fixture_text) = fixture();
+    let mut server = Server::start();
+    open(&mut server, &uri, &fixture_text);
+    let mut rng = Random(0x2545_f491_4f6c_dd1d);
+    let snippets = [
+        "😀",
+        "\u{2028}",
+        "\u{2029}",
+        "\r",
+        "\r\n",
+        "\t",
+        "\0",
+        "\u{200b}",
+        "\u{202e}",
+        "é",
+        "{",
+        "}",
+        "[",
+        "]",
+        "(",
+        ")",
+        "\"",
+        "${",
+        "=",
+        ".",
+        ",",
+        "\n",
+        "service",
+        "let x = ",
+        "if a then b else ",
+        "- - - - x",
+        "a + a + a",
+        "99999999999999999999",
+        "5min",
+        "api",
+        "std.gates.",
+        "// comment\n",
+    ];
+    let methods = [
+        "textDocument/hover",
+        "textDocument/definition",
+        "textDocument/completion",
+        "textDocument/rename",
+        "textDocument/formatting",
+        "textDocument/semanticTokens/full",
+        "textDocument/documentSymbol",
+        "textDocument/references",
+    ];
+    let mut doc = fixture_text.clone();
+    for version in 2..1_502 {
+        let at = boundary(&doc, rng.below(doc.len() + 1));
+        match rng.below(4) {
+            0 => {
+                let end = boundary(&doc, at + rng.below(40));
+                doc.replace_range(at..end, "");
+            }
+            1 => {
+                let end = boundary(&doc, at + rng.below(200));
+                let copy = doc[at..end].to_string();
+                doc.insert_str(at, &copy);
+            }
+            2 => doc.insert_str(at, &snippets[rng.below(snippets.len())].repeat(1 + rng.below(300))),
+            _ => doc.insert_str(at, snippets[rng.below(snippets.len())]),
+        }
+        if doc.len() > 6_000 {
+            doc = fixture_text.clone();
+        }
+        server.notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": uri, "version": version }, "contentChanges": [{ "text": doc }] }),
+        );
+        let lines = doc.lines().count();
+        let (line, character) = match rng.below(4) {
+            // Inside a surrogate pair, where there is one.
+            0 if doc.contains('😀') => {
+                let at = doc.find('😀').unwrap_or(0);
+                let start = doc[..at].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+                (doc[..at].matches('\n').count(), doc[start..at].encode_utf16().count() + 1)
+            }
+            1 => (lines + rng.below(5), rng.below(10)),
+            _ => (rng.below(lines + 1), rng.below(120)),
+        };
+        let method = methods[rng.below(methods.len())];
+        let mut params =
+            json!({ "textDocument": { "uri": uri }, "position": { "line": line, "character": character } });
+        match method {
+            "textDocument/rename" => params["newName"] = json!("renamed"),
+            "textDocument/formatting" => params["options"] = json!({ "tabSize": 2, "insertSpaces": true }),
+            "textDocument/references" => params["context"] = json!({ "includeDeclaration": true }),
+            _ => {}
+        }
+        let response = server.request(method, params);
+        assert!(
+            response.get("result").is_some(),
+            "edit {version}, {method} at {line}:{character}: {response}\n--- document:\n{doc}"
+        );
+    }
     let alive = server.request("textDocument/documentSymbol", json!({ "textDocument": { "uri": uri } }));
     assert!(alive["result"].is_array(), "still answering: {alive}");
 }

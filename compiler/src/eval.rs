@@ -3,6 +3,7 @@
 
 use crate::codes;
 use crate::core::{Core, DeclId, InterpPart};
+use crate::depth::{Depth, MAX_DEPTH};
 use crate::elab::Elaborated;
 use crate::hash::HashMap;
 use crate::index::Index;
@@ -12,10 +13,11 @@ use conv_lang::ast::{BinOp, EntityKind};
 use conv_lang::{Diagnostic, FileId, Span};
 use std::rc::Rc;
 
+/// A declaration's value once evaluated, with a bound on how deep it is (see [`Reach`]).
 #[derive(Clone)]
 enum Slot {
     InProgress,
-    Done(Value),
+    Done(Value, usize),
 }
 
 pub struct Evaluator<'e, 'a> {
@@ -27,7 +29,21 @@ pub struct Evaluator<'e, 'a> {
     entities: Vec<Option<Slot>>,
     entity_index: HashMap<(EntityKind, &'e str), usize>,
     entity_stack: Vec<String>,
-    defaults: HashMap<(RecordId, usize), Value>,
+    defaults: HashMap<(RecordId, usize), (Value, usize)>,
+    reach: Reach,
+}
+
+/// How deep evaluation has gone. A declaration's value is evaluated once and then reused,
+/// so reusing it counts as going as deep again as its own evaluation went: a chain of `let`s
+/// that each wrap the previous one builds a value as deep as the chain, without the
+/// evaluator ever recursing through it.
+#[derive(Default)]
+struct Reach {
+    depth: Depth,
+    /// The deepest level reached, reused values included, since the current declaration began.
+    peak: usize,
+    /// The declaration being evaluated, where a too-deep evaluation is reported.
+    here: Option<(FileId, Span)>,
 }
 
 impl<'e, 'a> Evaluator<'e, 'a> {
@@ -42,6 +58,7 @@ impl<'e, 'a> Evaluator<'e, 'a> {
             entity_index,
             entity_stack: Vec::new(),
             defaults: HashMap::default(),
+            reach: Reach::default(),
         }
     }
 
@@ -51,7 +68,7 @@ impl<'e, 'a> Evaluator<'e, 'a> {
             return Value::Error;
         };
         match &self.entities[i] {
-            Some(Slot::Done(v)) => return v.clone(),
+            Some(Slot::Done(v, deep)) => return self.reuse(v.clone(), *deep),
             Some(Slot::InProgress) => {
                 let start = self.entity_stack.iter().position(|n| n == name).unwrap_or(0);
                 let mut path = self.entity_stack[start..].to_vec();
@@ -67,25 +84,26 @@ impl<'e, 'a> Evaluator<'e, 'a> {
                     .with_primary_label("its fields need its own fields")
                     .with_help("write one of the values in the chain directly"),
                 );
-                self.entities[i] = Some(Slot::Done(Value::Error));
+                self.entities[i] = Some(Slot::Done(Value::Error, 0));
                 return Value::Error;
             }
             None => {}
         }
         self.entities[i] = Some(Slot::InProgress);
         self.entity_stack.push(name.to_string());
-        let value = self.eval(&self.elab.entities[i].body, &mut Vec::new());
+        let info = &self.elab.entities[i];
+        let (value, deep) = self.measured((info.file, info.name_span), |this| this.eval(&info.body, &mut Vec::new()));
         self.entity_stack.pop();
-        if let Some(Slot::Done(v)) = &self.entities[i] {
+        if let Some(Slot::Done(v, _)) = &self.entities[i] {
             return v.clone();
         }
-        self.entities[i] = Some(Slot::Done(value.clone()));
+        self.entities[i] = Some(Slot::Done(value.clone(), deep));
         value
     }
 
     pub fn let_value(&mut self, id: DeclId) -> Value {
         match self.lets.get(&id) {
-            Some(Slot::Done(v)) => return v.clone(),
+            Some(Slot::Done(v, deep)) => return self.reuse(v.clone(), *deep),
             // Cycles through lets are reported by the checker.
             Some(Slot::InProgress) => return Value::Error,
             None => {}
@@ -94,24 +112,68 @@ impl<'e, 'a> Evaluator<'e, 'a> {
             return Value::Error;
         };
         self.lets.insert(id, Slot::InProgress);
-        let v = self.eval(core, &mut Vec::new());
-        self.lets.insert(id, Slot::Done(v.clone()));
+        let decl = self.index.decl(id);
+        let (v, deep) = self.measured((decl.file, decl.name_span), |this| this.eval(core, &mut Vec::new()));
+        self.lets.insert(id, Slot::Done(v.clone(), deep));
         v
     }
 
     fn default_value(&mut self, record: RecordId, field: usize) -> Value {
-        if let Some(v) = self.defaults.get(&(record, field)) {
-            return v.clone();
+        if let Some((v, deep)) = self.defaults.get(&(record, field)) {
+            return self.reuse(v.clone(), *deep);
         }
-        let v = match self.elab.record_defaults.get(&(record, field)) {
-            Some(core) => self.eval(core, &mut Vec::new()),
-            None => Value::Error,
+        let (v, deep) = match self.elab.record_defaults.get(&(record, field)) {
+            Some(core) => {
+                let f = &self.elab.types.record(record).fields[field];
+                self.measured((f.file, f.span), |this| this.eval(core, &mut Vec::new()))
+            }
+            None => (Value::Error, 0),
         };
-        self.defaults.insert((record, field), v.clone());
+        self.defaults.insert((record, field), (v.clone(), deep));
         v
     }
 
+    /// Evaluates a declaration's value with `here` as the place to report it too deep, and
+    /// returns how deep the evaluation went below the current level.
+    fn measured(&mut self, here: (FileId, Span), f: impl FnOnce(&mut Self) -> Value) -> (Value, usize) {
+        let saved = self.reach.here.replace(here);
+        let out = self.below(f);
+        self.reach.here = saved;
+        out
+    }
+
+    /// A value evaluated before, as deep as `deep` below here: refused if that is too deep.
+    fn reuse(&mut self, v: Value, deep: usize) -> Value {
+        let reached = self.reach.depth.now() + deep;
+        if reached > MAX_DEPTH {
+            self.too_deep();
+            return Value::Error;
+        }
+        self.reach.peak = self.reach.peak.max(reached);
+        v
+    }
+
+    fn too_deep(&mut self) {
+        if let Some((file, span)) = self.reach.here {
+            if let Some(diag) = self.reach.depth.report(file, span) {
+                self.diags.push(diag);
+            }
+        }
+    }
+
+    /// Evaluates `core`, or gives an error value past [`MAX_DEPTH`].
     pub fn eval(&mut self, core: &Core, frame: &mut Vec<Value>) -> Value {
+        if !self.reach.depth.enter() {
+            self.too_deep();
+            return Value::Error;
+        }
+        self.reach.peak = self.reach.peak.max(self.reach.depth.now());
+        let v = conv_lang::stack::grow(|| self.eval_unguarded(core, frame));
+        self.reach.depth.leave();
+        v
+    }
+
+    fn eval_unguarded(&mut self, core: &Core, frame: &mut Vec<Value>) -> Value {
         match core {
             Core::Value(v) => v.clone(),
             Core::Local(slot) => frame.get(*slot).cloned().unwrap_or(Value::Error),
@@ -148,22 +210,25 @@ impl<'e, 'a> Evaluator<'e, 'a> {
             }
             Core::Call(f, args) => self.call(*f, args, frame),
             Core::For { slot, iter, filter, body } => {
-                let Value::List(items) = self.eval(iter, frame) else {
+                let (Value::List(items), deep) = self.below(|this| this.eval(iter, frame)) else {
                     return Value::Error;
                 };
-                let mut out = Vec::with_capacity(items.len());
-                for item in items.iter().cloned() {
-                    frame.truncate(*slot);
-                    frame.push(item);
-                    if let Some(f) = filter {
-                        if self.eval(f, frame) != Value::Bool(true) {
-                            continue;
+                // The body is as deep as the items it wraps, and they are as deep as the list.
+                self.deeper(deep, |this| {
+                    let mut out = Vec::with_capacity(items.len());
+                    for item in items.iter().cloned() {
+                        frame.truncate(*slot);
+                        frame.push(item);
+                        if let Some(f) = filter {
+                            if this.eval(f, frame) != Value::Bool(true) {
+                                continue;
+                            }
                         }
+                        out.push(this.eval(body, frame));
                     }
-                    out.push(self.eval(body, frame));
-                }
-                frame.truncate(*slot);
-                Value::List(out.into())
+                    frame.truncate(*slot);
+                    Value::List(out.into())
+                })
             }
             Core::If(c, t, e) => match self.eval(c, frame) {
                 Value::Bool(true) => self.eval(t, frame),
@@ -220,17 +285,41 @@ impl<'e, 'a> Evaluator<'e, 'a> {
             return Value::Error;
         };
         let mut callee = Vec::with_capacity(args.len());
+        let mut deepest = 0;
         for (i, a) in args.iter().enumerate() {
-            let v = match a {
-                Some(c) => self.eval(c, frame),
-                None => match self.elab.param_defaults.get(&(f, i)) {
-                    Some(c) => self.eval(c, &mut Vec::new()),
+            let (v, deep) = self.below(|this| match a {
+                Some(c) => this.eval(c, frame),
+                None => match this.elab.param_defaults.get(&(f, i)) {
+                    Some(c) => this.eval(c, &mut Vec::new()),
                     None => Value::Error,
                 },
-            };
+            });
+            deepest = deepest.max(deep);
             callee.push(v);
         }
-        self.eval(&info.body, &mut callee)
+        // The body is as deep as the arguments it wraps.
+        self.deeper(deepest, |this| this.eval(&info.body, &mut callee))
+    }
+
+    /// `f`'s value, and how deep below the current level evaluating it went.
+    fn below(&mut self, f: impl FnOnce(&mut Self) -> Value) -> (Value, usize) {
+        let base = self.reach.depth.now();
+        let saved = std::mem::replace(&mut self.reach.peak, base);
+        let v = f(self);
+        let deep = self.reach.peak - base;
+        self.reach.peak = self.reach.peak.max(saved);
+        (v, deep)
+    }
+
+    /// Runs `f` counted `levels` deeper than the current level.
+    fn deeper(&mut self, levels: usize, f: impl FnOnce(&mut Self) -> Value) -> Value {
+        if !self.reach.depth.skip(levels) {
+            self.too_deep();
+            return Value::Error;
+        }
+        let v = f(self);
+        self.reach.depth.unskip(levels);
+        v
     }
 
     fn fail(&mut self, code: &'static conv_lang::Code, at: (FileId, Span), label: &str) -> Value {
@@ -326,7 +415,7 @@ impl<'e, 'a> Evaluator<'e, 'a> {
 
     /// How a value reads inside a string.
     pub fn display(&self, v: &Value) -> String {
-        match v {
+        conv_lang::stack::grow(|| match v {
             Value::Str(s) => s.to_string(),
             Value::Int(i) => i.to_string(),
             Value::Float(f) => conv_model::program::trim_float(*f),
@@ -337,7 +426,7 @@ impl<'e, 'a> Evaluator<'e, 'a> {
             Value::Entity(_, name) => name.to_string(),
             Value::Variant(e, i, _) => self.elab.types.enum_ty(*e).variants[*i].name.clone(),
             _ => String::new(),
-        }
+        })
     }
 
     pub fn index(&self) -> &Index<'a> {
@@ -368,10 +457,7 @@ fn number(v: &Value) -> Option<f64> {
 }
 
 fn equal(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Int(x), Value::Float(y)) | (Value::Float(y), Value::Int(x)) => *x as f64 == *y,
-        _ => a == b,
-    }
+    crate::value::equal(a, b)
 }
 
 fn bytes(b: u64) -> String {

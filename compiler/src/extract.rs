@@ -269,14 +269,7 @@ impl<'e> Extractor<'_, 'e, '_> {
 }
 
 fn has_error(v: &Value) -> bool {
-    match v {
-        Value::Error => true,
-        Value::List(items) => items.iter().any(has_error),
-        Value::Map(m) => m.iter().any(|(_, v)| has_error(v)),
-        Value::Record(_, fields) => fields.iter().any(has_error),
-        Value::Variant(_, _, Some(p)) => has_error(p),
-        _ => false,
-    }
+    crate::value::contains_error(v)
 }
 
 fn list(v: &Value) -> &[Value] {

@@ -10,6 +10,7 @@
 pub mod codes;
 pub mod core;
 pub mod cycles;
+pub mod depth;
 pub mod elab;
 pub mod eval;
 pub mod extract;
@@ -90,6 +91,7 @@ pub fn unknown_overrides<'o>(sources: &Sources, overrides: &'o [Override]) -> Ve
 
 /// [`check`] with `let` overrides applied to the user's files.
 pub fn check_with(sources: &Sources, overrides: &[Override]) -> Checked {
+    suggest::reset_budget();
     let mut all = sources.clone();
     let std_ids = add_stdlib(&mut all);
     let mut diagnostics: Vec<Diagnostic> = all.load_diagnostics().to_vec();

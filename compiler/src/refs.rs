@@ -233,21 +233,23 @@ impl Walker<'_, '_> {
     }
 
     fn block(&mut self, block: &Block, entity: Option<EntityKind>) {
-        for entry in &block.entries {
-            match &entry.kind {
-                EntryKind::Field { key, value } => {
-                    if let (Some(kind), Key::Name(k)) = (entity, key) {
-                        self.field_keys.push((self.file, k.span, kind, k.name.to_string()));
+        conv_lang::stack::grow(|| {
+            for entry in &block.entries {
+                match &entry.kind {
+                    EntryKind::Field { key, value } => {
+                        if let (Some(kind), Key::Name(k)) = (entity, key) {
+                            self.field_keys.push((self.file, k.span, kind, k.name.to_string()));
+                        }
+                        self.expr(value);
                     }
-                    self.expr(value);
+                    EntryKind::Nested { body, .. } => self.block(body, None),
                 }
-                EntryKind::Nested { body, .. } => self.block(body, None),
             }
-        }
+        })
     }
 
     fn ty(&mut self, t: &TypeExpr) {
-        match &t.kind {
+        conv_lang::stack::grow(|| match &t.kind {
             TypeExprKind::Named { path, args } => {
                 if path.len() == 1 {
                     let b = self.index.lookup(self.module, &path[0].name);
@@ -268,11 +270,11 @@ impl Walker<'_, '_> {
             }
             TypeExprKind::Optional(inner) => self.ty(inner),
             TypeExprKind::Error => {}
-        }
+        })
     }
 
     fn expr(&mut self, e: &Expr) {
-        match &e.kind {
+        conv_lang::stack::grow(|| match &e.kind {
             ExprKind::Name(n) => {
                 if !self.locals.iter().any(|l| *l == n.name) {
                     let b = self.index.lookup(self.module, &n.name);
@@ -325,6 +327,6 @@ impl Walker<'_, '_> {
                 }
             }
             ExprKind::Literal(_) | ExprKind::Error => {}
-        }
+        })
     }
 }

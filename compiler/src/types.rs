@@ -55,11 +55,31 @@ pub struct RecordTy<'a> {
     pub name: Option<String>,
     /// Shared, so that checking a block does not copy its type's fields.
     pub fields: std::rc::Rc<[FieldTy<'a>]>,
+    /// Field positions by name, for records with many fields: looking each one up in turn
+    /// would make checking a large record literal quadratic.
+    by_name: Option<Rc<crate::hash::HashMap<String, usize>>>,
 }
 
-impl RecordTy<'_> {
-    pub fn field(&self, name: &str) -> Option<(usize, &FieldTy<'_>)> {
-        self.fields.iter().enumerate().find(|(_, f)| f.name == name)
+impl<'a> RecordTy<'a> {
+    /// Records with more fields than this get an index of their names.
+    const INDEXED: usize = 16;
+
+    pub fn new(name: Option<String>, fields: Vec<FieldTy<'a>>) -> Self {
+        let by_name = (fields.len() > Self::INDEXED).then(|| {
+            let mut map = crate::hash::HashMap::default();
+            for (i, f) in fields.iter().enumerate() {
+                map.entry(f.name.clone()).or_insert(i);
+            }
+            Rc::new(map)
+        });
+        RecordTy { name, fields: fields.into(), by_name }
+    }
+
+    pub fn field(&self, name: &str) -> Option<(usize, &FieldTy<'a>)> {
+        match &self.by_name {
+            Some(map) => map.get(name).map(|&i| (i, &self.fields[i])),
+            None => self.fields.iter().enumerate().find(|(_, f)| f.name == name),
+        }
     }
 }
 
@@ -109,54 +129,100 @@ impl<'a> TypeTable<'a> {
 
     /// `ty` as users write it: `List[Duration]`, `Gate?`, `{ a: Int }`.
     pub fn show(&self, ty: &Ty) -> String {
-        match ty {
-            Ty::Int => "Int".into(),
-            Ty::Float => "Float".into(),
-            Ty::Bool => "Bool".into(),
-            Ty::String => "String".into(),
-            Ty::Duration => "Duration".into(),
-            Ty::Bytes => "ByteSize".into(),
-            Ty::Percent => "Percent".into(),
-            Ty::List(t) => format!("List[{}]", self.show(t)),
-            Ty::Map(t) => format!("Map[{}]", self.show(t)),
-            Ty::Optional(t) => format!("{}?", self.show(t)),
+        let mut out = String::new();
+        self.show_into(ty, 0, &mut out);
+        out
+    }
+
+    /// Anonymous records nested deeper than this, and fields past [`SHOWN_FIELDS`], are
+    /// shown as `...`: a message stays short however large the type (and showing a type in
+    /// every message takes no time proportional to a chain of aliases).
+    fn show_into(&self, ty: &Ty, depth: usize, out: &mut String) {
+        const SHOWN_DEPTH: usize = 3;
+        const SHOWN_FIELDS: usize = 8;
+        // Lists, maps and optionals nest at most `depth::MAX_TYPE_DEPTH` deep.
+        let mut closers = String::new();
+        let mut at = ty;
+        loop {
+            match at {
+                Ty::List(t) => {
+                    out.push_str("List[");
+                    closers.insert(0, ']');
+                    at = t;
+                }
+                Ty::Map(t) => {
+                    out.push_str("Map[");
+                    closers.insert(0, ']');
+                    at = t;
+                }
+                Ty::Optional(t) => {
+                    closers.insert(0, '?');
+                    at = t;
+                }
+                _ => break,
+            }
+        }
+        match at {
+            Ty::Int => out.push_str("Int"),
+            Ty::Float => out.push_str("Float"),
+            Ty::Bool => out.push_str("Bool"),
+            Ty::String => out.push_str("String"),
+            Ty::Duration => out.push_str("Duration"),
+            Ty::Bytes => out.push_str("ByteSize"),
+            Ty::Percent => out.push_str("Percent"),
             Ty::Record(id) => {
                 let r = self.record(*id);
                 match &r.name {
-                    Some(n) => n.clone(),
+                    Some(n) => out.push_str(n),
+                    None if depth >= SHOWN_DEPTH => out.push_str("{ ... }"),
                     None => {
-                        let fields: Vec<String> =
-                            r.fields.iter().map(|f| format!("{}: {}", f.name, self.show(&f.ty))).collect();
-                        format!("{{ {} }}", fields.join(", "))
+                        out.push_str("{ ");
+                        for (i, f) in r.fields.iter().enumerate() {
+                            if i == SHOWN_FIELDS {
+                                out.push_str(", ...");
+                                break;
+                            }
+                            if i > 0 {
+                                out.push_str(", ");
+                            }
+                            out.push_str(&f.name);
+                            out.push_str(": ");
+                            self.show_into(&f.ty, depth + 1, out);
+                        }
+                        out.push_str(" }");
                     }
                 }
             }
-            Ty::Enum(id) => self.enum_ty(*id).name.clone(),
-            Ty::Entity(kind) => entity_type_name(*kind).into(),
-            Ty::Error => "?".into(),
+            Ty::Enum(id) => out.push_str(&self.enum_ty(*id).name),
+            Ty::Entity(kind) => out.push_str(entity_type_name(*kind)),
+            Ty::Error => out.push('?'),
+            Ty::List(_) | Ty::Map(_) | Ty::Optional(_) => {}
         }
+        out.push_str(&closers);
     }
 
     /// Whether a value of type `actual` may stand where `expected` is required.
     pub fn assignable(&self, actual: &Ty, expected: &Ty) -> bool {
-        match (actual, expected) {
-            (Ty::Error, _) | (_, Ty::Error) => true,
-            (Ty::Int, Ty::Float) => true,
-            (a, Ty::Optional(inner)) if !matches!(a, Ty::Optional(_)) => self.assignable(a, inner),
-            (Ty::Optional(a), Ty::Optional(b)) => self.assignable(a, b),
-            (Ty::List(a), Ty::List(b)) | (Ty::Map(a), Ty::Map(b)) => self.assignable(a, b),
-            (Ty::Record(a), Ty::Record(b)) if a != b => {
-                // Anonymous records are structural; named ones are nominal.
-                let (ra, rb) = (self.record(*a), self.record(*b));
-                ra.name.is_none()
-                    && rb.fields.iter().all(|f| match ra.field(&f.name) {
-                        Some((_, af)) => self.assignable(&af.ty, &f.ty),
-                        None => f.default.is_some(),
-                    })
-                    && ra.fields.iter().all(|f| rb.field(&f.name).is_some())
+        conv_lang::stack::grow(|| {
+            match (actual, expected) {
+                (Ty::Error, _) | (_, Ty::Error) => true,
+                (Ty::Int, Ty::Float) => true,
+                (a, Ty::Optional(inner)) if !matches!(a, Ty::Optional(_)) => self.assignable(a, inner),
+                (Ty::Optional(a), Ty::Optional(b)) => self.assignable(a, b),
+                (Ty::List(a), Ty::List(b)) | (Ty::Map(a), Ty::Map(b)) => self.assignable(a, b),
+                (Ty::Record(a), Ty::Record(b)) if a != b => {
+                    // Anonymous records are structural; named ones are nominal.
+                    let (ra, rb) = (self.record(*a), self.record(*b));
+                    ra.name.is_none()
+                        && rb.fields.iter().all(|f| match ra.field(&f.name) {
+                            Some((_, af)) => self.assignable(&af.ty, &f.ty),
+                            None => f.default.is_some(),
+                        })
+                        && ra.fields.iter().all(|f| rb.field(&f.name).is_some())
+                }
+                (a, b) => a == b,
             }
-            (a, b) => a == b,
-        }
+        })
     }
 }
 

@@ -81,23 +81,25 @@ impl Dumper {
     }
 
     fn block(&mut self, b: &Block) {
-        for entry in &b.entries {
-            let doc = entry.doc.as_deref().map(|d| format!(" doc={d:?}")).unwrap_or_default();
-            match &entry.kind {
-                EntryKind::Field { key, value } => {
-                    self.line(format!("field {}{doc}", key.text()));
-                    self.nested(|d| d.expr(value));
-                }
-                EntryKind::Nested { kind, name, body } => {
-                    self.line(format!("{} {}{doc}", kind.name, name.name));
-                    self.nested(|d| d.block(body));
+        crate::stack::grow(|| {
+            for entry in &b.entries {
+                let doc = entry.doc.as_deref().map(|d| format!(" doc={d:?}")).unwrap_or_default();
+                match &entry.kind {
+                    EntryKind::Field { key, value } => {
+                        self.line(format!("field {}{doc}", key.text()));
+                        self.nested(|d| d.expr(value));
+                    }
+                    EntryKind::Nested { kind, name, body } => {
+                        self.line(format!("{} {}{doc}", kind.name, name.name));
+                        self.nested(|d| d.block(body));
+                    }
                 }
             }
-        }
+        })
     }
 
     fn expr(&mut self, e: &Expr) {
-        match &e.kind {
+        crate::stack::grow(|| match &e.kind {
             ExprKind::Literal(l) => self.line(format!("{:?} `{}`", l.value, l.text)),
             ExprKind::Str(parts) => {
                 self.line("string");
@@ -176,7 +178,7 @@ impl Dumper {
                 self.nested(|d| d.expr(inner));
             }
             ExprKind::Error => self.line("error"),
-        }
+        })
     }
 }
 
@@ -187,7 +189,7 @@ fn span(item: &Item) -> String {
 }
 
 fn ty(t: &TypeExpr) -> String {
-    match &t.kind {
+    crate::stack::grow(|| match &t.kind {
         TypeExprKind::Named { path, args } => {
             let p: Vec<_> = path.iter().map(|i| i.name.as_str()).collect();
             if args.is_empty() {
@@ -200,7 +202,7 @@ fn ty(t: &TypeExpr) -> String {
         TypeExprKind::Record(fields) => record_ty(fields),
         TypeExprKind::Optional(inner) => format!("{}?", ty(inner)),
         TypeExprKind::Error => "<error>".into(),
-    }
+    })
 }
 
 fn record_ty(fields: &[FieldDecl]) -> String {

@@ -23,7 +23,10 @@ pub struct Lexed<'src> {
     /// Spans are chumsky's, so the parser reads this vector in place.
     pub tokens: Vec<(Token<'src>, SimpleSpan)>,
     pub comments: Vec<Comment>,
+    /// The first [`MAX_DIAGNOSTICS`](crate::parser::MAX_DIAGNOSTICS) lexical errors.
     pub diagnostics: Vec<Diagnostic>,
+    /// Where every lexical error starts, reported or not.
+    pub error_offsets: Vec<usize>,
 }
 
 pub fn lex(file: FileId, src: &str) -> Lexed<'_> {
@@ -36,7 +39,7 @@ pub fn lex(file: FileId, src: &str) -> Lexed<'_> {
 /// `range` must start at the start of a line (or of the file), where no string, comment or
 /// interpolation can be open.
 pub fn lex_into<'src>(file: FileId, src: &'src str, range: std::ops::Range<usize>, out: &mut Lexed<'src>) {
-    let mut driver = Driver { src: &src[..range.end], file, out };
+    let mut driver = Driver { src: &src[..range.end], file, out, interpolations: 0 };
     driver.run(range.start, false);
 }
 
@@ -44,7 +47,13 @@ struct Driver<'src, 'out> {
     src: &'src str,
     file: FileId,
     out: &'out mut Lexed<'src>,
+    /// Interpolations open around the current position: each is a level of recursion here.
+    interpolations: usize,
 }
+
+/// Past this many nested `${`, a `${` is read as text: the parser refuses the declaration
+/// (E0107) at a lower depth anyway, and the scanner's recursion stays bounded.
+const MAX_INTERPOLATIONS: usize = 2 * crate::parser::MAX_NESTING;
 
 impl<'src> Driver<'src, '_> {
     /// Lexes from `start`; inside an interpolation, stops after its closing `}` and returns
@@ -77,7 +86,9 @@ impl<'src> Driver<'src, '_> {
                     self.out.comments.push(Comment { span, doc });
                 }
                 Ok(token @ Token::BadNumber(text)) => {
-                    self.out.diagnostics.push(bad_number(self.file, span, text));
+                    if self.report(span.start) {
+                        self.out.diagnostics.push(bad_number(self.file, span, text));
+                    }
                     self.push(token, span);
                 }
                 Ok(Token::LBrace) if interpolation => {
@@ -100,10 +111,12 @@ impl<'src> Driver<'src, '_> {
                     | Token::Percent(text)),
                 ) => match crate::parser::literals::number_problem(&token) {
                     Some(why) => {
-                        self.out.diagnostics.push(
-                            Diagnostic::error(&codes::INVALID_NUMBER, self.file, span, format!("`{text}` {why}"))
-                                .with_primary_label("cannot be read"),
-                        );
+                        if self.report(span.start) {
+                            self.out.diagnostics.push(
+                                Diagnostic::error(&codes::INVALID_NUMBER, self.file, span, format!("`{text}` {why}"))
+                                    .with_primary_label("cannot be read"),
+                            );
+                        }
                         self.push(Token::BadNumber(text), span);
                     }
                     None => self.push(token, span),
@@ -123,7 +136,16 @@ impl<'src> Driver<'src, '_> {
         self.out.tokens.push((token, SimpleSpan::from(span.start..span.end)));
     }
 
+    /// Records a lexical error at `at`; `true` while its diagnostic is still to be built.
+    fn report(&mut self, at: usize) -> bool {
+        self.out.error_offsets.push(at);
+        self.out.diagnostics.len() < crate::parser::MAX_DIAGNOSTICS
+    }
+
     fn unexpected_character(&mut self, span: Span) {
+        if !self.report(span.start) {
+            return;
+        }
         let text = &self.src[span.start..span.end];
         let shown = text.chars().next().map(|c| c.escape_debug().to_string()).unwrap_or_default();
         let mut diag =
@@ -147,16 +169,18 @@ impl<'src> Driver<'src, '_> {
             match bytes.get(pos) {
                 None | Some(b'\n') | Some(b'\r') => {
                     self.flush_text(text_start, pos);
-                    self.out.diagnostics.push(
-                        Diagnostic::error(
-                            &codes::UNTERMINATED_STRING,
-                            self.file,
-                            Span::new(quote, pos),
-                            "unterminated string",
-                        )
-                        .with_primary_label("this string has no closing quote")
-                        .with_help("close it with `\"` on the same line; strings cannot span lines"),
-                    );
+                    if self.report(quote) {
+                        self.out.diagnostics.push(
+                            Diagnostic::error(
+                                &codes::UNTERMINATED_STRING,
+                                self.file,
+                                Span::new(quote, pos),
+                                "unterminated string",
+                            )
+                            .with_primary_label("this string has no closing quote")
+                            .with_help("close it with `\"` on the same line; strings cannot span lines"),
+                        );
+                    }
                     self.push(Token::StrEnd, Span::new(pos, pos));
                     return pos;
                 }
@@ -172,6 +196,10 @@ impl<'src> Driver<'src, '_> {
                         Some('\n') | None => pos += 1,
                         Some(other) => {
                             let span = Span::new(pos, pos + 1 + other.len_utf8());
+                            if !self.report(pos) {
+                                pos = span.end;
+                                continue;
+                            }
                             self.out.diagnostics.push(
                                 Diagnostic::error(
                                     &codes::INVALID_ESCAPE,
@@ -186,10 +214,12 @@ impl<'src> Driver<'src, '_> {
                         }
                     }
                 }
-                Some(b'$') if bytes.get(pos + 1) == Some(&b'{') => {
+                Some(b'$') if bytes.get(pos + 1) == Some(&b'{') && self.interpolations < MAX_INTERPOLATIONS => {
                     self.flush_text(text_start, pos);
                     self.push(Token::InterpOpen, Span::new(pos, pos + 2));
+                    self.interpolations += 1;
                     pos = self.run(pos + 2, true);
+                    self.interpolations -= 1;
                     text_start = pos;
                 }
                 Some(_) => pos += 1,

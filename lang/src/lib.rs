@@ -7,12 +7,15 @@ pub mod ast;
 pub mod codes;
 pub mod diagnostic;
 pub mod dump;
+pub mod excerpt;
 pub mod fmt;
 pub mod lexer;
 pub mod line_index;
 pub mod parser;
 pub mod span;
+pub mod stack;
 pub mod token;
+pub mod tree_depth;
 
 pub use diagnostic::{Code, Diagnostic, Label, Severity};
 pub use parser::{Parsed, parse};

@@ -120,3 +120,65 @@ fn interpolation_cut_by_a_newline_reports_one_error() {
     assert_eq!(codes, ["E0102"]);
     assert_eq!(parsed.file.items.len(), 2, "the next declaration still parses");
 }
+
+/// Every shape that nests without brackets, far past the limit: refused with E0107, and the
+/// next declaration still parses.
+#[test]
+fn chains_without_brackets_are_refused_not_overflowed() {
+    let n = 100_000;
+    let shapes = [
+        format!("let x = {}1{}", "if true then 1 else ".repeat(n), ""),
+        format!("let x = {}x", "- ".repeat(n)),
+        format!("let x = {}x", "not ".repeat(n)),
+        format!("let x = a{}", " + a".repeat(n)),
+        format!("let x = a{}", ".b".repeat(n)),
+        format!("let x = f{}", "()".repeat(n)),
+        format!("let x = {}", "if ".repeat(n)),
+        format!("let x = \"{}\"", "${\"".repeat(n)),
+    ];
+    for shape in shapes {
+        let text = format!("{shape}\nlet y = 1\n");
+        let parsed = parse(FileId(0), &text);
+        let codes: Vec<_> = parsed.diagnostics.iter().map(|d| d.code.id).collect();
+        assert!(codes.contains(&"E0107"), "{}: {codes:?}", &shape[..40]);
+        let names: Vec<_> = parsed
+            .file
+            .items
+            .iter()
+            .filter_map(|i| match &i.kind {
+                conv_lang::ast::ItemKind::Let(l) => Some(l.name.name.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(names, ["x", "y"], "{}", &shape[..40]);
+    }
+}
+
+/// Long flat shapes are not nesting: a list of many elements and a record of many fields.
+#[test]
+fn long_lists_and_records_are_not_too_deep() {
+    let list = format!("let x = [{}]", "a + b.c, ".repeat(5_000));
+    let record = format!("service s {{ {} }}", "f = if a then b.c else d + e ".repeat(5_000));
+    for text in [list, record] {
+        let parsed = parse(FileId(0), &text);
+        assert!(!parsed.has_errors(), "{:?}", parsed.diagnostics.first());
+    }
+}
+
+#[test]
+fn chains_within_the_limit_parse() {
+    let text = format!("let x = a{}\nlet y = {}1\n", " + a".repeat(200), "if a then 1 else ".repeat(200));
+    let parsed = parse(FileId(0), &text);
+    assert!(!parsed.has_errors(), "{:?}", parsed.diagnostics);
+}
+
+/// A broken bracket before a long chain: recovery would build the chain's deep tree, so the
+/// depth is counted past the broken bracket too.
+#[test]
+fn chains_after_a_broken_bracket_are_refused() {
+    let text = format!("service s {{\n  a = [x, y]]\n  b = a{}\n}}\nlet y = 1\n", " + a".repeat(50_000));
+    let parsed = std::thread::spawn(move || parse(FileId(0), &text)).join().expect("no overflow");
+    let codes: Vec<_> = parsed.diagnostics.iter().map(|d| d.code.id).collect();
+    assert!(codes.contains(&"E0107"), "{codes:?}");
+    assert_eq!(parsed.file.items.len(), 2);
+}

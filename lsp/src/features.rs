@@ -61,18 +61,26 @@ pub fn diagnostics(path: &Path, open: &HashMap<PathBuf, String>) -> Vec<(Uri, Ve
         let Some(uri) = uri_of(file) else { continue };
         let text = &checked.sources.get(id).text;
         let t = Text::new(text);
+        // Each file's line starts once, however many labels point into it.
+        let others: std::cell::RefCell<HashMap<FileId, std::rc::Rc<Text<'_>>>> = Default::default();
         let diags = checked
             .diagnostics
             .iter()
             .filter(|d| d.primary.file == id)
             .map(|d| {
-                diagnostic(d, &t, |f| {
+                diagnostic(d, &t, |f, span| {
                     let p = program
                         .paths
                         .get(f.0 as usize)
                         .cloned()
                         .or_else(|| stdlib_file(&checked.sources.get(f).name))?;
-                    Some((uri_of(&p)?, checked.sources.get(f).text.clone()))
+                    let other = std::rc::Rc::clone(
+                        others
+                            .borrow_mut()
+                            .entry(f)
+                            .or_insert_with(|| std::rc::Rc::new(Text::new(&checked.sources.get(f).text))),
+                    );
+                    Some((uri_of(&p)?, other.range(span)))
                 })
             })
             .collect();
@@ -132,7 +140,19 @@ pub fn references(path: &Path, pos: Position, open: &HashMap<PathBuf, String>) -
     let (program, refs, file) = analyze(path, open);
     let offset = Text::new(&refs.sources.get(file).text).offset(pos);
     let i = refs.symbol_at(file, offset)?;
-    Some(refs.occurrences(i).into_iter().filter_map(|(f, s)| location(&program, &refs, f, s)).collect())
+    Some(locations(&program, &refs, refs.occurrences(i)))
+}
+
+/// The locations of spans, with each file's line starts computed once.
+fn locations(program: &Program, refs: &References, spans: Vec<(FileId, Span)>) -> Vec<Location> {
+    let mut texts: HashMap<FileId, Text<'_>> = HashMap::new();
+    let mut out = Vec::with_capacity(spans.len());
+    for (file, span) in spans {
+        let Some(uri) = file_path(program, refs, file).and_then(|p| uri_of(&p)) else { continue };
+        let text = texts.entry(file).or_insert_with(|| Text::new(&refs.sources.get(file).text));
+        out.push(Location::new(uri, text.range(span)));
+    }
+    out
 }
 
 pub fn rename(path: &Path, pos: Position, new_name: &str, open: &HashMap<PathBuf, String>) -> Option<WorkspaceEdit> {
@@ -143,8 +163,7 @@ pub fn rename(path: &Path, pos: Position, new_name: &str, open: &HashMap<PathBuf
         return None;
     }
     let mut changes: HashMap<Uri, Vec<TextEdit>> = HashMap::new();
-    for (f, span) in refs.occurrences(i) {
-        let Some(loc) = location(&program, &refs, f, span) else { continue };
+    for loc in locations(&program, &refs, refs.occurrences(i)) {
         changes.entry(loc.uri).or_default().push(TextEdit::new(loc.range, new_name.to_string()));
     }
     Some(WorkspaceEdit { changes: Some(changes), ..Default::default() })

@@ -30,6 +30,7 @@ mod service_in_two_releases;
 mod service_listed_twice;
 mod stage_before_required_environment;
 mod stage_fraction_decreases;
+mod too_deep;
 mod type_mismatch;
 mod unknown_field;
 mod unknown_import;
@@ -70,6 +71,7 @@ pub use service_in_two_releases::SERVICE_IN_TWO_RELEASES;
 pub use service_listed_twice::SERVICE_LISTED_TWICE;
 pub use stage_before_required_environment::STAGE_BEFORE_REQUIRED_ENVIRONMENT;
 pub use stage_fraction_decreases::STAGE_FRACTION_DECREASES;
+pub use too_deep::TOO_DEEP;
 pub use type_mismatch::TYPE_MISMATCH;
 pub use unknown_field::UNKNOWN_FIELD;
 pub use unknown_import::UNKNOWN_IMPORT;
@@ -108,6 +110,7 @@ pub static ALL: &[&Code] = &[
     &DIVISION_BY_ZERO,
     &VALUE_OUT_OF_RANGE,
     &INTEGER_OVERFLOW,
+    &TOO_DEEP,
     &SERVICE_DEPENDENCY_CYCLE,
     &ENVIRONMENT_ORDER_CYCLE,
     &STAGE_FRACTION_DECREASES,

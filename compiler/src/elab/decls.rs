@@ -37,7 +37,7 @@ impl<'a> Elab<'a, '_> {
                     if let TypeExprKind::Record(fields) = &t.ty.kind {
                         let id = self
                             .types
-                            .add_record(RecordTy { name: Some(t.name.name.to_string()), fields: Vec::new().into() });
+                            .add_record(RecordTy::new(Some(t.name.name.to_string()), Vec::new()));
                         self.decl_types.insert(decl.id, Ty::Record(id));
                         to_fill.push((decl.module, Some(id), None, fields.as_slice()));
                     }
@@ -54,17 +54,18 @@ impl<'a> Elab<'a, '_> {
             self.in_module(module, |this| {
                 if let Some(id) = record {
                     let lowered = this.lower_fields(module, fields);
-                    this.types.records[id.0 as usize].fields = lowered.into();
+                    let name = this.types.records[id.0 as usize].name.take();
+                    this.types.records[id.0 as usize] = RecordTy::new(name, lowered);
                 }
                 if let Some((id, e)) = enum_decl {
                     let mut variants = Vec::new();
                     for v in &e.variants {
                         let payload = v.fields.as_ref().map(|fields| {
                             let lowered = this.lower_fields(module, fields);
-                            this.types.add_record(RecordTy {
-                                name: Some(format!("{}.{}", e.name.name, v.name.name)),
-                                fields: lowered.into(),
-                            })
+                            this.types.add_record(RecordTy::new(
+                                Some(format!("{}.{}", e.name.name, v.name.name)),
+                                lowered,
+                            ))
                         });
                         variants.push(VariantTy { name: v.name.name.to_string(), payload, doc: v.doc.clone() });
                     }
@@ -104,17 +105,17 @@ impl<'a> Elab<'a, '_> {
     }
 
     /// The type a type expression denotes, in the current module.
-    pub(super) fn lower_type(&mut self, texpr: &'a TypeExpr) -> Ty {
+    pub(super) fn lower_type_unguarded(&mut self, texpr: &'a TypeExpr) -> Ty {
         match &texpr.kind {
             TypeExprKind::Error => Ty::Error,
             TypeExprKind::Optional(inner) => match self.lower_type(inner) {
                 Ty::Optional(t) => Ty::Optional(t),
-                t => Ty::Optional(std::rc::Rc::new(t)),
+                t => self.nest(Ty::Optional(std::rc::Rc::new(t)), texpr.span),
             },
             TypeExprKind::Record(fields) => {
                 let module = self.module;
                 let lowered = self.lower_fields(module, fields);
-                Ty::Record(self.types.add_record(RecordTy { name: None, fields: lowered.into() }))
+                Ty::Record(self.types.add_record(RecordTy::new(None, lowered)))
             }
             TypeExprKind::Named { path, args } => {
                 let name = path[path.len() - 1].name.as_str();
@@ -157,8 +158,14 @@ impl<'a> Elab<'a, '_> {
                             "Environment" => Ty::Entity(EntityKind::Environment),
                             "Service" => Ty::Entity(EntityKind::Service),
                             "Release" => Ty::Entity(EntityKind::Release),
-                            "List" => Ty::List(std::rc::Rc::new(self.lower_type(&args[0]))),
-                            _ => Ty::Map(std::rc::Rc::new(self.lower_type(&args[0]))),
+                            "List" => {
+                                let inner = self.lower_type(&args[0]);
+                                self.nest(Ty::List(std::rc::Rc::new(inner)), texpr.span)
+                            }
+                            _ => {
+                                let inner = self.lower_type(&args[0]);
+                                self.nest(Ty::Map(std::rc::Rc::new(inner)), texpr.span)
+                            }
                         };
                     }
                 }
@@ -192,7 +199,8 @@ impl<'a> Elab<'a, '_> {
                     None => {
                         let span = path[0].span.to(path[path.len() - 1].span);
                         let mut candidates: Vec<&str> = BUILTIN_TYPES.to_vec();
-                        let visible = self.index.visible_names(self.module);
+                        let visible =
+                            if suggest::budget_left() { self.index.visible_names(self.module) } else { Vec::new() };
                         candidates.extend(
                             visible.iter().copied().filter(|n| {
                                 matches!(self.index.lookup(self.module, n), Some(Binding::Decl(d)) if matches!(self.index.decl(d).kind, DeclKind::Type | DeclKind::Enum))

@@ -21,7 +21,7 @@ enum Named {
 
 impl<'a> Elab<'a, '_> {
     /// Checks `e` against `expected`; on a mismatch, reports it and carries on.
-    pub(super) fn check(&mut self, e: &'a Expr, expected: &Ty) -> Core {
+    pub(super) fn check_unguarded(&mut self, e: &'a Expr, expected: &Ty) -> Core {
         let want = match expected {
             Ty::Optional(inner) => inner.as_ref(),
             t => t,
@@ -116,7 +116,7 @@ impl<'a> Elab<'a, '_> {
         self.locals.iter().any(|(n, _)| n == name)
     }
 
-    pub(super) fn infer(&mut self, e: &'a Expr) -> (Core, Ty) {
+    pub(super) fn infer_unguarded(&mut self, e: &'a Expr) -> (Core, Ty) {
         match &e.kind {
             ExprKind::Error => (Core::Error, Ty::Error),
             ExprKind::Literal(lit) => self.literal(&lit.value, &lit.text, e.span),
@@ -136,7 +136,7 @@ impl<'a> Elab<'a, '_> {
                 let (c, ty) = self.infer(first);
                 let mut cores = vec![c];
                 cores.extend(rest.iter().map(|i| self.check(i, &ty)));
-                (Core::List(cores), Ty::List(std::rc::Rc::new(ty)))
+                (Core::List(cores), self.nest(Ty::List(std::rc::Rc::new(ty)), e.span))
             }
             ExprKind::Record(r) => self.infer_record(r.tag.as_ref(), &r.body, e.span),
             ExprKind::For(c) => self.comprehension(&c.var, &c.iter, c.filter.as_ref(), &c.body, None),
@@ -289,8 +289,11 @@ impl<'a> Elab<'a, '_> {
     }
 
     fn unknown_name(&mut self, name: &Ident) {
-        let mut candidates: Vec<&str> = self.index.visible_names(self.module);
-        candidates.extend(self.locals.iter().map(|(n, _)| n.as_str()));
+        let mut candidates: Vec<&str> = Vec::new();
+        if suggest::budget_left() {
+            candidates = self.index.visible_names(self.module);
+            candidates.extend(self.locals.iter().map(|(n, _)| n.as_str()));
+        }
         let mut diag =
             Diagnostic::error(&codes::UNKNOWN_NAME, self.file, name.span, format!("unknown name `{}`", name.name))
                 .with_primary_label("not declared, imported or an entity");
@@ -622,7 +625,7 @@ impl<'a> Elab<'a, '_> {
         self.locals.pop();
         (
             Core::For { slot, iter: Box::new(iter_core), filter: filter_core, body: Box::new(body_core) },
-            Ty::List(std::rc::Rc::new(body_ty)),
+            self.nest(Ty::List(std::rc::Rc::new(body_ty)), body.span),
         )
     }
 }

@@ -6,6 +6,7 @@
 
 mod decls;
 mod exprs;
+mod guard;
 mod ops;
 mod records;
 
@@ -103,6 +104,8 @@ pub(crate) struct Elab<'a, 'i> {
     file: FileId,
     /// Parameters and comprehension variables in scope, innermost last.
     locals: Vec<(String, Ty)>,
+    /// How deep checking has recursed, through expressions and declarations alike.
+    depth: crate::depth::Depth,
 }
 
 pub fn elaborate<'a>(index: &Index<'a>) -> (Elaborated<'a>, Vec<Diagnostic>) {
@@ -124,6 +127,7 @@ pub fn elaborate<'a>(index: &Index<'a>) -> (Elaborated<'a>, Vec<Diagnostic>) {
         module: ModuleId(0),
         file: FileId(0),
         locals: Vec::new(),
+        depth: crate::depth::Depth::default(),
     };
     elab.declare_types();
     elab.declare_signatures();

@@ -19,7 +19,8 @@ impl<'a> Elab<'a, '_> {
     }
 
     fn record_block_named(&mut self, rid: RecordId, body: &'a Block, at: Span, name: Option<&'a Ident>) -> Core {
-        let fields = self.types.record(rid).fields.clone();
+        let record = self.types.record(rid).clone();
+        let fields = record.fields.clone();
         let mut values: Vec<Option<Core>> = vec![None; fields.len()];
         // Where each field was first given.
         let mut seen: Vec<Option<Span>> = vec![None; fields.len()];
@@ -33,7 +34,7 @@ impl<'a> Elab<'a, '_> {
         for entry in &body.entries {
             match &entry.kind {
                 EntryKind::Field { key, value } => {
-                    let Some(i) = fields.iter().position(|f| f.name == key.text()) else {
+                    let Some((i, _)) = record.field(key.text()) else {
                         let type_name = self.show(&Ty::Record(rid));
                         let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
                         let mut diag = Diagnostic::error(
@@ -45,7 +46,7 @@ impl<'a> Elab<'a, '_> {
                         .with_primary_label("unknown field");
                         diag = match suggest::did_you_mean(key.text(), names.iter().copied()) {
                             Some(hint) => diag.with_help(hint),
-                            None => diag.with_note(format!("the fields of {type_name} are: {}", names.join(", "))),
+                            None => diag.with_note(format!("the fields of {type_name} are: {}", listed(&names))),
                         };
                         self.error(diag);
                         self.infer(value);
@@ -59,7 +60,7 @@ impl<'a> Elab<'a, '_> {
                 }
                 EntryKind::Nested { kind, name, body } => {
                     let list = format!("{}s", kind.name);
-                    let elem = fields.iter().position(|f| f.name == list).and_then(|i| match &fields[i].ty {
+                    let elem = record.field(&list).map(|(i, _)| i).and_then(|i| match &fields[i].ty {
                         Ty::List(t) => match **t {
                             Ty::Record(r) => Some((i, r)),
                             _ => None,
@@ -189,7 +190,7 @@ impl<'a> Elab<'a, '_> {
         let e = self.types.enum_ty(id);
         let names: Vec<&str> = e.variants.iter().map(|v| v.name.as_str()).collect();
         let label = match label {
-            VariantLabel::ExpectedOneOf => format!("expected one of: {}", names.join(", ")),
+            VariantLabel::ExpectedOneOf => format!("expected one of: {}", listed(&names)),
             VariantLabel::NotAVariant => "not a variant".to_string(),
         };
         let mut diag =
@@ -255,7 +256,7 @@ impl<'a> Elab<'a, '_> {
                         format!("unknown record type or variant `{}`", t.name),
                     )
                     .with_primary_label("no type or enum variant of this name is in scope");
-                    let names = self.index.visible_names(self.module);
+                    let names = if suggest::budget_left() { self.index.visible_names(self.module) } else { Vec::new() };
                     if let Some(hint) = suggest::did_you_mean(&t.name, names.iter().copied()) {
                         diag = diag.with_help(hint);
                     }
@@ -280,13 +281,15 @@ impl<'a> Elab<'a, '_> {
         }
         let mut fields: Vec<FieldTy<'a>> = Vec::new();
         let mut cores = Vec::new();
+        let mut seen: crate::hash::HashMap<&str, Span> = crate::hash::HashMap::default();
         for entry in &body.entries {
             match &entry.kind {
                 EntryKind::Field { key, value } => {
-                    if let Some(first) = fields.iter().find(|f| f.name == key.text()).map(|f| f.span) {
+                    if let Some(&first) = seen.get(key.text()) {
                         self.duplicate_field(key.text(), key.span(), first);
                         continue;
                     }
+                    seen.insert(key.text(), key.span());
                     let (core, ty) = self.infer(value);
                     fields.push(FieldTy {
                         name: key.text().to_string(),
@@ -312,7 +315,7 @@ impl<'a> Elab<'a, '_> {
                 }
             }
         }
-        let rid = self.types.add_record(RecordTy { name: None, fields: fields.into() });
+        let rid = self.types.add_record(RecordTy::new(None, fields));
         (Core::Record(rid, cores), Ty::Record(rid))
     }
 
@@ -337,4 +340,12 @@ impl<'a> Elab<'a, '_> {
 pub(super) enum VariantLabel {
     ExpectedOneOf,
     NotAVariant,
+}
+
+/// Up to 20 names, comma-separated: a note stays short however large the record.
+fn listed(names: &[&str]) -> String {
+    match names.len() {
+        0..=20 => names.join(", "),
+        n => format!("{}, and {} more", names[..20].join(", "), n - 20),
+    }
 }

@@ -176,27 +176,29 @@ impl Printer<'_> {
 
     /// Entity bodies and nested blocks: always one entry per line.
     pub(super) fn block_broken(&mut self, block: &Block) {
-        let close = block.span.end.saturating_sub(1);
-        if block.entries.is_empty() && !self.comment_within(block.span.start, close) {
-            self.out.push_str("{}");
-            self.last_end = block.span.end;
-            return;
-        }
-        self.out.push('{');
-        self.newline();
-        self.last_end = block.span.start + 1;
-        self.indent += 1;
-        for (i, entry) in block.entries.iter().enumerate() {
-            self.line_start(entry.span.start, i == 0, false);
-            self.entry(entry);
-            self.trailing_comment(entry.span.end);
+        crate::stack::grow(|| {
+            let close = block.span.end.saturating_sub(1);
+            if block.entries.is_empty() && !self.comment_within(block.span.start, close) {
+                self.out.push_str("{}");
+                self.last_end = block.span.end;
+                return;
+            }
+            self.out.push('{');
             self.newline();
-        }
-        self.comments_before(close);
-        self.indent -= 1;
-        self.write_indent();
-        self.out.push('}');
-        self.last_end = block.span.end;
+            self.last_end = block.span.start + 1;
+            self.indent += 1;
+            for (i, entry) in block.entries.iter().enumerate() {
+                self.line_start(entry.span.start, i == 0, false);
+                self.entry(entry);
+                self.trailing_comment(entry.span.end);
+                self.newline();
+            }
+            self.comments_before(close);
+            self.indent -= 1;
+            self.write_indent();
+            self.out.push('}');
+            self.last_end = block.span.end;
+        })
     }
 
     fn entry(&mut self, entry: &Entry) {
@@ -227,11 +229,13 @@ impl Printer<'_> {
     }
 
     pub(super) fn type_expr(&mut self, ty: &TypeExpr) {
-        if let TypeExprKind::Record(fields) = &ty.kind {
-            return self.record_type(fields, ty.span);
-        }
-        let flat = self.flat_type(ty).unwrap_or_default();
-        self.out.push_str(&flat);
+        crate::stack::grow(|| {
+            if let TypeExprKind::Record(fields) = &ty.kind {
+                return self.record_type(fields, ty.span);
+            }
+            let flat = self.flat_type(ty).unwrap_or_default();
+            self.out.push_str(&flat);
+        })
     }
 
     fn record_type(&mut self, fields: &[FieldDecl], span: crate::span::Span) {
@@ -266,27 +270,29 @@ impl Printer<'_> {
     }
 
     pub(super) fn flat_type(&self, ty: &TypeExpr) -> Option<String> {
-        Some(match &ty.kind {
-            TypeExprKind::Named { path, args } => {
-                let mut s = path.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(".");
-                if !args.is_empty() {
-                    let args: Option<Vec<String>> = args.iter().map(|a| self.flat_type(a)).collect();
-                    s.push('[');
-                    s.push_str(&args?.join(", "));
-                    s.push(']');
+        crate::stack::grow(|| {
+            Some(match &ty.kind {
+                TypeExprKind::Named { path, args } => {
+                    let mut s = path.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(".");
+                    if !args.is_empty() {
+                        let args: Option<Vec<String>> = args.iter().map(|a| self.flat_type(a)).collect();
+                        s.push('[');
+                        s.push_str(&args?.join(", "));
+                        s.push(']');
+                    }
+                    s
                 }
-                s
-            }
-            TypeExprKind::Optional(inner) => format!("{}?", self.flat_type(inner)?),
-            TypeExprKind::Record(fields) => {
-                if fields.iter().any(|f| f.doc.is_some()) {
-                    return None;
+                TypeExprKind::Optional(inner) => format!("{}?", self.flat_type(inner)?),
+                TypeExprKind::Record(fields) => {
+                    if fields.iter().any(|f| f.doc.is_some()) {
+                        return None;
+                    }
+                    let flat: Option<Vec<String>> = fields.iter().map(|f| self.flat_field_decl(f)).collect();
+                    let flat = flat?;
+                    if flat.is_empty() { "{}".into() } else { format!("{{ {} }}", flat.join(", ")) }
                 }
-                let flat: Option<Vec<String>> = fields.iter().map(|f| self.flat_field_decl(f)).collect();
-                let flat = flat?;
-                if flat.is_empty() { "{}".into() } else { format!("{{ {} }}", flat.join(", ")) }
-            }
-            TypeExprKind::Error => return None,
+                TypeExprKind::Error => return None,
+            })
         })
     }
 

@@ -17,8 +17,16 @@ const INDENT: &str = "  ";
 
 /// Formats a file that parsed without errors. (With errors, callers must not format.)
 pub fn format(src: &str, parsed: &Parsed) -> String {
-    let mut printer =
-        Printer { src, comments: &parsed.comments, next_comment: 0, out: String::new(), indent: 0, last_end: 0 };
+    let ink = Ink::new(src);
+    let mut printer = Printer {
+        src,
+        comments: &parsed.comments,
+        next_comment: 0,
+        out: String::new(),
+        indent: 0,
+        last_end: 0,
+        ink,
+    };
     printer.file(&parsed.file);
     printer.out
 }
@@ -31,6 +39,48 @@ pub(crate) struct Printer<'a> {
     indent: usize,
     /// The source offset of the last thing printed, to find blank lines and trailing comments.
     last_end: usize,
+    ink: Ink,
+}
+
+/// Counts of the characters in the source that any one-line rendering of it must print
+/// (everything but whitespace and commas), by blocks of 64 bytes. With them, a node whose
+/// source holds more than `WIDTH` such characters is known not to fit on one line without
+/// rendering it: rendering every level of a deeply nested value would cost its size once
+/// per level.
+struct Ink {
+    blocks: Vec<u32>,
+}
+
+impl Ink {
+    const BLOCK: usize = 64;
+
+    fn new(src: &str) -> Ink {
+        let mut blocks = Vec::with_capacity(src.len() / Self::BLOCK + 2);
+        let mut total = 0u32;
+        for chunk in src.as_bytes().chunks(Self::BLOCK) {
+            blocks.push(total);
+            total += chunk.iter().filter(|&&b| inked(b)).count() as u32;
+        }
+        blocks.push(total);
+        Ink { blocks }
+    }
+
+    /// Inked characters in `src[..at]`.
+    fn before(&self, src: &str, at: usize) -> u32 {
+        let at = at.min(src.len());
+        let block = at / Self::BLOCK;
+        let start = block * Self::BLOCK;
+        self.blocks[block] + src.as_bytes()[start..at].iter().filter(|&&b| inked(b)).count() as u32
+    }
+
+    fn within(&self, src: &str, start: usize, end: usize) -> usize {
+        self.before(src, end).saturating_sub(self.before(src, start)) as usize
+    }
+}
+
+/// The first byte of a character that is neither whitespace nor a comma.
+fn inked(b: u8) -> bool {
+    !b.is_ascii_whitespace() && b != b',' && (b & 0xC0) != 0x80
 }
 
 impl Printer<'_> {

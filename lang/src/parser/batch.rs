@@ -117,7 +117,7 @@ fn parse_batch<'s>(file: FileId, src: &'s str, range: Range<usize>, tokens: &mut
     tokens.clear();
     let mut lexed = Lexed { tokens: std::mem::take(tokens), ..Lexed::default() };
     lex_into(file, src, range, &mut lexed);
-    let mut lexical: Vec<usize> = lexed.diagnostics.iter().map(|d| d.primary.span.start).collect();
+    let mut lexical = std::mem::take(&mut lexed.error_offsets);
     lexical.sort_unstable();
     let chunks = declarations(src, &lexed.tokens);
     let (mut items, parse_diagnostics) = parse_declarations(file, &chunks, &lexical);

@@ -104,3 +104,15 @@ fn hint(found: Option<&Token<'_>>, expected: Option<&str>) -> Option<String> {
         _ => None,
     }
 }
+
+/// A broken declaration the parser gave up on before finding its first mistake.
+pub(super) fn too_tangled(file: FileId, span: Span) -> Diagnostic {
+    Diagnostic::error(
+        &codes::SYNTAX_ERROR,
+        file,
+        Span::new(span.start, span.start),
+        "cannot make sense of this declaration",
+    )
+    .with_primary_label("a mistake in this declaration, too entangled to pin down")
+    .with_help("look for an unclosed string or bracket, or split the declaration into smaller ones")
+}

@@ -15,6 +15,44 @@ pub(crate) type Extra<'t, 's> = extra::Err<Rich<'t, Token<'s>, SimpleSpan>>;
 pub(crate) use chumsky::extra::ParserExtra;
 pub(crate) use chumsky::label::LabelError;
 
+thread_local! {
+    /// Parsing steps left for the declaration being parsed (see [`set_fuel`]).
+    static FUEL: std::cell::Cell<usize> = const { std::cell::Cell::new(usize::MAX) };
+}
+
+/// Gives the next parse a budget of `steps` expressions and block entries. Backtracking
+/// with error recovery can retry the same tokens once per enclosing level, which is
+/// exponential in the nesting of a broken declaration; once the budget is spent every
+/// expression fails at once, so the parse ends in time linear in its tokens.
+pub(super) fn set_fuel(steps: usize) {
+    FUEL.with(|f| f.set(steps));
+}
+
+/// Whether the last parse ran out of its budget.
+pub(super) fn out_of_fuel() -> bool {
+    FUEL.with(|f| f.get() == 0)
+}
+
+fn fuel<'t, 's: 't, I, E>() -> impl Parser<'t, I, (), E> + Clone
+where
+    I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+    E: ParserExtra<'t, I> + 't,
+    E::Error: LabelError<'t, I, &'static str>,
+{
+    custom(|inp| {
+        let left = FUEL.with(|f| {
+            let left = f.get();
+            f.set(left.saturating_sub(1));
+            left
+        });
+        if left > 0 {
+            return Ok(());
+        }
+        let before = inp.cursor();
+        Err(LabelError::expected_found(["a simpler declaration"], None, inp.span_since(&before)))
+    })
+}
+
 /// Drops the spare capacity a growing vector keeps: trees of large programs are mostly
 /// short lists, and their memory is most of what checking a program touches.
 fn exact<T>(mut items: Vec<T>) -> Vec<T> {
@@ -297,7 +335,9 @@ where
                 span: sp(e.span()),
             });
 
-        let primary = choice((lit, string, name_or_record, record, list, paren, conditional)).labelled("an expression");
+        let primary = fuel()
+            .ignore_then(choice((lit, string, name_or_record, record, list, paren, conditional)))
+            .labelled("an expression");
 
         let arg = ident()
             .then_ignore(just(Token::Colon))
@@ -384,7 +424,8 @@ where
         name,
         body,
     });
-    let entry = choice((nested, field))
+    let entry = fuel()
+        .ignore_then(choice((nested, field)))
         .labelled("a field (`name = value`)")
         .map_with(|kind, e| Some(Entry { doc: None, kind, span: sp(e.span()) }))
         .recover_with(skip_then_retry_until(any().ignored(), choice((just(Token::RBrace).ignored(), end()))));
