@@ -122,28 +122,12 @@ impl Printer<'_> {
     /// Every caller uses it only when it fits in `WIDTH` columns, so a node that cannot is
     /// refused at once.
     pub(super) fn flat_expr(&self, e: &Expr) -> Option<String> {
-        if self.ink.within(self.src, e.span.start, e.span.end) > super::WIDTH || self.comment_kept_within(e) {
+        if self.ink.within(self.src, e.span.start, e.span.end) > super::WIDTH
+            || self.comment_within(e.span.start, e.span.end)
+        {
             return None;
         }
         self.render(e, true)
-    }
-
-    /// Whether a comment not yet printed lies where the broken form keeps it inside `e`: in an
-    /// operand, not between two operands, where it is printed after the expression in either
-    /// form (so it must not decide between them, or a second pass would decide otherwise).
-    fn comment_kept_within(&self, e: &Expr) -> bool {
-        let mut todo = vec![e];
-        while let Some(x) = todo.pop() {
-            match &x.kind {
-                ExprKind::Binary { lhs, rhs, .. } => {
-                    todo.push(lhs);
-                    todo.push(rhs);
-                }
-                _ if self.comment_within(x.span.start, x.span.end) => return true,
-                _ => {}
-            }
-        }
-        false
     }
 
     /// Renders on one line. With `strict`, refuses what must be broken (nested blocks).

@@ -17,9 +17,16 @@ const INDENT: &str = "  ";
 
 /// Formats a file that parsed without errors. (With errors, callers must not format.)
 pub fn format(src: &str, parsed: &Parsed) -> String {
-    let ink = Ink::new(src, &parsed.comments);
-    let mut printer =
-        Printer { src, comments: &parsed.comments, next_comment: 0, out: String::new(), indent: 0, last_end: 0, ink };
+    let ink = Ink::new(src);
+    let mut printer = Printer {
+        src,
+        comments: &parsed.comments,
+        next_comment: 0,
+        out: String::new(),
+        indent: 0,
+        last_end: 0,
+        ink,
+    };
     printer.file(&parsed.file);
     printer.out
 }
@@ -42,28 +49,20 @@ pub(crate) struct Printer<'a> {
 /// per level.
 struct Ink {
     blocks: Vec<u32>,
-    /// The source with its comments blanked: a comment is printed beside a node, never in its
-    /// one-line form, so counting it would break on one pass what the next joins.
-    bytes: Vec<u8>,
 }
 
 impl Ink {
     const BLOCK: usize = 64;
 
-    fn new(src: &str, comments: &[Comment]) -> Ink {
-        let mut bytes = src.as_bytes().to_vec();
-        for c in comments {
-            let (start, end) = (c.span.start.min(bytes.len()), c.span.end.min(bytes.len()));
-            bytes[start..end.max(start)].fill(b' ');
-        }
-        let mut blocks = Vec::with_capacity(bytes.len() / Self::BLOCK + 2);
+    fn new(src: &str) -> Ink {
+        let mut blocks = Vec::with_capacity(src.len() / Self::BLOCK + 2);
         let mut total = 0u32;
-        for chunk in bytes.chunks(Self::BLOCK) {
+        for chunk in src.as_bytes().chunks(Self::BLOCK) {
             blocks.push(total);
             total += chunk.iter().filter(|&&b| inked(b)).count() as u32;
         }
         blocks.push(total);
-        Ink { blocks, bytes }
+        Ink { blocks }
     }
 
     /// Inked characters in `src[..at]`.
@@ -71,7 +70,7 @@ impl Ink {
         let at = at.min(src.len());
         let block = at / Self::BLOCK;
         let start = block * Self::BLOCK;
-        self.blocks[block] + self.bytes[start..at].iter().filter(|&&b| inked(b)).count() as u32
+        self.blocks[block] + src.as_bytes()[start..at].iter().filter(|&&b| inked(b)).count() as u32
     }
 
     fn within(&self, src: &str, start: usize, end: usize) -> usize {
