@@ -35,9 +35,7 @@ impl<'a> Elab<'a, '_> {
             match (&decl.kind, &decl.item.kind) {
                 (DeclKind::Type, ItemKind::Type(t)) => {
                     if let TypeExprKind::Record(fields) = &t.ty.kind {
-                        let id = self
-                            .types
-                            .add_record(RecordTy::new(Some(t.name.name.to_string()), Vec::new()));
+                        let id = self.types.add_record(RecordTy::new(Some(t.name.name.to_string()), Vec::new()));
                         self.decl_types.insert(decl.id, Ty::Record(id));
                         to_fill.push((decl.module, Some(id), None, fields.as_slice()));
                     }
@@ -62,10 +60,8 @@ impl<'a> Elab<'a, '_> {
                     for v in &e.variants {
                         let payload = v.fields.as_ref().map(|fields| {
                             let lowered = this.lower_fields(module, fields);
-                            this.types.add_record(RecordTy::new(
-                                Some(format!("{}.{}", e.name.name, v.name.name)),
-                                lowered,
-                            ))
+                            this.types
+                                .add_record(RecordTy::new(Some(format!("{}.{}", e.name.name, v.name.name)), lowered))
                         });
                         variants.push(VariantTy { name: v.name.name.to_string(), payload, doc: v.doc.clone() });
                     }

@@ -18,15 +18,8 @@ const INDENT: &str = "  ";
 /// Formats a file that parsed without errors. (With errors, callers must not format.)
 pub fn format(src: &str, parsed: &Parsed) -> String {
     let ink = Ink::new(src);
-    let mut printer = Printer {
-        src,
-        comments: &parsed.comments,
-        next_comment: 0,
-        out: String::new(),
-        indent: 0,
-        last_end: 0,
-        ink,
-    };
+    let mut printer =
+        Printer { src, comments: &parsed.comments, next_comment: 0, out: String::new(), indent: 0, last_end: 0, ink };
     printer.file(&parsed.file);
     printer.out
 }
