@@ -92,18 +92,25 @@ impl Recorder {
 
     /// Where every stage stands in the journal now (empty without a journal).
     pub async fn stage_results(&self) -> Written<Vec<StageResult>> {
-        let Some(writer) = &self.writer else { return Ok(Vec::new()) };
-        let found = Arc::new(Mutex::new(Vec::new()));
+        self.through_writer(|j| j.stage_results()).await
+    }
+
+    /// Runs `f` on the journal in the writer's order and gives back what it returned;
+    /// without a journal, `T`'s default.
+    async fn through_writer<T: Default + Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Journal) -> Result<T, JournalError> + Send + 'static,
+    ) -> Written<T> {
+        let found = Arc::new(Mutex::new(T::default()));
         let slot = found.clone();
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        let read: Write = Box::new(move |j| {
-            *slot.lock().map_err(|_| JournalError::Other("poisoned".into()))? = j.stage_results()?;
+        self.write(move |j| {
+            let value = f(j)?;
+            *slot.lock().map_err(|_| JournalError::Other("poisoned".into()))? = value;
             Ok(None)
-        });
-        writer.tx.send((read, reply)).map_err(|_| JournalWriteError("the journal writer stopped".into()))?;
-        answer.await.map_err(|_| JournalWriteError("the journal writer stopped".into()))?.map_err(JournalWriteError)?;
-        let results = found.lock().map(|r| r.clone()).unwrap_or_default();
-        Ok(results)
+        })
+        .await?;
+        let value = found.lock().map(|mut v| std::mem::take(&mut *v)).unwrap_or_default();
+        Ok(value)
     }
 
     /// Sends a write to the writer and waits until it is committed.
@@ -165,19 +172,7 @@ impl Recorder {
         let run = self.run;
         let (release, stage, group) = (release.to_string(), stage.to_string(), group.to_string());
         // Through the writer, so that taking it is ordered with this run's other writes.
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        let taken = std::sync::Arc::new(std::sync::Mutex::new(None));
-        let slot = taken.clone();
-        let write: Write = Box::new(move |j| {
-            *slot.lock().map_err(|_| JournalError::Other("poisoned".into()))? =
-                j.take_approval(&release, &stage, &group, run)?;
-            Ok(None)
-        });
-        let Some(writer) = &self.writer else { return Ok(None) };
-        writer.tx.send((write, reply)).map_err(|_| JournalWriteError("the journal writer stopped".into()))?;
-        answer.await.map_err(|_| JournalWriteError("the journal writer stopped".into()))?.map_err(JournalWriteError)?;
-        let who = taken.lock().map(|t| t.clone()).unwrap_or(None);
-        Ok(who)
+        self.through_writer(move |j| j.take_approval(&release, &stage, &group, run)).await
     }
 
     #[allow(clippy::too_many_arguments)]
