@@ -244,6 +244,15 @@ impl Journal {
         )
     }
 
+    /// Records that a step whose intent was written was never tried (an earlier step of the
+    /// same site failed first).
+    pub fn skipped(&mut self, step: i64, message: &str) -> Result<(), JournalError> {
+        self.exec(
+            "UPDATE steps SET outcome = 'skipped', outcome_at = ?2, message = ?3 WHERE id = ?1",
+            &[step.into(), now().into(), message.into()],
+        )
+    }
+
     /// The version last seen healthy on a site, per service: what rollbacks and drift compare with.
     pub fn set_known_good(
         &mut self,

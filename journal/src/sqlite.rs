@@ -59,16 +59,16 @@ impl Sqlite {
             tx.pragma_update(None, "user_version", from as u32 + 1).map_err(|e| classify(&p, e))?;
             tx.commit().map_err(|e| classify(&p, e))?;
         }
+        conn.set_prepared_statement_cache_capacity(64);
         Ok(Sqlite { conn, path: p })
     }
 }
 
 impl Backend for Sqlite {
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<(), JournalError> {
-        self.conn
-            .execute(sql, rusqlite::params_from_iter(bind(params)))
-            .map(|_| ())
-            .map_err(|e| classify(&self.path, e))
+        // Cached: a run repeats a few statements hundreds of thousands of times.
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| classify(&self.path, e))?;
+        stmt.execute(rusqlite::params_from_iter(bind(params))).map(|_| ()).map_err(|e| classify(&self.path, e))
     }
 
     fn insert(&mut self, sql: &str, params: &[Value]) -> Result<i64, JournalError> {
@@ -77,7 +77,7 @@ impl Backend for Sqlite {
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>, JournalError> {
-        let mut stmt = self.conn.prepare(sql).map_err(|e| classify(&self.path, e))?;
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| classify(&self.path, e))?;
         let columns = stmt.column_count();
         let rows = stmt
             .query_map(rusqlite::params_from_iter(bind(params)), |row| {
