@@ -14,7 +14,7 @@ use crate::record::{JournalWriteError, Recorder};
 use crate::requirements::{Converged, Options};
 use crate::rollback;
 use conv_model::program::duration;
-use conv_model::{EnvName, InstanceAddress, OnFailure, Program, ReleaseName, ServiceName};
+use conv_model::{EnvName, InstanceAddress, OnFailure, Program, ReleaseName, Service, ServiceName};
 use std::sync::Arc;
 use std::time::Duration;
 // tokio's clock, so that tests can pause it and bakes pass in no time.
@@ -90,44 +90,75 @@ pub async fn apply_plan_with<P: Provider>(
     rec: Recorder,
     options: Options,
 ) -> Outcome {
+    let outcome = apply_releases(plan, provider, &events, &rec, options).await;
+    // Outcomes were posted without waiting: the run is over only once they are written.
+    match (rec.flush().await, outcome) {
+        (Err(why), Outcome::Converged { .. }) => Outcome::Failed {
+            release: String::new(),
+            stage: String::new(),
+            reason: why.to_string(),
+            rolled_back: Vec::new(),
+            paused: true,
+        },
+        (_, outcome) => outcome,
+    }
+}
+
+async fn apply_releases<P: Provider>(
+    plan: Plan,
+    provider: P,
+    events: &Sink,
+    rec: &Recorder,
+    options: Options,
+) -> Outcome {
     let converged = Converged::default();
     let program = Arc::new(plan.program.clone());
     events(&Event::RunStarted { releases: plan.releases.len(), changes: plan.change_count() });
     let before = provider.observe(&program).await;
     let mut failed_sites = Vec::new();
     for release in &plan.releases {
-        if release.stages.iter().any(StagePlan::has_changes) {
-            if let Err(err) = rollback::save_previous(&provider, &program, &before, release) {
-                events(&Event::Warning {
-                    message: format!("cannot record what release {} ran before: {err}", release.name),
-                });
-            }
+        if release.stages.iter().any(StagePlan::has_changes)
+            && let Err(err) = rollback::save_previous(&provider, &program, &before, release)
+        {
+            events(&Event::Warning {
+                message: format!("cannot record what release {} ran before: {err}", release.name),
+            });
         }
+        // Environments recorded known good in this run, so the release's end skips them.
+        let mut recorded: Vec<EnvName> = Vec::new();
         for stage in &release.stages {
-            let result = record_stage(&program, &provider, release, stage, &events, &rec, &options, &converged).await;
+            let result = record_stage(&program, &provider, release, stage, events, rec, &options, &converged).await;
             match result {
                 Ok(mut failed) => {
                     failed_sites.append(&mut failed);
                     // An environment whose last stage of the release converged is known good
                     // now, whatever later stages elsewhere do: drift compares with it.
                     if stage.has_work() && last_stage_in_env(release, stage) {
-                        if let Err(e) = record_known_good(&provider, &program, release, Some(&stage.env), &rec).await {
-                            return journal_failure(release, stage, e, &events);
+                        let only = [stage.env.clone()];
+                        if let Err(e) = record_known_good(&provider, &program, release, &only, rec).await {
+                            return journal_failure(release, stage, e, events);
                         }
+                        recorded.push(stage.env.clone());
                     }
                 }
-                Err(StageError::Journal(e)) => return journal_failure(release, stage, e, &events),
+                Err(StageError::Journal(e)) => return journal_failure(release, stage, e, events),
                 Err(StageError::Waiting(reason)) => {
                     events(&Event::RunEnded { outcome: "waiting".into() });
                     return Outcome::Waiting { release: release.name.clone(), stage: stage.name.clone(), reason };
                 }
                 Err(StageError::Failed(reason)) => {
-                    return fail_release(&provider, &program, &before, release, stage, reason, &events, &rec).await;
+                    return fail_release(&provider, &program, &before, release, stage, reason, events, rec).await;
                 }
             }
         }
-        if let Err(e) = record_known_good(&provider, &program, release, None, &rec).await {
-            return journal_failure(release, release.stages.last().unwrap_or(&empty_stage()), e, &events);
+        let mut rest: Vec<EnvName> = Vec::new();
+        for env in release.stages.iter().map(|s| &s.env) {
+            if !recorded.contains(env) && !rest.contains(env) {
+                rest.push(env.clone());
+            }
+        }
+        if let Err(e) = record_known_good(&provider, &program, release, &rest, rec).await {
+            return journal_failure(release, release.stages.last().unwrap_or(&empty_stage()), e, events);
         }
         events(&Event::ReleaseConverged { release: release.name.clone() });
     }
@@ -406,8 +437,10 @@ async fn wait_for_approval<P: Provider>(
     }
 }
 
-/// Deploys one site's changes in order. The outer error is the journal's (stop the run);
-/// the inner one is the site's (it failed, with the reason).
+/// Deploys one site's changes in order. The intents of all its steps are recorded in one
+/// write before the first acts; each outcome is posted as it comes (a failed post stops the
+/// run at the next write). The outer error is the journal's (stop the run); the inner one is
+/// the site's (it failed, with the reason).
 async fn deploy_site<P: Provider>(
     provider: &P,
     program: &Program,
@@ -416,33 +449,47 @@ async fn deploy_site<P: Provider>(
     events: &Sink,
     rec: &Recorder,
 ) -> Result<Result<(), String>, JournalWriteError> {
-    for change in &site.changes {
-        let Some(service) = program.service(&change.service) else { continue };
-        let at = address(env, &site.site, &change.service);
-        for (index, port) in &change.instances {
+    let steps: Vec<(&crate::plan::Change, &Service, u32, u16)> = site
+        .changes
+        .iter()
+        .filter_map(|c| program.service(&c.service).map(|s| (c, s)))
+        .flat_map(|(c, s)| c.instances.iter().map(move |(index, port)| (c, s, *index, *port)))
+        .collect();
+    let intents = steps
+        .iter()
+        .map(|(change, _, index, _)| {
             let slot = InstanceAddress::new(env, &site.site, &change.service, *index);
-            if change.action == Action::Stop {
-                let step = rec.intent("stop", &slot.to_string(), &change.version).await?;
-                provider.stop(&slot).await;
-                rec.outcome(step, true, "stopped").await?;
-                events(&Event::InstanceStopped { address: at.clone(), index: *index });
-                continue;
-            }
-            let step = rec.intent("deploy", &slot.to_string(), &change.version).await?;
-            let result = start_and_wait(provider, &slot, service, *port, &change.version)
-                .await
-                .map_err(|why| format!("{} #{index} {why}", change.service));
-            rec.outcome(step, result.is_ok(), result.as_ref().err().map(String::as_str).unwrap_or("up")).await?;
-            if let Err(why) = result {
-                return Ok(Err(why));
-            }
-            events(&Event::InstanceUp {
-                address: at.clone(),
-                index: *index,
-                version: change.version.clone(),
-                at: format!("on port {port}"),
-            });
+            let kind = if change.action == Action::Stop { "stop" } else { "deploy" };
+            (kind, slot.to_string(), change.version.clone())
+        })
+        .collect();
+    let ids = rec.intents(intents).await?;
+    for (n, ((change, service, index, port), step)) in steps.iter().zip(&ids).enumerate() {
+        let at = address(env, &site.site, &change.service);
+        let slot = InstanceAddress::new(env, &site.site, &change.service, *index);
+        if change.action == Action::Stop {
+            provider.stop(&slot).await;
+            rec.post_outcome(*step, true, "stopped")?;
+            events(&Event::InstanceStopped { address: at, index: *index });
+            continue;
         }
+        let result = start_and_wait(provider, &slot, service, *port, &change.version)
+            .await
+            .map_err(|why| format!("{} #{index} {why}", change.service));
+        if let Err(why) = result {
+            rec.post_outcome(*step, false, &why)?;
+            for later in &ids[n + 1..] {
+                rec.post_skipped(*later, "not tried: an earlier step on this site failed")?;
+            }
+            return Ok(Err(why));
+        }
+        rec.post_outcome(*step, true, "up")?;
+        events(&Event::InstanceUp {
+            address: at,
+            index: *index,
+            version: change.version.clone(),
+            at: format!("on port {port}"),
+        });
     }
     Ok(Ok(()))
 }
@@ -517,44 +564,41 @@ fn last_stage_in_env(release: &ReleasePlan, stage: &StagePlan) -> bool {
     release.stages.iter().rev().find(|s| s.env == stage.env).is_some_and(|s| s.name == stage.name)
 }
 
-/// Records what runs and serves on the release's sites as known good: in `only` that
-/// environment, or in all of the release's.
+/// Records what runs and serves on the release's sites in `envs` as known good.
 async fn record_known_good<P: Provider>(
     provider: &P,
     program: &Program,
     release: &ReleasePlan,
-    only: Option<&EnvName>,
+    envs: &[EnvName],
     rec: &Recorder,
 ) -> Result<(), JournalWriteError> {
     let Some(def) = program.release(&ReleaseName(release.name.clone())) else { return Ok(()) };
-    let live = provider.observe(program).await;
-    let mut envs: Vec<&EnvName> = def.stages.iter().map(|s| &s.env).filter(|e| only.is_none_or(|o| o == *e)).collect();
-    envs.dedup();
+    let mut rows = Vec::new();
     for env in envs {
         let Some(e) = program.environment(env) else { continue };
-        for site in &e.sites {
-            for service in &def.services {
-                let Some(svc) = program.service(service) else { continue };
-                let spec = crate::live::Spec::of(svc);
+        let live = provider.observe_env(program, env).await;
+        for service in &def.services {
+            let Some(svc) = program.service(service) else { continue };
+            let spec = crate::live::Spec::of(svc);
+            let fingerprint = spec.fingerprint();
+            for site in &e.sites {
                 let up = live
                     .instances(env, site, service)
                     .iter()
                     .filter(|i| i.serving() && i.runs(&svc.version, &spec))
                     .count();
                 if up > 0 {
-                    let fingerprint = spec.fingerprint();
-                    rec.known_good(
-                        env.as_str(),
-                        site.as_str(),
-                        service.as_str(),
-                        &svc.version,
-                        up as u32,
-                        &fingerprint,
-                    )
-                    .await?;
+                    rows.push(crate::record::KnownGoodRow {
+                        env: env.to_string(),
+                        site: site.to_string(),
+                        service: service.to_string(),
+                        version: svc.version.clone(),
+                        instances: up as u32,
+                        spec: fingerprint.clone(),
+                    });
                 }
             }
         }
     }
-    Ok(())
+    rec.known_good(rows).await
 }

@@ -49,10 +49,10 @@ pub fn groups(program: &Program, release: &conv_model::Release, stage: &conv_mod
     }
     let service_gates = release.services.iter().filter_map(|s| program.service(s)).flat_map(|s| s.gates.iter());
     for gate in stage.gates.iter().chain(service_gates) {
-        if let Gate::Approval { group } = gate {
-            if !out.contains(group) {
-                out.push(group.clone());
-            }
+        if let Gate::Approval { group } = gate
+            && !out.contains(group)
+        {
+            out.push(group.clone());
         }
     }
     out

@@ -71,7 +71,7 @@ pub(crate) async fn bake_and_check<P: Provider>(
         .and_then(|r| r.stages.iter().find(|s| s.name == stage.name))
         .map(|s| s.gates.clone())
         .unwrap_or_default();
-    let live = provider.observe(program).await;
+    let live = provider.observe_env(program, &stage.env).await;
     let targets = targets(&live, program, &stage.env, services);
     let mut checks: Vec<(ServiceName, Gate)> = Vec::new();
     for service in services {
@@ -82,7 +82,12 @@ pub(crate) async fn bake_and_check<P: Provider>(
             }
         }
     }
-    let bake = Duration::from_millis(stage.bake_ms.max(1000));
+    // Rates need two scrapes a while apart; without metrics gates a zero bake is one look.
+    let metrics = checks.iter().any(|(_, g)| matches!(g, Gate::ErrorRate { .. } | Gate::Latency { .. }));
+    let bake = match (stage.bake_ms, metrics) {
+        (0, false) => Duration::ZERO,
+        (ms, _) => Duration::from_millis(ms.max(1000)),
+    };
     let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
     events(&Event::BakeStarted {
         release: release.to_string(),
@@ -91,10 +96,12 @@ pub(crate) async fn bake_and_check<P: Provider>(
         ends_at_unix_ms: now_ms + bake.as_millis() as u64,
         checks: checks.len(),
     });
-    let baseline = samples(provider, &targets).await;
+    let scrape = |targets| async move { if metrics { samples(provider, targets).await } else { Vec::new() } };
+    let baseline = scrape(&targets).await;
     let start = Instant::now();
     let mut last_interim = start;
-    while start.elapsed() < bake {
+    // At least one look at every target, however short the bake.
+    loop {
         for t in &targets {
             if !provider.alive(&t.at, &t.instance).await {
                 return Err(StageError::Failed(format!(
@@ -137,13 +144,16 @@ pub(crate) async fn bake_and_check<P: Provider>(
                 }
             }
         }
-        if targets.len() <= INTERIM_TARGETS && last_interim.elapsed() >= INTERIM_EVERY {
+        if metrics && targets.len() <= INTERIM_TARGETS && last_interim.elapsed() >= INTERIM_EVERY {
             interim(provider, events, release, stage, &targets, &baseline, &checks).await;
             last_interim = Instant::now();
         }
-        tokio::time::sleep(PROBE_INTERVAL).await;
+        if start.elapsed() >= bake {
+            break;
+        }
+        tokio::time::sleep(PROBE_INTERVAL.min(bake)).await;
     }
-    let end = samples(provider, &targets).await;
+    let end = scrape(&targets).await;
     for (service, gate) in &checks {
         match gate {
             Gate::ErrorRate { .. } | Gate::Latency { .. } => {

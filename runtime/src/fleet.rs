@@ -8,7 +8,7 @@ use crate::live::LiveState;
 use crate::local::LocalProvider;
 use crate::provider::{Provider, ProviderError, Started};
 use crate::simulator::Simulator;
-use conv_model::{InstanceAddress, Program, Service};
+use conv_model::{EnvName, InstanceAddress, Program, Service};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,7 +35,7 @@ impl Fleet {
 
     /// Stops everything conv started or simulated for the project.
     pub fn destroy_all(&self) -> usize {
-        self.local.destroy_all() + self.sim.destroy_all()
+        self.local.destroy_all() + self.sim.destroy_all(&self.program)
     }
 }
 
@@ -49,7 +49,11 @@ enum Kind {
 impl Fleet {
     /// Which provider serves the environment of `at`, from the kind the program names.
     fn kind(&self, at: &InstanceAddress) -> Kind {
-        match self.program.environment(&at.env).map(|e| &e.provider) {
+        self.kind_of(&at.env)
+    }
+
+    fn kind_of(&self, env: &EnvName) -> Kind {
+        match self.program.environment(env).map(|e| &e.provider) {
             Some(conv_model::Provider::Simulator { .. }) => Kind::Simulator,
             _ => Kind::Local,
         }
@@ -78,8 +82,33 @@ macro_rules! routed {
 
 impl Provider for Fleet {
     fn observe(&self, program: &Program) -> impl std::future::Future<Output = LiveState> + Send {
-        let (this, program) = (self.clone(), program.clone());
-        async move { tokio::task::spawn_blocking(move || this.observe_now(&program)).await.unwrap_or_default() }
+        // The simulator reads memory; local processes are looked at off the async threads.
+        let local = program.environments.iter().any(|e| matches!(e.provider, conv_model::Provider::Local { .. }));
+        let simulated = (!local).then(|| self.sim.observe_now(program));
+        let (this, program) = (self.clone(), local.then(|| program.clone()));
+        async move {
+            match (simulated, program) {
+                (Some(live), _) => live,
+                (None, Some(program)) => {
+                    tokio::task::spawn_blocking(move || this.observe_now(&program)).await.unwrap_or_default()
+                }
+                (None, None) => LiveState::default(),
+            }
+        }
+    }
+
+    fn observe_env(&self, program: &Program, env: &EnvName) -> impl std::future::Future<Output = LiveState> + Send {
+        let simulated = (self.kind_of(env) == Kind::Simulator).then(|| self.sim.observe_in(program, env));
+        let (this, program, env) = (self.clone(), simulated.is_none().then(|| program.clone()), env.clone());
+        async move {
+            match (simulated, program) {
+                (Some(live), _) => live,
+                (None, Some(program)) => {
+                    tokio::task::spawn_blocking(move || this.local.observe_in(&program, &env)).await.unwrap_or_default()
+                }
+                (None, None) => LiveState::default(),
+            }
+        }
     }
 
     fn start(

@@ -108,11 +108,11 @@ pub fn parse_metrics(text: &str) -> Sample {
             if label("status").is_some_and(|st| st.starts_with('5')) {
                 s.errors += value;
             }
-        } else if name.ends_with("_bucket") {
-            if let Some(le) = label("le") {
-                let bound = if le == "+Inf" { f64::INFINITY } else { le.parse().unwrap_or(f64::INFINITY) };
-                s.buckets.push((bound, value));
-            }
+        } else if name.ends_with("_bucket")
+            && let Some(le) = label("le")
+        {
+            let bound = if le == "+Inf" { f64::INFINITY } else { le.parse().unwrap_or(f64::INFINITY) };
+            s.buckets.push((bound, value));
         }
     }
     s.buckets.sort_by(|a, b| a.0.total_cmp(&b.0));

@@ -22,6 +22,7 @@ pub mod render;
 pub mod requirements;
 pub mod rollback;
 pub mod session;
+mod sim_store;
 pub mod simulator;
 pub mod status;
 pub mod window;

@@ -64,12 +64,27 @@ impl LocalProvider {
     pub fn observe(&self, program: &Program) -> LiveState {
         let mut live = LiveState::default();
         for env in &program.environments {
+            self.observe_into(&mut live, program, &env.name);
+        }
+        live
+    }
+
+    /// Observes the sites of one local environment.
+    pub fn observe_in(&self, program: &Program, env: &EnvName) -> LiveState {
+        let mut live = LiveState::default();
+        self.observe_into(&mut live, program, env);
+        live
+    }
+
+    fn observe_into(&self, live: &mut LiveState, program: &Program, env: &EnvName) {
+        {
+            let Some(env) = program.environment(env) else { return };
             if !matches!(env.provider, Provider::Local { .. }) {
-                continue;
+                return;
             }
             // A site or environment never started has no folder: one look skips all of it.
             if !self.state_dir.join("local").join(env.name.as_str()).is_dir() {
-                continue;
+                return;
             }
             for site in &env.sites {
                 if !self.state_dir.join("local").join(env.name.as_str()).join(site.as_str()).is_dir() {
@@ -104,7 +119,6 @@ impl LocalProvider {
                 }
             }
         }
-        live
     }
 
     /// Starts `version` of `service` in slot `index` on `port`, replacing whatever runs there.
@@ -196,11 +210,11 @@ impl LocalProvider {
         let mut stopped = 0;
         let root = self.state_dir.join("local");
         for record in walk_records(&root) {
-            if let Ok(text) = std::fs::read_to_string(&record) {
-                if let Ok(rec) = serde_json::from_str::<InstanceRecord>(&text) {
-                    terminate(rec.pid);
-                    stopped += 1;
-                }
+            if let Ok(text) = std::fs::read_to_string(&record)
+                && let Ok(rec) = serde_json::from_str::<InstanceRecord>(&text)
+            {
+                terminate(rec.pid);
+                stopped += 1;
             }
             let _ = std::fs::remove_file(&record);
         }
@@ -401,10 +415,10 @@ pub fn is_alive(pid: u32) -> bool {
         return false;
     }
     // A zombie (exited, not yet reaped) counts as dead.
-    if let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        if let Some(state) = stat.rsplit(')').next().and_then(|rest| rest.split_whitespace().next()) {
-            return state != "Z" && state != "X";
-        }
+    if let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        && let Some(state) = stat.rsplit(')').next().and_then(|rest| rest.split_whitespace().next())
+    {
+        return state != "Z" && state != "X";
     }
     kill(Pid::from_raw(pid as i32), None).is_ok()
 }

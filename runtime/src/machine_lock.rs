@@ -64,12 +64,13 @@ pub fn lock_local_ports(program: &Program, root: &Path) -> Result<PortLocks, Str
             }
         };
         let previous = std::fs::read_to_string(&path).unwrap_or_default();
-        if let Some(other) = previous.split(" for ").nth(1).map(str::trim) {
-            if other != root.display().to_string() && has_instances(Path::new(other)) {
-                shared_with.push(format!(
-                    "ports from {port} are also used by the program at {other}, which has instances running"
-                ));
-            }
+        if let Some(other) = previous.split(" for ").nth(1).map(str::trim)
+            && other != root.display().to_string()
+            && has_instances(Path::new(other))
+        {
+            shared_with.push(format!(
+                "ports from {port} are also used by the program at {other}, which has instances running"
+            ));
         }
         let (_, pid, user) = conv_journal::whoami();
         let _ = lock.set_len(0);

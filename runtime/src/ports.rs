@@ -17,12 +17,12 @@ fn listening_inodes(port: u16) -> Vec<u64> {
             };
             let listening = *state == "0A";
             let on_port = local.rsplit(':').next().and_then(|p| u16::from_str_radix(p, 16).ok()) == Some(port);
-            if listening && on_port {
-                if let Ok(inode) = inode.parse::<u64>() {
-                    if inode != 0 {
-                        out.push(inode);
-                    }
-                }
+            if listening
+                && on_port
+                && let Ok(inode) = inode.parse::<u64>()
+                && inode != 0
+            {
+                out.push(inode);
             }
         }
     }

@@ -6,7 +6,7 @@
 
 use crate::gates::Sample;
 use crate::live::{Instance, LiveState};
-use conv_model::{InstanceAddress, Program, Service};
+use conv_model::{EnvName, InstanceAddress, Program, Service};
 use std::future::Future;
 use std::path::Path;
 use std::time::Duration;
@@ -58,6 +58,16 @@ pub struct Started {
 pub trait Provider: Clone + Send + Sync + 'static {
     /// The live state of every site of the program this provider serves.
     fn observe(&self, program: &Program) -> impl Future<Output = LiveState> + Send;
+
+    /// The live state of the sites of one environment: what a stage looks at.
+    fn observe_env(&self, program: &Program, env: &EnvName) -> impl Future<Output = LiveState> + Send {
+        let (this, program, env) = (self.clone(), program.clone(), env.clone());
+        async move {
+            let mut live = this.observe(&program).await;
+            live.sites.retain(|(e, _, _), _| *e == env);
+            live
+        }
+    }
 
     /// Runs `version` of `service` in the slot `at`, replacing what ran there. `port` is the
     /// plan's port for the slot, for providers whose instances listen on this machine.

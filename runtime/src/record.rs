@@ -28,11 +28,16 @@ type Reply = tokio::sync::oneshot::Sender<Result<Option<i64>, String>>;
 /// waits until its own write is durable before its step acts.
 struct Writer {
     tx: std::sync::mpsc::Sender<(Write, Reply)>,
+    /// Why a write failed, once one has: every later write fails with it, so that a write
+    /// nobody waited for (a posted outcome) still stops the run before its next step acts.
+    failed: Arc<Mutex<Option<String>>>,
 }
 
 impl Writer {
     fn start(journal: Arc<Mutex<Journal>>) -> Writer {
         let (tx, rx) = std::sync::mpsc::channel::<(Write, Reply)>();
+        let failed = Arc::new(Mutex::new(None));
+        let failure = failed.clone();
         std::thread::spawn(move || {
             while let Ok(first) = rx.recv() {
                 let mut batch = vec![first];
@@ -53,6 +58,9 @@ impl Writer {
                         }
                     }
                     Err(why) => {
+                        if let Ok(mut f) = failure.lock() {
+                            f.get_or_insert(why.clone());
+                        }
                         for reply in replies {
                             let _ = reply.send(Err(why.clone()));
                         }
@@ -60,7 +68,15 @@ impl Writer {
                 }
             }
         });
-        Writer { tx }
+        Writer { tx, failed }
+    }
+
+    /// Sends a write, unless an earlier one failed.
+    fn send(&self, write: Write, reply: Reply) -> Written<()> {
+        if let Some(why) = self.failed.lock().ok().and_then(|f| f.clone()) {
+            return Err(JournalWriteError(why));
+        }
+        self.tx.send((write, reply)).map_err(|_| JournalWriteError("the journal writer stopped".into()))
     }
 }
 
@@ -120,7 +136,7 @@ impl Recorder {
     ) -> Written<Option<i64>> {
         let Some(writer) = &self.writer else { return Ok(None) };
         let (reply, answer) = tokio::sync::oneshot::channel();
-        writer.tx.send((Box::new(f), reply)).map_err(|_| JournalWriteError("the journal writer stopped".into()))?;
+        writer.send(Box::new(f), reply)?;
         match answer.await {
             Ok(result) => result.map_err(JournalWriteError),
             Err(_) => Err(JournalWriteError("the journal writer stopped".into())),
@@ -131,6 +147,46 @@ impl Recorder {
     pub async fn intent(&self, kind: &str, address: &str, detail: &str) -> Written<Option<i64>> {
         let (run, kind, address, detail) = (self.run, kind.to_string(), address.to_string(), detail.to_string());
         self.write(move |j| j.intent(run, &kind, &address, &detail).map(Some)).await
+    }
+
+    /// Writes the intents of several steps at once (one commit), before any of them acts.
+    /// Each step is `(kind, address, detail)`.
+    pub async fn intents(&self, steps: Vec<(&'static str, String, String)>) -> Written<Vec<Option<i64>>> {
+        if self.writer.is_none() {
+            return Ok(vec![None; steps.len()]);
+        }
+        let run = self.run;
+        let ids = self
+            .through_writer(move |j| {
+                steps
+                    .iter()
+                    .map(|(kind, address, detail)| j.intent(run, kind, address, detail))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .await?;
+        Ok(ids.into_iter().map(Some).collect())
+    }
+
+    /// Sends the outcome of a step without waiting for it to be committed: it is, in order,
+    /// before any later write, and if it fails, every later write fails (see `Writer`).
+    pub fn post_outcome(&self, step: Option<i64>, ok: bool, message: &str) -> Written<()> {
+        let (Some(writer), Some(step)) = (&self.writer, step) else { return Ok(()) };
+        let message = message.to_string();
+        let (reply, _unheard) = tokio::sync::oneshot::channel();
+        writer.send(Box::new(move |j| j.outcome(step, ok, &message).map(|_| None)), reply)
+    }
+
+    /// Waits until every write sent so far is committed; the first that failed, if any did.
+    pub async fn flush(&self) -> Written<()> {
+        self.write(|_| Ok(None)).await.map(|_| ())
+    }
+
+    /// Posts (as `post_outcome`) that a step was never tried.
+    pub fn post_skipped(&self, step: Option<i64>, message: &str) -> Written<()> {
+        let (Some(writer), Some(step)) = (&self.writer, step) else { return Ok(()) };
+        let message = message.to_string();
+        let (reply, _unheard) = tokio::sync::oneshot::channel();
+        writer.send(Box::new(move |j| j.skipped(step, &message).map(|_| None)), reply)
     }
 
     pub async fn outcome(&self, step: Option<i64>, ok: bool, message: &str) -> Written<()> {
@@ -175,29 +231,41 @@ impl Recorder {
         self.through_writer(move |j| j.take_approval(&release, &stage, &group, run)).await
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub async fn known_good(
-        &self,
-        env: &str,
-        site: &str,
-        service: &str,
-        version: &str,
-        instances: u32,
-        spec: &str,
-    ) -> Written<()> {
-        let (env, site, service, version, spec) =
-            (env.to_string(), site.to_string(), service.to_string(), version.to_string(), spec.to_string());
-        self.write(move |j| j.set_known_good(&env, &site, &service, &version, instances, &spec).map(|_| None))
-            .await
-            .map(|_| ())
+    /// Records what serves on sites as known good, in one write.
+    pub async fn known_good(&self, rows: Vec<KnownGoodRow>) -> Written<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        self.write(move |j| {
+            for r in &rows {
+                j.set_known_good(&r.env, &r.site, &r.service, &r.version, r.instances, &r.spec)?;
+            }
+            Ok(None)
+        })
+        .await
+        .map(|_| ())
     }
+}
+
+/// A site's service seen serving what the program asks, with how many instances and the
+/// fingerprint of its spec.
+pub struct KnownGoodRow {
+    pub env: String,
+    pub site: String,
+    pub service: String,
+    pub version: String,
+    pub instances: u32,
+    pub spec: String,
 }
 
 /// The journal as a sink of the event stream: a thread writes the events in batches, so
 /// that views in other processes (`conv status --watch`, `conv serve`) can follow a run.
 /// Steps are still recorded one by one, before they act; events only tell what happened.
+/// One event for the writer thread: its sequence number, kind and JSON document.
+type EventRow = (u64, String, String);
+
 pub struct EventLog {
-    tx: std::sync::Arc<std::sync::Mutex<Option<std::sync::mpsc::Sender<(u64, String, String)>>>>,
+    tx: std::sync::Arc<std::sync::Mutex<Option<std::sync::mpsc::Sender<EventRow>>>>,
     writer: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -208,7 +276,7 @@ impl EventLog {
             return (EventLog { tx: Default::default(), writer: None }, crate::event::discard());
         };
         let run = rec.run;
-        let (tx, rx) = std::sync::mpsc::channel::<(u64, String, String)>();
+        let (tx, rx) = std::sync::mpsc::channel::<EventRow>();
         let writer = std::thread::spawn(move || {
             let mut warned = false;
             while let Ok(first) = rx.recv() {

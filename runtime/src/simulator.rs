@@ -1,34 +1,29 @@
-//! The simulator provider: sites and instances that exist only in records under
-//! `.conv/sim/`, with the latency and failures an environment declares (seeded, so a
+//! The simulator provider: sites and instances that exist only as records in
+//! `.conv/sim/` (sim_store.rs), with the latency and failures an environment declares (seeded, so a
 //! rehearsal fails the same sites every time). For rehearsals and scale tests of fleets.
 
 use crate::gates::Sample;
 use crate::live::{Instance, LiveState};
 use crate::provider::{Provider, ProviderError, Started};
+use crate::sim_store::{Record, Store};
 use conv_model::InstanceAddress;
-use conv_model::{EnvName, Program, Provider as Kind, Service, ServiceName, SiteName};
-use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use conv_model::{EnvName, Program, Provider as Kind, Service};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
-struct Record {
-    version: String,
-    port: u16,
-    started_at_ms: u64,
-    #[serde(default)]
-    spec: Option<crate::live::Spec>,
-}
-
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Simulator {
     state_dir: PathBuf,
     root: PathBuf,
     program: Arc<Program>,
-    /// Simulated instances by pseudo-port, for probes and signals.
-    ports: Arc<Mutex<HashMap<u16, Record>>>,
+    store: Arc<Mutex<Store>>,
+}
+
+impl std::fmt::Debug for Simulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Simulator").field("state_dir", &self.state_dir).finish_non_exhaustive()
+    }
 }
 
 fn now_ms() -> u64 {
@@ -50,11 +45,13 @@ fn hash(parts: &[&str]) -> u64 {
 impl Simulator {
     pub fn new(program_root: &Path, program: Arc<Program>) -> Self {
         let root = std::path::absolute(program_root).unwrap_or_else(|_| program_root.to_path_buf());
-        Simulator { state_dir: crate::state_dir(&root), root, program, ports: Arc::new(Mutex::new(HashMap::new())) }
+        let state_dir = crate::state_dir(&root);
+        let store = Arc::new(Mutex::new(Store::new(state_dir.join("sim"))));
+        Simulator { state_dir, root, program, store }
     }
 
-    fn dir(&self, env: &EnvName, site: &SiteName, service: &ServiceName) -> PathBuf {
-        self.state_dir.join("sim").join(env.as_str()).join(site.as_str()).join(service.as_str())
+    fn store(&self) -> std::sync::MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn serves(program: &Program, env: &EnvName) -> bool {
@@ -64,77 +61,75 @@ impl Simulator {
     /// Reads the simulated instances of every simulator environment.
     pub fn observe_now(&self, program: &Program) -> LiveState {
         let mut live = LiveState::default();
-        let mut ports = self.ports.lock().unwrap_or_else(|e| e.into_inner());
-        for env in program.environments.iter().filter(|e| matches!(e.provider, Kind::Simulator { .. })) {
-            // A site or environment never started has no folder: one look skips all of it.
-            if !self.state_dir.join("sim").join(env.name.as_str()).is_dir() {
-                continue;
-            }
-            for site in &env.sites {
-                if !self.state_dir.join("sim").join(env.name.as_str()).join(site.as_str()).is_dir() {
-                    continue;
-                }
-                for service in &program.services {
-                    let Ok(entries) = std::fs::read_dir(self.dir(&env.name, site, &service.name)) else { continue };
-                    let mut instances = Vec::new();
-                    for entry in entries.flatten() {
-                        let name = entry.file_name().to_string_lossy().into_owned();
-                        let Some(index) = name.strip_suffix(".json").and_then(|n| n.parse::<u32>().ok()) else {
-                            continue;
-                        };
-                        let Some(rec) = std::fs::read_to_string(entry.path())
-                            .ok()
-                            .and_then(|t| serde_json::from_str::<Record>(&t).ok())
-                        else {
-                            continue;
-                        };
-                        ports.insert(rec.port, rec.clone());
-                        instances.push(Instance {
-                            index,
-                            version: rec.version,
-                            port: rec.port,
-                            pid: 0,
-                            alive: true,
-                            health: Default::default(),
-                            spec: rec.spec.clone(),
-                        });
-                    }
-                    instances.sort_by_key(|i| i.index);
-                    if !instances.is_empty() {
-                        live.sites.insert((env.name.clone(), site.clone(), service.name.clone()), instances);
-                    }
-                }
-            }
+        for env in &program.environments {
+            self.observe_into(&mut live, program, &env.name);
         }
         live
     }
 
+    /// Reads the simulated instances of one environment.
+    pub fn observe_in(&self, program: &Program, env: &EnvName) -> LiveState {
+        let mut live = LiveState::default();
+        self.observe_into(&mut live, program, env);
+        live
+    }
+
+    fn observe_into(&self, live: &mut LiveState, program: &Program, env: &EnvName) {
+        let mut store = self.store();
+        if let Some(env) = program.environment(env).filter(|e| matches!(e.provider, Kind::Simulator { .. })) {
+            // An environment never simulated has no log; one that cannot be read shows
+            // nothing running, as a site that cannot be reached would.
+            let Ok(Some(slots)) = store.refresh(&env.name) else { return };
+            for (site, service, list) in slots.iter().flat_map(|(site, s)| s.iter().map(move |(v, l)| (site, v, l))) {
+                let instances = list
+                    .iter()
+                    .map(|(index, rec)| Instance {
+                        index: *index,
+                        version: rec.version.clone(),
+                        port: rec.port,
+                        pid: 0,
+                        alive: true,
+                        health: Default::default(),
+                        spec: rec.spec.clone(),
+                    })
+                    .collect();
+                live.sites.insert((env.name.clone(), site.clone(), service.clone()), instances);
+            }
+        }
+    }
+
     /// Removes every simulated instance; returns how many.
-    pub fn destroy_all(&self) -> usize {
-        let dir = self.state_dir.join("sim");
-        let count = count_records(&dir);
-        let _ = std::fs::remove_dir_all(&dir);
+    pub fn destroy_all(&self, program: &Program) -> usize {
+        let mut store = self.store();
+        let count = program
+            .environments
+            .iter()
+            .filter_map(|e| {
+                store
+                    .refresh(&e.name)
+                    .ok()
+                    .flatten()
+                    .map(|s| s.values().flat_map(|v| v.values()).map(|l| l.len()).sum::<usize>())
+            })
+            .sum();
+        store.clear();
+        let _ = std::fs::remove_dir_all(self.state_dir.join("sim"));
         count
     }
-}
 
-fn count_records(dir: &Path) -> usize {
-    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
-    entries
-        .flatten()
-        .map(|e| {
-            if e.path().is_dir() {
-                count_records(&e.path())
-            } else {
-                usize::from(e.path().extension().is_some_and(|x| x == "json"))
-            }
-        })
-        .sum()
+    fn record(&self, at: &InstanceAddress) -> Option<Record> {
+        self.store().get(at).cloned()
+    }
 }
 
 impl Provider for Simulator {
     fn observe(&self, program: &Program) -> impl std::future::Future<Output = LiveState> + Send {
         let live = self.observe_now(program);
+        async move { live }
+    }
+
+    fn observe_env(&self, program: &Program, env: &EnvName) -> impl std::future::Future<Output = LiveState> + Send {
+        let live = self.observe_in(program, env);
         async move { live }
     }
 
@@ -165,49 +160,39 @@ impl Provider for Simulator {
                 )));
             }
             let rec = Record { version, port, started_at_ms: now_ms(), spec: Some(spec) };
-            let path = this.dir(env, site, service).join(format!("{}.json", at.slot));
-            let json = serde_json::to_vec(&rec).map_err(|e| ProviderError::transient(e.to_string()))?;
-            crate::write_atomically(&path, &json).map_err(|e| ProviderError::transient(e.to_string()))?;
-            if let Ok(mut ports) = this.ports.lock() {
-                ports.insert(port, rec);
-            }
+            this.store().write(&at, Some(rec)).map_err(|e| ProviderError::transient(e.to_string()))?;
             Ok(Started { handle: "simulated".into(), port, log: "(simulated)".into() })
         }
     }
 
     fn stop(&self, at: &InstanceAddress) -> impl std::future::Future<Output = ()> + Send {
-        let path = self.dir(&at.env, &at.site, &at.service).join(format!("{}.json", at.slot));
-        async move {
-            let _ = std::fs::remove_file(path);
-        }
+        // A stop that cannot be recorded leaves the slot running, as observing will show.
+        let _ = self.store().write(at, None);
+        async {}
     }
 
-    fn ready(
-        &self,
-        _at: &InstanceAddress,
-        _started: &Started,
-    ) -> impl std::future::Future<Output = Result<bool, ProviderError>> + Send {
-        async { Ok(true) }
+    async fn ready(&self, _at: &InstanceAddress, _started: &Started) -> Result<bool, ProviderError> {
+        Ok(true)
     }
 
-    fn alive(&self, _at: &InstanceAddress, _instance: &Instance) -> impl std::future::Future<Output = bool> + Send {
-        async { true }
+    async fn alive(&self, _at: &InstanceAddress, _instance: &Instance) -> bool {
+        true
     }
 
     fn probe(
         &self,
-        _at: &InstanceAddress,
-        instance: &Instance,
+        at: &InstanceAddress,
+        _instance: &Instance,
         _path: &str,
         _timeout: Duration,
     ) -> impl std::future::Future<Output = Result<u16, ProviderError>> + Send {
-        let rec = self.ports.lock().ok().and_then(|p| p.get(&instance.port).cloned());
-        let port = instance.port;
+        let rec = self.record(at);
+        let at = at.clone();
         async move {
             match rec {
                 Some(r) if r.version.contains("bad") => Ok(500),
                 Some(_) => Ok(200),
-                None => Err(ProviderError::transient(format!("no simulated instance on port {port}"))),
+                None => Err(ProviderError::transient(format!("no simulated instance at {at}"))),
             }
         }
     }
@@ -216,13 +201,13 @@ impl Provider for Simulator {
     /// fails half of them and answers in 300 ms instead of 5 ms.
     fn signals(
         &self,
-        _at: &InstanceAddress,
-        instance: &Instance,
+        at: &InstanceAddress,
+        _instance: &Instance,
     ) -> impl std::future::Future<Output = Result<Sample, ProviderError>> + Send {
-        let rec = self.ports.lock().ok().and_then(|p| p.get(&instance.port).cloned());
-        let port = instance.port;
+        let rec = self.record(at);
+        let at = at.clone();
         async move {
-            let r = rec.ok_or_else(|| ProviderError::transient(format!("no simulated instance on port {port}")))?;
+            let r = rec.ok_or_else(|| ProviderError::transient(format!("no simulated instance at {at}")))?;
             let requests = (now_ms().saturating_sub(r.started_at_ms) / 50) as f64;
             let bad = r.version.contains("bad");
             let latency = if bad { 0.3 } else { 0.005 };

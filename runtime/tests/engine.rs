@@ -15,11 +15,14 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// `(env, site, service, slot)`.
+type Slot = (String, String, String, u32);
+
 /// What the fake sites run and what happened to them.
 #[derive(Default)]
 struct State {
-    /// `(env, site, service, slot) -> (version, port, started at)`.
-    slots: BTreeMap<(String, String, String, u32), (String, u16, tokio::time::Instant)>,
+    /// What runs in each slot: version, port and when it started.
+    slots: BTreeMap<Slot, (String, u16, tokio::time::Instant)>,
     /// Every start and stop, in order: `start prod/p03/api 2.0.0`.
     log: Vec<String>,
     starting: usize,
@@ -102,33 +105,28 @@ impl Provider for Fake {
         }
     }
 
-    fn stop(&self, at: &InstanceAddress) -> impl std::future::Future<Output = ()> + Send {
+    async fn stop(&self, at: &InstanceAddress) {
         let mut s = self.state.lock().unwrap();
         s.log.push(format!("stop {}/{}/{}", at.env, at.site, at.service));
         s.slots.remove(&(at.env.to_string(), at.site.to_string(), at.service.to_string(), at.slot));
-        async {}
     }
 
-    fn ready(
-        &self,
-        _at: &InstanceAddress,
-        _started: &Started,
-    ) -> impl std::future::Future<Output = Result<bool, ProviderError>> + Send {
-        async { Ok(true) }
+    async fn ready(&self, _at: &InstanceAddress, _started: &Started) -> Result<bool, ProviderError> {
+        Ok(true)
     }
 
-    fn alive(&self, _at: &InstanceAddress, _instance: &Instance) -> impl std::future::Future<Output = bool> + Send {
-        async { true }
+    async fn alive(&self, _at: &InstanceAddress, _instance: &Instance) -> bool {
+        true
     }
 
-    fn probe(
+    async fn probe(
         &self,
         _at: &InstanceAddress,
         _instance: &Instance,
         _path: &str,
         _timeout: Duration,
-    ) -> impl std::future::Future<Output = Result<u16, ProviderError>> + Send {
-        async { Ok(200) }
+    ) -> Result<u16, ProviderError> {
+        Ok(200)
     }
 
     fn signals(

@@ -1,6 +1,6 @@
 //! Writes a fleet program for the engine's benchmark: SITES sites in 4 regions on the
 //! simulator (no latency, no failures), SERVICES services, one release rolling through the
-//! regions in 4 stages of 1 s bakes.
+//! regions in 4 stages with no bake.
 //!
 //! Usage: conv-gen-fleet SITES SERVICES OUT_DIR
 
@@ -46,7 +46,7 @@ fn generate(sites: usize, services: usize) -> String {
     let list: Vec<String> = (0..services).map(|v| format!("svc_{v:02}")).collect();
     let _ = write!(s, "release fleet {{\n  services = [{}]\n  strategy = rollout {{\n", list.join(", "));
     for r in 0..REGIONS {
-        let _ = writeln!(s, "    stage region_{r} {{ env = region_{r}, bake = 1s }}");
+        let _ = writeln!(s, "    stage region_{r} {{ env = region_{r}, bake = 0s }}");
     }
     s.push_str("  }\n}\n");
     s
