@@ -140,15 +140,19 @@ fn lower_release(program: &Program, release: &Release, graph: &mut DiGraph<Step,
 /// alone): undo the stages from the last; on a site, stop dependents before dependencies.
 pub fn rollback_path(program: &Program, release: &Release, order: &[ServiceName]) -> Vec<RollbackStep> {
     let mut rollback = Vec::new();
+    // A later stage in an environment already names every site and service of it, so
+    // skipping environments seen is the same as skipping addresses seen, without hashing
+    // each address.
     let mut seen = std::collections::HashSet::new();
     for stage in release.stages.iter().rev() {
         let Some(env) = program.environment(&stage.env) else { continue };
+        if !seen.insert(&env.name) {
+            continue;
+        }
         for site in env.sites.iter().rev() {
+            let at_site = Address::site(&env.name, site).with_release(&release.name);
             for service in order.iter().rev() {
-                let address = Address::site(&env.name, site).with_release(&release.name).with_service(service);
-                if seen.insert(address.clone()) {
-                    rollback.push(RollbackStep { address });
-                }
+                rollback.push(RollbackStep { address: at_site.clone().with_service(service) });
             }
         }
     }

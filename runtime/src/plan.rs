@@ -138,7 +138,8 @@ pub fn address(env: &EnvName, site: &SiteName, service: &ServiceName) -> String 
 
 /// The stable text of live state the plan was made against, per site and service.
 pub fn fingerprint(program: &Program, live: &LiveState) -> BTreeMap<String, String> {
-    let state = by_name(live);
+    let state: std::collections::HashMap<(&str, &str, &str), &[Instance]> =
+        live.sites.iter().map(|((e, s, v), list)| ((e.as_str(), s.as_str(), v.as_str()), list.as_slice())).collect();
     let mut out = BTreeMap::new();
     for env in &program.environments {
         if matches!(env.provider, Provider::Kubernetes { .. }) {
@@ -147,7 +148,7 @@ pub fn fingerprint(program: &Program, live: &LiveState) -> BTreeMap<String, Stri
         for site in &env.sites {
             for service in &program.services {
                 let key = (env.name.as_str(), site.as_str(), service.name.as_str());
-                let list = state.get(&key).map(|l| l.as_slice()).unwrap_or(&[]);
+                let list = state.get(&key).copied().unwrap_or(&[]);
                 out.insert(address(&env.name, site, &service.name), crate::live::describe(list));
             }
         }
@@ -165,36 +166,41 @@ fn by_name(live: &LiveState) -> std::collections::HashMap<(&str, &str, &str), Ve
 pub fn make_plan(root: &std::path::Path, program: &Program, live: &LiveState) -> Plan {
     let ports = Ports::new(program);
     let mut simulated = by_name(live);
+    // What each service should run, worked out once rather than per site.
+    let specs: Vec<crate::live::Spec> = program.services.iter().map(crate::live::Spec::of).collect();
     let mut releases = Vec::new();
     for release in &program.releases {
         let order = conv_graph::build::start_order(program, release);
+        let order_indexes: Vec<(usize, &ServiceName)> = order
+            .iter()
+            .filter_map(|name| program.services.iter().position(|s| &s.name == name).map(|i| (i, name)))
+            .collect();
         let mut stages = Vec::new();
         for stage in &release.stages {
             let Some(env_index) = program.environments.iter().position(|e| e.name == stage.env) else { continue };
             let env = &program.environments[env_index];
+            let last_stage = last_in_env(release, &stage.name, &env.name);
+            let totals: Vec<u32> =
+                order_indexes.iter().map(|(_, name)| instance_count(program, &env.name, name)).collect();
             let mut sites = Vec::new();
             for (site_index, site) in env.sites.iter().enumerate() {
                 let mut changes = Vec::new();
-                for service_name in &order {
-                    let Some(service_index) = program.services.iter().position(|s| &s.name == service_name) else {
-                        continue;
-                    };
+                for (&(service_index, service_name), &total) in order_indexes.iter().zip(&totals) {
                     let service = &program.services[service_index];
-                    let total = instance_count(program, &env.name, service_name);
                     let wanted = ((total as f64) * stage.fraction_percent / 100.0).ceil().max(1.0) as u32;
                     let key = (env.name.as_str(), site.as_str(), service.name.as_str());
-                    let current = simulated.get(&key).cloned().unwrap_or_default();
+                    let current = simulated.remove(&key).unwrap_or_default();
                     let from = crate::live::describe(&current);
-                    let spec = crate::live::Spec::of(service);
+                    let spec = &specs[service_index];
                     let mut what: Vec<String> = Vec::new();
                     let mut instances = Vec::new();
                     let mut replaces = false;
                     let mut next: Vec<Instance> = current.clone();
                     for index in 0..wanted.min(total) {
                         let slot = current.iter().find(|i| i.index == index);
-                        let ok = slot.is_some_and(|i| i.serving() && i.runs(&service.version, &spec));
+                        let ok = slot.is_some_and(|i| i.serving() && i.runs(&service.version, spec));
                         if let Some(old) = slot.and_then(|i| i.spec.as_ref()).filter(|_| !ok) {
-                            for line in old.differences(&spec) {
+                            for line in old.differences(spec) {
                                 if !what.contains(&line) {
                                     what.push(line);
                                 }
@@ -218,12 +224,12 @@ pub fn make_plan(root: &std::path::Path, program: &Program, live: &LiveState) ->
                         }
                     }
                     // The last stage in an environment stops the slots the program no longer has.
-                    let surplus: Vec<(u32, u16)> = if last_in_env(release, &stage.name, &env.name) {
+                    let surplus: Vec<(u32, u16)> = if last_stage {
                         current.iter().filter(|i| i.index >= total).map(|i| (i.index, i.port)).collect()
                     } else {
                         Vec::new()
                     };
-                    next.retain(|i| i.index < total || !last_in_env(release, &stage.name, &env.name));
+                    next.retain(|i| i.index < total || !last_stage);
                     next.sort_by_key(|i| i.index);
                     let to = crate::live::describe(&next);
                     simulated.insert(key, next);
@@ -353,15 +359,17 @@ pub type KnownGood = std::collections::BTreeMap<(String, String, String), (Strin
 /// Marks the changes that only restore what was last applied as drift.
 pub fn mark_drift(plan: &mut Plan, known: &KnownGood) {
     let program = &plan.program;
+    let desired: std::collections::HashMap<&ServiceName, String> =
+        program.services.iter().map(|svc| (&svc.name, crate::live::Spec::of(svc).fingerprint())).collect();
     for r in &mut plan.releases {
         for s in &mut r.stages {
             for site in &mut s.sites {
                 for c in &mut site.changes {
                     let key = (s.env.to_string(), site.site.to_string(), c.service.to_string());
-                    let desired = program.service(&c.service).map(|svc| crate::live::Spec::of(svc).fingerprint());
-                    let restores = known.get(&key).is_some_and(|(v, _, spec)| {
-                        *v == c.version && (spec.is_empty() || Some(spec) == desired.as_ref())
-                    });
+                    let desired = desired.get(&c.service);
+                    let restores = known
+                        .get(&key)
+                        .is_some_and(|(v, _, spec)| *v == c.version && (spec.is_empty() || Some(spec) == desired));
                     // Stopping slots the program dropped is a program change, never drift.
                     if restores && c.action != Action::Stop {
                         c.drift = true;

@@ -18,6 +18,7 @@ impl Style {
 /// The plan as text: per release, the path through the stages with each stage's sites,
 /// changes (a line diff of the instances), gates and approvals, then the rollback path.
 pub fn text(plan: &Plan, color: bool) -> String {
+    use std::fmt::Write;
     let st = Style { color };
     let mut out = String::new();
     let changes = plan.change_count();
@@ -61,20 +62,21 @@ pub fn text(plan: &Plan, color: bool) -> String {
                         (false, Action::Replace) => "~".to_string(),
                         (false, Action::Stop) => st.paint("31", "-"),
                     };
-                    out.push_str(&format!(
-                        "    {mark} {}[{:?}]/{}{}\n",
+                    let _ = writeln!(
+                        out,
+                        "    {mark} {}[{:?}]/{}{}",
                         s.env,
                         site.site.as_str(),
                         c.service,
                         if c.action == Action::Stop { format!(" (stop {})", slots(c)) } else { String::new() }
-                    ));
+                    );
                     if let Some(why) = &c.retry {
                         out.push_str(&format!(
                             "      {}\n",
                             st.paint("33", &format!("retry: failed in the last run: {why}"))
                         ));
                     }
-                    out.push_str(&diff(&c.from, &c.to, &st));
+                    diff(&c.from, &c.to, &st, &mut out);
                     for line in &c.what {
                         out.push_str(&format!("      {}\n", st.paint("33", &format!("~ {line}"))));
                     }
@@ -90,19 +92,28 @@ pub fn text(plan: &Plan, color: bool) -> String {
 }
 
 /// A line per instance, `-` what runs now, `+` what will.
-fn diff(from: &str, to: &str, st: &Style) -> String {
-    let lines = |s: &str| s.split(", ").map(|l| format!("{l}\n")).collect::<String>();
-    let (a, b) = (lines(from), lines(to));
-    let mut out = String::new();
-    for change in TextDiff::from_lines(&a, &b).iter_all_changes() {
-        let line = change.value().trim_end();
-        match change.tag() {
-            ChangeTag::Delete => out.push_str(&format!("      {}\n", st.paint("31", &format!("- {line}")))),
-            ChangeTag::Insert => out.push_str(&format!("      {}\n", st.paint("32", &format!("+ {line}")))),
-            ChangeTag::Equal => out.push_str(&format!("        {line}\n")),
+fn diff(from: &str, to: &str, st: &Style, out: &mut String) {
+    use std::fmt::Write;
+    let (a, b): (Vec<&str>, Vec<&str>) = (from.split(", ").collect(), to.split(", ").collect());
+    // Most changes share no line with what ran (a fresh start, a new version on every
+    // slot); printing them needs no diff.
+    if !a.iter().any(|l| b.contains(l)) {
+        for line in &a {
+            let _ = writeln!(out, "      {}", st.paint("31", &format!("- {line}")));
         }
+        for line in &b {
+            let _ = writeln!(out, "      {}", st.paint("32", &format!("+ {line}")));
+        }
+        return;
     }
-    out
+    for change in TextDiff::from_slices(&a, &b).iter_all_changes() {
+        let line = change.value();
+        let _ = match change.tag() {
+            ChangeTag::Delete => writeln!(out, "      {}", st.paint("31", &format!("- {line}"))),
+            ChangeTag::Insert => writeln!(out, "      {}", st.paint("32", &format!("+ {line}"))),
+            ChangeTag::Equal => writeln!(out, "        {line}"),
+        };
+    }
 }
 
 /// The plan as a pull-request comment: a summary table first, the details folded. Long
