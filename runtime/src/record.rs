@@ -26,6 +26,9 @@ type Reply = tokio::sync::oneshot::Sender<Result<Option<i64>, String>>;
 /// send and commits those waiting together in one transaction (group commit), so that a
 /// thousand sites deploying at once cost a few syncs, not a thousand. Each caller still
 /// waits until its own write is durable before its step acts.
+/// The most writes committed together.
+const MAX_BATCH: usize = 4096;
+
 struct Writer {
     tx: std::sync::mpsc::Sender<(Write, Reply)>,
     /// Why a write failed, once one has: every later write fails with it, so that a write
@@ -41,7 +44,10 @@ impl Writer {
         std::thread::spawn(move || {
             while let Ok(first) = rx.recv() {
                 let mut batch = vec![first];
-                while let (true, Ok(next)) = (batch.len() < 4096, rx.try_recv()) {
+                // The size is checked before taking the next write, so that none is taken
+                // and then dropped when the batch is full.
+                while batch.len() < MAX_BATCH {
+                    let Ok(next) = rx.try_recv() else { break };
                     batch.push(next);
                 }
                 let (writes, replies): (Vec<Write>, Vec<Reply>) = batch.into_iter().unzip();
