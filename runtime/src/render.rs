@@ -84,8 +84,13 @@ pub fn text(plan: &Plan, color: bool) -> String {
             }
         }
         if !r.rollback.is_empty() {
-            let order: Vec<String> = r.rollback.iter().map(|a| a.to_string()).collect();
-            out.push_str(&format!("  rollback order if a stage fails: {}\n", order.join(", ")));
+            // A fleet's whole order is one line of megabytes; the JSON plan keeps all of it.
+            const SHOWN: usize = 40;
+            let order: Vec<String> = r.rollback.iter().take(SHOWN).map(|a| a.to_string()).collect();
+            let rest = r.rollback.len().saturating_sub(SHOWN);
+            let more =
+                if rest > 0 { format!(", and {rest} more (`--format json` lists them all)") } else { String::new() };
+            out.push_str(&format!("  rollback order if a stage fails: {}{more}\n", order.join(", ")));
         }
     }
     out
