@@ -287,6 +287,18 @@ pub enum Format {
     Json,
 }
 
+/// The one tokio runtime of the process, built here for the commands that run the engine or
+/// serve (checking and formatting never pay for it) and dropped when `main` returns.
+fn with_runtime(command: impl FnOnce(&tokio::runtime::Handle) -> u8) -> u8 {
+    match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(runtime) => command(runtime.handle()),
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            commands::FAILED
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let color = match cli.color {
@@ -304,18 +316,22 @@ fn main() -> ExitCode {
             commands::runtime::plan_cmd(&path, &set, format, out.as_deref(), detailed_exitcode, color)
         }
         Command::Apply { target, set, watch: Some(seconds), .. } => {
-            commands::runtime::watch_cmd(&target, &set, seconds, color)
+            with_runtime(|rt| commands::runtime::watch_cmd(rt, &target, &set, seconds, color))
         }
         Command::Apply { target, yes, set, watch: None, log_format, no_wait } => {
-            commands::runtime::apply_cmd(&target, &set, yes, color, log_format, no_wait)
+            with_runtime(|rt| commands::runtime::apply_cmd(rt, &target, &set, yes, color, log_format, no_wait))
         }
         Command::Status { path, set, watch: true, .. } => commands::runtime::status_watch_cmd(&path, &set, color),
         Command::Status { path, format, set, watch: false } => {
             commands::runtime::status_cmd(&path, &set, format, color)
         }
-        Command::Serve { path, listen, token, set } => serve::serve_cmd(&path, &set, &listen, token, color),
+        Command::Serve { path, listen, token, set } => {
+            with_runtime(|rt| serve::serve_cmd(rt, &path, &set, &listen, token, color))
+        }
         Command::Approve { release, stage, path } => commands::runtime::approve_cmd(&release, &stage, &path),
-        Command::Rollback { release, path, yes } => commands::runtime::rollback_cmd(&release, &path, yes, color),
+        Command::Rollback { release, path, yes } => {
+            with_runtime(|rt| commands::runtime::rollback_cmd(rt, &release, &path, yes, color))
+        }
         Command::History { path, json } => commands::journal::history_cmd(&path, json),
         Command::Drift { path, json } => commands::journal::drift_cmd(&path, json, color),
         Command::Unlock { env, path, force, yes } => commands::journal::unlock_cmd(&env, &path, force, yes),

@@ -53,31 +53,8 @@ impl From<JournalWriteError> for StageError {
 const READY_TIMEOUT: Duration = Duration::from_secs(10);
 pub(crate) const PROBE_INTERVAL: Duration = Duration::from_millis(500);
 
-/// Builds the engine's runtime: multi-threaded, so that journal writes may block (record.rs).
-pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_time()
-        .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))
-}
-
-pub fn run<P: Provider>(plan: &Plan, provider: &P, events: Sink, rec: Recorder) -> Outcome {
-    run_with(plan, provider, events, rec, Options::default())
-}
-
-pub fn run_with<P: Provider>(plan: &Plan, provider: &P, events: Sink, rec: Recorder, options: Options) -> Outcome {
-    match runtime() {
-        Ok(rt) => rt.block_on(apply_plan_with(plan.clone(), provider.clone(), events, rec, options)),
-        Err(reason) => Outcome::Failed {
-            release: String::new(),
-            stage: String::new(),
-            reason,
-            rolled_back: Vec::new(),
-            paused: false,
-        },
-    }
-}
+// The engine is async and owns no runtime: the program that runs it (the CLI's `main`)
+// owns one multi-threaded tokio runtime and drives every run on it.
 
 pub async fn apply_plan<P: Provider>(plan: Plan, provider: P, events: Sink, rec: Recorder) -> Outcome {
     apply_plan_with(plan, provider, events, rec, Options::default()).await

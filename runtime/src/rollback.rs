@@ -67,7 +67,7 @@ pub(crate) fn save_previous<P: Provider>(
 
 /// `conv rollback RELEASE`: puts the release's services back to what they ran before the
 /// last apply that changed them, in the plan's rollback order.
-pub fn rollback_release<P: Provider>(
+pub async fn rollback_release<P: Provider>(
     plan: &Plan,
     release: &str,
     provider: &P,
@@ -83,15 +83,12 @@ pub fn rollback_release<P: Provider>(
     let entries: Vec<((EnvName, SiteName, ServiceName), Vec<Instance>)> =
         serde_json::from_str(&text).map_err(|e| format!("the record of release `{release}` is damaged: {e}"))?;
     let before = LiveState { sites: entries.into_iter().collect() };
-    let runtime = crate::apply::runtime()?;
     events(&Event::RollbackStarted { release: release.to_string() });
-    Ok(runtime.block_on(async {
-        let done = run(provider, &plan.program, &Targets::before(&before), r, &events, &rec).await;
-        if !done.is_empty() {
-            mark_rolled_back(r, None, &rec).await;
-        }
-        done
-    }))
+    let done = run(provider, &plan.program, &Targets::before(&before), r, &events, &rec).await;
+    if !done.is_empty() {
+        mark_rolled_back(r, None, &rec).await;
+    }
+    Ok(done)
 }
 
 /// Puts every site and service of the release back to its target, in the plan's rollback

@@ -93,6 +93,7 @@ pub enum RollbackError {
 /// Rolls `release` back under its environments' locks, as a run of the journal whose
 /// summary names who asked. Returns the addresses rolled back.
 pub fn rollback(
+    rt: &tokio::runtime::Handle,
     program: &Program,
     root: &Path,
     release: &str,
@@ -128,7 +129,7 @@ pub fn rollback(
         .map_err(|code| RollbackError::Refused(String::new(), code))?;
     let recorder = session.recorder();
     let (event_log, sink) = super::events::with_journal(sink, &recorder);
-    let result = conv_runtime::rollback::rollback_release(&plan, release, &provider, sink, recorder);
+    let result = rt.block_on(conv_runtime::rollback::rollback_release(&plan, release, &provider, sink, recorder));
     event_log.finish();
     super::journal::end(session, if result.is_ok() { "rolled back" } else { "failed" });
     result.map_err(RollbackError::Failed)

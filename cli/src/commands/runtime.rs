@@ -10,6 +10,7 @@ use conv_runtime::fleet::Fleet;
 use conv_runtime::plan::{self, Plan};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use tokio::runtime::Handle;
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum PlanFormat {
@@ -148,7 +149,15 @@ fn options(no_wait: bool) -> conv_runtime::requirements::Options {
 /// Exit status: a run stopped at a requirement it did not wait for.
 const WAITING: u8 = 3;
 
-pub fn apply_cmd(target: &Path, set: &[String], yes: bool, color: bool, log_format: LogFormat, no_wait: bool) -> u8 {
+pub fn apply_cmd(
+    rt: &Handle,
+    target: &Path,
+    set: &[String],
+    yes: bool,
+    color: bool,
+    log_format: LogFormat,
+    no_wait: bool,
+) -> u8 {
     let is_saved_plan = target.is_file() && target.extension().is_some_and(|e| e == "json");
     let (plan, root) = if is_saved_plan {
         let plan: Plan = match std::fs::read_to_string(target)
@@ -231,7 +240,7 @@ pub fn apply_cmd(target: &Path, set: &[String], yes: bool, color: bool, log_form
     let (sink, progress) = events::sink_for(log_format, color, Some(&plan));
     let recorder = session.recorder();
     let (event_log, sink) = events::with_journal(sink, &recorder);
-    let outcome = apply::run_with(&plan, &provider, sink, recorder, options(no_wait));
+    let outcome = rt.block_on(apply::apply_plan_with(plan.clone(), provider.clone(), sink, recorder, options(no_wait)));
     event_log.finish();
     if let Some(bar) = progress {
         bar.finish_and_clear();
@@ -289,7 +298,7 @@ pub fn apply_cmd(target: &Path, set: &[String], yes: bool, color: bool, log_form
 
 /// `conv apply --watch`: converges, then keeps re-planning every `seconds` and corrects what
 /// drifted, logging each correction, until the process is interrupted.
-pub fn watch_cmd(target: &Path, set: &[String], seconds: u64, color: bool) -> u8 {
+pub fn watch_cmd(rt: &Handle, target: &Path, set: &[String], seconds: u64, color: bool) -> u8 {
     let program = match compile(target, set, color).and_then(|p| unsupported_providers(&p).map(|_| p)) {
         Ok(p) => p,
         Err(code) => return code,
@@ -328,7 +337,7 @@ pub fn watch_cmd(target: &Path, set: &[String], seconds: u64, color: bool) -> u8
                     let (sink, _) = events::sink(LogFormat::Text, false);
                     let recorder = session.recorder();
                     let (event_log, sink) = events::with_journal(sink, &recorder);
-                    let outcome = apply::run(&plan, &provider, sink, recorder);
+                    let outcome = rt.block_on(apply::apply_plan(plan.clone(), provider.clone(), sink, recorder));
                     event_log.finish();
                     let converged = matches!(&outcome, Outcome::Converged { failed_sites } if failed_sites.is_empty());
                     super::journal::end(session, if converged { "converged" } else { "failed" });
@@ -343,7 +352,7 @@ pub fn watch_cmd(target: &Path, set: &[String], seconds: u64, color: bool) -> u8
     }
 }
 
-pub fn rollback_cmd(release: &str, path: &Path, yes: bool, color: bool) -> u8 {
+pub fn rollback_cmd(rt: &Handle, release: &str, path: &Path, yes: bool, color: bool) -> u8 {
     let program = match compile(path, &[], color) {
         Ok(p) => p,
         Err(code) => return code,
@@ -354,7 +363,7 @@ pub fn rollback_cmd(release: &str, path: &Path, yes: bool, color: bool) -> u8 {
         return FAILED;
     }
     let (sink, progress) = events::sink(LogFormat::Text, color);
-    let result = super::operations::rollback(&program, &root, release, None, sink);
+    let result = super::operations::rollback(rt, &program, &root, release, None, sink);
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }

@@ -39,8 +39,8 @@ fn failure(code: StatusCode, message: impl Into<String>) -> Failure {
     (code, Json(json!({ "error": message.into() })))
 }
 
-/// Runs blocking work (probes, the journal, a rollback's own runtime) on a thread of its
-/// own, off the server's runtime.
+/// Runs blocking work (probes, the journal, a rollback) on a thread of its own, off the
+/// server's worker threads.
 async fn off<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, Failure> {
     let (tx, rx) = tokio::sync::oneshot::channel();
     std::thread::spawn(move || {
@@ -382,9 +382,11 @@ pub async fn rollback(State(app): State<Arc<App>>, Json(op): Json<Operation>) ->
     let by = actor(&op).name;
     let a = app.clone();
     let (release, who) = (op.release.clone(), by.clone());
+    // The rollback runs on the server's runtime (main's), driven from a thread of its own.
+    let rt = tokio::runtime::Handle::current();
     let result = off(move || {
         let (sink, _) = crate::commands::events::sink(crate::commands::events::LogFormat::Text, false);
-        crate::commands::operations::rollback(&a.program(), &a.root, &release, Some(&who), sink)
+        crate::commands::operations::rollback(&rt, &a.program(), &a.root, &release, Some(&who), sink)
     })
     .await?;
     use crate::commands::operations::RollbackError;

@@ -159,7 +159,14 @@ pub fn router(app: Arc<App>) -> Router {
         .with_state(app)
 }
 
-pub fn serve_cmd(path: &Path, set: &[String], listen: &str, token: Option<String>, color: bool) -> u8 {
+pub fn serve_cmd(
+    runtime: &tokio::runtime::Handle,
+    path: &Path,
+    set: &[String],
+    listen: &str,
+    token: Option<String>,
+    color: bool,
+) -> u8 {
     use crate::commands::{FAILED, OK};
     let program = match crate::commands::runtime::compile(path, set, color) {
         Ok(p) => p,
@@ -190,13 +197,6 @@ pub fn serve_cmd(path: &Path, set: &[String], listen: &str, token: Option<String
         writable,
         page: page(),
     });
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
-        Ok(r) => r,
-        Err(err) => {
-            eprintln!("error: cannot start the server: {err}");
-            return FAILED;
-        }
-    };
     // The journal is read off the server's threads, a few times a second.
     let follower = app.clone();
     std::thread::spawn(move || {
