@@ -190,10 +190,6 @@ fn empty_stage() -> StagePlan {
     StagePlan {
         name: String::new(),
         env: EnvName(String::new()),
-        fraction_percent: 0.0,
-        bake_ms: 0,
-        max_parallel: None,
-        max_failures_percent: 0.0,
         approvals: Vec::new(),
         gates: Vec::new(),
         sites: Vec::new(),
@@ -246,6 +242,9 @@ async fn run_stage<P: Provider>(
     converged: &Converged,
 ) -> Result<Vec<String>, StageError> {
     let services = release_services(program, &release.name);
+    let Some(settings) = stage.settings(program, &release.name) else {
+        return Err(StageError::Failed(format!("the plan's program has no stage `{}`", stage.name)));
+    };
     if !stage.has_changes() {
         let Some(why) = &stage.judge else {
             events(&Event::StageConverged {
@@ -273,10 +272,10 @@ async fn run_stage<P: Provider>(
         stage: stage.name.clone(),
         env: stage.env.to_string(),
         sites: changed.len(),
-        fraction_percent: stage.fraction_percent,
+        fraction_percent: settings.fraction_percent,
     });
-    let failures = deploy_sites(program, provider, release, stage, changed, events, rec).await?;
-    let allowed = (stage.max_failures_percent / 100.0 * stage.sites.len() as f64).floor() as usize;
+    let failures = deploy_sites(program, provider, release, stage, settings.max_parallel, changed, events, rec).await?;
+    let allowed = (settings.max_failures_percent / 100.0 * stage.sites.len() as f64).floor() as usize;
     if failures.len() > allowed {
         let (site, why) = &failures[0];
         return Err(StageError::Failed(format!(
@@ -305,11 +304,12 @@ async fn deploy_sites<P: Provider>(
     provider: &P,
     release: &ReleasePlan,
     stage: &StagePlan,
+    max_parallel: Option<u32>,
     changed: Vec<SitePlan>,
     events: &Sink,
     rec: &Recorder,
 ) -> Result<Vec<(String, String)>, StageError> {
-    let limit = stage.max_parallel.map(|m| m as usize).unwrap_or(changed.len()).max(1);
+    let limit = max_parallel.map(|m| m as usize).unwrap_or(changed.len()).max(1);
     let semaphore = Arc::new(tokio::sync::Semaphore::new(limit));
     let mut tasks = Vec::new();
     for site in changed {

@@ -11,7 +11,7 @@ use crate::plan::StagePlan;
 use crate::provider::Provider;
 use crate::record::Recorder;
 use conv_model::program::{duration, trim_float};
-use conv_model::{EnvName, Gate, GateScope, InstanceAddress, Program, ReleaseName, ServiceName, SiteName};
+use conv_model::{EnvName, Gate, GateScope, InstanceAddress, Program, ServiceName, SiteName};
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::time::Instant;
@@ -66,11 +66,8 @@ pub(crate) async fn bake_and_check<P: Provider>(
     events: &Sink,
     rec: &Recorder,
 ) -> Result<(), StageError> {
-    let stage_gates: Vec<Gate> = program
-        .release(&ReleaseName(release.to_string()))
-        .and_then(|r| r.stages.iter().find(|s| s.name == stage.name))
-        .map(|s| s.gates.clone())
-        .unwrap_or_default();
+    let settings = stage.settings(program, release);
+    let stage_gates: Vec<Gate> = settings.map(|s| s.gates.clone()).unwrap_or_default();
     let live = provider.observe_env(program, &stage.env).await;
     let targets = targets(&live, program, &stage.env, services);
     let mut checks: Vec<(ServiceName, Gate)> = Vec::new();
@@ -84,7 +81,7 @@ pub(crate) async fn bake_and_check<P: Provider>(
     }
     // Rates need two scrapes a while apart; without metrics gates a zero bake is one look.
     let metrics = checks.iter().any(|(_, g)| matches!(g, Gate::ErrorRate { .. } | Gate::Latency { .. }));
-    let bake = match (stage.bake_ms, metrics) {
+    let bake = match (settings.map_or(0, |s| s.bake_ms), metrics) {
         (0, false) => Duration::ZERO,
         (ms, _) => Duration::from_millis(ms.max(1000)),
     };

@@ -3,12 +3,12 @@
 
 use crate::live::{Instance, LiveState};
 use crate::local::{Ports, instance_count};
-use conv_model::{Address, EnvName, OnFailure, Program, Provider, Release, Requirement, ServiceName, SiteName};
+use conv_model::{Address, EnvName, OnFailure, Program, Provider, Release, Requirement, ServiceName, SiteName, Stage};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The version of the JSON shape of [`Plan`]; bumped on any incompatible change.
-pub const PLAN_SCHEMA_VERSION: u32 = 2;
+pub const PLAN_SCHEMA_VERSION: u32 = 3;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Plan {
@@ -34,14 +34,13 @@ pub struct ReleasePlan {
     pub rollback: Vec<Address>,
 }
 
+/// What a stage of the program does in this plan. Its settings (fraction, bake, limits,
+/// gates) are the program's: [`StagePlan::settings`] reads them from the program the plan
+/// carries, so that a plan never holds a second copy to disagree with.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct StagePlan {
     pub name: String,
     pub env: EnvName,
-    pub fraction_percent: f64,
-    pub bake_ms: u64,
-    pub max_parallel: Option<u32>,
-    pub max_failures_percent: f64,
     /// Groups whose approval the stage waits for.
     pub approvals: Vec<String>,
     /// The gates checked while the stage bakes, described in .conv terms.
@@ -55,6 +54,12 @@ pub struct StagePlan {
 }
 
 impl StagePlan {
+    /// The program's stage this plan is for (`None` only in a plan whose program lacks it,
+    /// which [`read_saved`] refuses).
+    pub fn settings<'p>(&self, program: &'p Program, release: &str) -> Option<&'p Stage> {
+        program.releases.iter().find(|r| r.name.as_str() == release)?.stages.iter().find(|s| s.name == self.name)
+    }
+
     pub fn has_changes(&self) -> bool {
         self.sites.iter().any(|s| !s.changes.is_empty())
     }
@@ -284,10 +289,6 @@ pub fn make_plan(root: &std::path::Path, program: &Program, live: &LiveState) ->
             stages.push(StagePlan {
                 name: stage.name.clone(),
                 env: stage.env.clone(),
-                fraction_percent: stage.fraction_percent,
-                bake_ms: stage.bake_ms,
-                max_parallel: stage.max_parallel,
-                max_failures_percent: stage.max_failures_percent,
                 approvals,
                 gates,
                 sites,
@@ -311,6 +312,53 @@ pub fn make_plan(root: &std::path::Path, program: &Program, live: &LiveState) ->
         live: fingerprint(program, live),
         releases,
     }
+}
+
+/// Why a saved plan cannot be applied.
+#[derive(Debug, PartialEq)]
+pub enum SavedPlanError {
+    /// The file cannot be read or is not a plan.
+    Unreadable(String),
+    /// Written by a conv with another plan schema.
+    Schema { found: u32 },
+    /// A stage of the plan is not in the program it carries: the file was edited.
+    Inconsistent(String),
+}
+
+impl std::fmt::Display for SavedPlanError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SavedPlanError::Unreadable(why) => write!(f, "{why}"),
+            SavedPlanError::Schema { found } => {
+                write!(f, "it has plan schema {found}; this conv reads schema {PLAN_SCHEMA_VERSION}")
+            }
+            SavedPlanError::Inconsistent(why) => write!(f, "{why}"),
+        }
+    }
+}
+
+/// Reads a plan saved by `conv plan -o`, refusing another schema and a plan whose stages
+/// are not all in the program it carries.
+pub fn read_saved(path: &std::path::Path) -> Result<Plan, SavedPlanError> {
+    let text = std::fs::read_to_string(path).map_err(|e| SavedPlanError::Unreadable(e.to_string()))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| SavedPlanError::Unreadable(e.to_string()))?;
+    let found = value.get("schema_version").and_then(|v| v.as_u64()).unwrap_or(0) as u32;
+    if found != PLAN_SCHEMA_VERSION {
+        return Err(SavedPlanError::Schema { found });
+    }
+    let plan: Plan = serde_json::from_value(value).map_err(|e| SavedPlanError::Unreadable(e.to_string()))?;
+    for r in &plan.releases {
+        for s in &r.stages {
+            if s.settings(&plan.program, &r.name).is_none() {
+                return Err(SavedPlanError::Inconsistent(format!(
+                    "stage `{}` of release `{}` is not in the program the plan carries",
+                    s.name, r.name
+                )));
+            }
+        }
+    }
+    Ok(plan)
 }
 
 /// Whether `stage` is the release's last stage in `env`: the one that reaches its full count.

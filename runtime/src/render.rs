@@ -33,15 +33,18 @@ pub fn text(plan: &Plan, color: bool) -> String {
         out.push_str(&format!("\n{} {} (on failure: {})\n", st.paint("1", "release"), r.name, on_failure(r)));
         for s in &r.stages {
             let changed: usize = s.sites.iter().map(|x| x.changes.len()).sum();
-            let limit =
-                s.max_parallel.map(|m| format!(", {m} site{} at a time", plural(m as usize))).unwrap_or_default();
+            let Some(settings) = s.settings(&plan.program, &r.name) else { continue };
+            let limit = settings
+                .max_parallel
+                .map(|m| format!(", {m} site{} at a time", plural(m as usize)))
+                .unwrap_or_default();
             out.push_str(&format!(
                 "  stage {} -> {} at {}%, bake {}{limit}, max failures {}%{}\n",
                 s.name,
                 s.env,
-                trim_float(s.fraction_percent),
-                duration(s.bake_ms),
-                trim_float(s.max_failures_percent),
+                trim_float(settings.fraction_percent),
+                duration(settings.bake_ms),
+                trim_float(settings.max_failures_percent),
                 match (&s.judge, changed) {
                     (Some(why), 0) => st.paint("33", &format!(" (no changes; judged again: {why})")),
                     (None, 0) => st.paint("2", " (no changes)"),
@@ -138,13 +141,14 @@ pub fn markdown(plan: &Plan) -> String {
     for r in &plan.releases {
         for s in &r.stages {
             let sites = s.sites.iter().filter(|x| !x.changes.is_empty()).count();
+            let Some(settings) = s.settings(&plan.program, &r.name) else { continue };
             out.push_str(&format!(
                 "| {} | {} | {} | {}% | {} | {} of {} | {} |\n",
                 r.name,
                 s.name,
                 s.env,
-                trim_float(s.fraction_percent),
-                duration(s.bake_ms),
+                trim_float(settings.fraction_percent),
+                duration(settings.bake_ms),
                 sites,
                 s.sites.len(),
                 if s.approvals.is_empty() { "-".to_string() } else { s.approvals.join(", ") }
@@ -159,7 +163,7 @@ pub fn markdown(plan: &Plan) -> String {
             r.name
         ));
         for s in &r.stages {
-            out.push_str(&stage_heading(s));
+            out.push_str(&stage_heading(plan, r, s));
             for site in s.sites.iter().filter(|x| !x.changes.is_empty()) {
                 for c in &site.changes {
                     let line = format!("- `{}[{:?}]/{}`: {}\n", s.env, site.site.as_str(), c.service, change_words(c));
@@ -191,8 +195,9 @@ fn cut(mut out: String, left: usize) -> String {
     out
 }
 
-fn stage_heading(s: &StagePlan) -> String {
-    let mut out = format!("**{}** -> `{}` at {}%", s.name, s.env, trim_float(s.fraction_percent));
+fn stage_heading(plan: &Plan, r: &ReleasePlan, s: &StagePlan) -> String {
+    let fraction = s.settings(&plan.program, &r.name).map_or(0.0, |x| x.fraction_percent);
+    let mut out = format!("**{}** -> `{}` at {}%", s.name, s.env, trim_float(fraction));
     if let (Some(why), false) = (&s.judge, s.has_changes()) {
         out.push_str(&format!(" (no changes; judged again: {why})"));
     }

@@ -345,3 +345,34 @@ async fn a_transient_provider_error_is_tried_again_and_a_permanent_one_is_not() 
     assert_eq!(tries("prod-04"), 2, "tried again after the transient error");
     assert_eq!(tries("prod-09"), 1, "not tried again after the permanent one");
 }
+
+/// A saved plan as `conv plan -o` writes it, for `read_saved`.
+fn saved(dir: &Path, plan: &serde_json::Value) -> PathBuf {
+    let path = dir.join("plan.json");
+    std::fs::write(&path, serde_json::to_string(plan).unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn a_saved_plan_reads_its_stage_settings_from_the_program_it_carries() {
+    let dir = tempfile::tempdir().unwrap();
+    let program = program("2.0.0", OnFailure::Rollback);
+    let made = plan::make_plan(dir.path(), &program, &LiveState::default());
+    let read = plan::read_saved(&saved(dir.path(), &serde_json::to_value(&made).unwrap())).unwrap();
+    let prod = &read.releases[0].stages[1];
+    let settings = prod.settings(&read.program, &read.releases[0].name).unwrap();
+    assert_eq!((settings.max_parallel, settings.max_failures_percent), (Some(3), 10.0));
+}
+
+#[test]
+fn a_saved_plan_of_another_schema_or_with_a_stage_its_program_lacks_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let made = plan::make_plan(dir.path(), &program("2.0.0", OnFailure::Rollback), &LiveState::default());
+    let mut old = serde_json::to_value(&made).unwrap();
+    old["schema_version"] = 2.into();
+    assert_eq!(plan::read_saved(&saved(dir.path(), &old)).unwrap_err(), plan::SavedPlanError::Schema { found: 2 });
+    let mut edited = serde_json::to_value(&made).unwrap();
+    edited["releases"][0]["stages"][1]["name"] = "everywhere".into();
+    let err = plan::read_saved(&saved(dir.path(), &edited)).unwrap_err().to_string();
+    assert!(err.contains("stage `everywhere` of release `shop` is not in the program"), "{err}");
+}

@@ -160,25 +160,13 @@ pub fn apply_cmd(
 ) -> u8 {
     let is_saved_plan = target.is_file() && target.extension().is_some_and(|e| e == "json");
     let (plan, root) = if is_saved_plan {
-        let plan: Plan = match std::fs::read_to_string(target)
-            .map_err(|e| e.to_string())
-            .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
-        {
+        let plan: Plan = match plan::read_saved(target) {
             Ok(p) => p,
             Err(err) => {
-                eprintln!("error: cannot read the plan {}: {err}", target.display());
+                eprintln!("error: cannot apply the plan {}: {err}", target.display());
                 return FAILED;
             }
         };
-        if plan.schema_version != plan::PLAN_SCHEMA_VERSION {
-            eprintln!(
-                "error: {} has plan schema {}; this conv reads schema {}",
-                target.display(),
-                plan.schema_version,
-                plan::PLAN_SCHEMA_VERSION
-            );
-            return FAILED;
-        }
         let root = plan.root.clone();
         let provider = Fleet::new(&root, &plan.program);
         let stale = plan::stale_sites(&plan, &provider.observe_now(&plan.program));

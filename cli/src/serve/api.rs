@@ -134,9 +134,10 @@ pub async fn overview(State(app): State<Arc<App>>) -> Result<Json<Value>, Failur
                 if let Some(m) = v.as_object_mut() {
                     m.insert("sites".into(), sites.into());
                     m.insert("approvals".into(), json!(approvals));
-                    m.insert("fraction_percent".into(), json!(p.map(|p| p.fraction_percent)));
-                    m.insert("bake_ms".into(), json!(p.map(|p| p.bake_ms)));
-                    m.insert("max_failures_percent".into(), json!(p.map(|p| p.max_failures_percent)));
+                    let settings = def.and_then(|d| d.stages.iter().find(|x| x.name == s.name));
+                    m.insert("fraction_percent".into(), json!(settings.map(|x| x.fraction_percent)));
+                    m.insert("bake_ms".into(), json!(settings.map(|x| x.bake_ms)));
+                    m.insert("max_failures_percent".into(), json!(settings.map(|x| x.max_failures_percent)));
                     m.insert("gates".into(), json!(p.map(|p| p.gates.clone()).unwrap_or_default()));
                     m.insert(
                         "changes".into(),

@@ -117,7 +117,7 @@ impl RunProgress {
         for r in &plan.releases {
             for s in &r.stages {
                 let mut stage = StageProgress::new(&r.name, &s.name, s.env.as_str(), s.sites.len());
-                stage.bake_ms = s.bake_ms;
+                stage.bake_ms = s.settings(&plan.program, &r.name).map_or(0, |x| x.bake_ms);
                 out.stages.push(stage);
             }
         }
