@@ -61,6 +61,10 @@ fn a_rollout_converges_and_applying_again_changes_nothing() {
     assert!(text(&again).contains("nothing to do"), "{}", text(&again));
     let plan = p.run(&["plan", ".", "--detailed-exitcode"]);
     assert_eq!(plan.status.code(), Some(0), "no changes: {}", text(&plan));
+    assert_eq!(
+        String::from_utf8_lossy(&plan.stdout),
+        "No changes. 1 release and 2 stages already run what the program says.\n"
+    );
 }
 
 #[test]

@@ -21,6 +21,16 @@ pub fn text(plan: &Plan, color: bool) -> String {
     use std::fmt::Write;
     let st = Style { color };
     let mut out = String::new();
+    if !plan.has_work() {
+        // Nothing to deploy and nothing to judge again: reprinting every stage would hide that.
+        let stages: usize = plan.releases.iter().map(|r| r.stages.len()).sum();
+        return format!(
+            "No changes. {} release{} and {stages} stage{} already run what the program says.\n",
+            plan.releases.len(),
+            plural(plan.releases.len()),
+            plural(stages)
+        );
+    }
     let changes = plan.change_count();
     out.push_str(&format!(
         "Plan: {changes} change{} in {} release{}{}\n",
