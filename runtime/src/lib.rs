@@ -15,6 +15,7 @@ pub mod live;
 pub mod local;
 pub mod machine_lock;
 pub mod plan;
+pub mod plan_warnings;
 pub mod ports;
 pub mod provider;
 pub mod record;

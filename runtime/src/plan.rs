@@ -20,6 +20,9 @@ pub struct Plan {
     /// What each site and service ran when the plan was made (`env["site"]/service` -> state).
     pub live: BTreeMap<String, String>,
     pub releases: Vec<ReleasePlan>,
+    /// What the program does that is probably not meant: a stage that deploys nothing.
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -311,6 +314,7 @@ pub fn make_plan(root: &std::path::Path, program: &Program, live: &LiveState) ->
         program: program.clone(),
         live: fingerprint(program, live),
         releases,
+        warnings: crate::plan_warnings::idle_stages(program),
     }
 }
 

@@ -24,12 +24,16 @@ pub fn text(plan: &Plan, color: bool) -> String {
     if !plan.has_work() {
         // Nothing to deploy and nothing to judge again: reprinting every stage would hide that.
         let stages: usize = plan.releases.iter().map(|r| r.stages.len()).sum();
-        return format!(
+        let mut out = format!(
             "No changes. {} release{} and {stages} stage{} already run what the program says.\n",
             plan.releases.len(),
             plural(plan.releases.len()),
             plural(stages)
         );
+        for w in &plan.warnings {
+            let _ = writeln!(out, "{} {w}", st.paint("33", "warning:"));
+        }
+        return out;
     }
     let changes = plan.change_count();
     out.push_str(&format!(
@@ -39,6 +43,9 @@ pub fn text(plan: &Plan, color: bool) -> String {
         plural(plan.releases.len()),
         rejudged(plan)
     ));
+    for w in &plan.warnings {
+        let _ = writeln!(out, "{} {w}", st.paint("33", "warning:"));
+    }
     for r in &plan.releases {
         out.push_str(&format!("\n{} {} (on failure: {})\n", st.paint("1", "release"), r.name, on_failure(r)));
         for s in &r.stages {
@@ -163,6 +170,12 @@ pub fn markdown(plan: &Plan) -> String {
                 s.sites.len(),
                 if s.approvals.is_empty() { "-".to_string() } else { s.approvals.join(", ") }
             ));
+        }
+    }
+    if !plan.warnings.is_empty() {
+        out.push_str("\n### Warnings\n\n");
+        for w in &plan.warnings {
+            out.push_str(&format!("- {w}\n"));
         }
     }
     let total = plan.change_count();

@@ -376,3 +376,24 @@ fn a_saved_plan_of_another_schema_or_with_a_stage_its_program_lacks_is_refused()
     let err = plan::read_saved(&saved(dir.path(), &edited)).unwrap_err().to_string();
     assert!(err.contains("stage `everywhere` of release `shop` is not in the program"), "{err}");
 }
+
+#[test]
+fn a_stage_whose_fraction_rounds_to_the_previous_count_is_warned_about() {
+    let mut program = program("2.0.0", OnFailure::Rollback);
+    for s in &mut program.services {
+        s.replicas = Some(4);
+    }
+    let prod = program.releases[0].stages[1].clone();
+    let at = |name: &str, fraction_percent: f64| Stage { name: name.into(), fraction_percent, ..prod.clone() };
+    program.releases[0].stages = vec![at("one", 1.0), at("ten", 10.0), at("half", 50.0), at("all", 100.0)];
+    let plan = plan::make_plan(Path::new("."), &program, &LiveState::default());
+    assert_eq!(plan.warnings.len(), 1, "{:?}", plan.warnings);
+    assert!(
+        plan.warnings[0].starts_with("stage `ten` of release `shop` deploys nothing: at 10%"),
+        "{:?}",
+        plan.warnings
+    );
+    assert!(plan.warnings[0].contains("api 1 of 4, db 1 of 4"), "{:?}", plan.warnings);
+    assert!(conv_runtime::render::text(&plan, false).contains("\nwarning: stage `ten`"));
+    assert!(conv_runtime::render::markdown(&plan).contains("### Warnings\n\n- stage `ten`"));
+}
