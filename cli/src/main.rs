@@ -47,6 +47,7 @@ enum Command {
     /// Examples:
     ///   conv check examples/quickstart
     ///   conv check --format json deploy/ > diagnostics.json
+    #[command(verbatim_doc_comment)]
     Check {
         /// Files or directories to check (default: the current directory).
         #[arg(default_value = ".")]
@@ -63,6 +64,7 @@ enum Command {
     /// Examples:
     ///   conv eval examples/quickstart
     ///   conv eval deploy/ --format json > program.json
+    #[command(verbatim_doc_comment)]
     Eval {
         /// The program: a .conv file or a directory (default: the current directory).
         #[arg(default_value = ".")]
@@ -79,6 +81,7 @@ enum Command {
     ///   conv graph examples/quickstart --format svg > graph.svg
     ///   conv graph deploy/ --format dot | dot -Tsvg > graph.svg
     ///   conv graph examples/quickstart --format mermaid
+    #[command(verbatim_doc_comment)]
     Graph {
         /// The program: a .conv file or a directory (default: the current directory).
         #[arg(default_value = ".")]
@@ -96,6 +99,7 @@ enum Command {
     ///   conv plan examples/quickstart
     ///   conv plan deploy/ --format markdown > plan.md   # for a pull-request comment
     ///   conv plan deploy/ -o plan.json                   # apply later with `conv apply plan.json`
+    #[command(verbatim_doc_comment)]
     Plan {
         /// The program (default: the current directory).
         #[arg(default_value = ".")]
@@ -122,6 +126,7 @@ enum Command {
     /// Examples:
     ///   conv apply examples/quickstart --yes
     ///   conv apply plan.json
+    #[command(verbatim_doc_comment)]
     Apply {
         /// A program, or a plan saved with `conv plan -o plan.json`.
         #[arg(default_value = ".")]
@@ -146,6 +151,7 @@ enum Command {
         log_format: commands::events::LogFormat,
     },
     /// Show sites x services: versions, instances up, health, and where the rollout stands.
+    #[command(verbatim_doc_comment)]
     Status {
         #[arg(default_value = ".")]
         path: PathBuf,
@@ -185,6 +191,7 @@ enum Command {
     /// Approve a stage that waits for approval, from another terminal.
     ///
     /// Example: conv approve storefront production examples/quickstart
+    #[command(verbatim_doc_comment)]
     Approve {
         release: String,
         stage: String,
@@ -194,6 +201,7 @@ enum Command {
     },
     /// Roll a release back by hand: every service of it returns to what it ran before the
     /// last apply that changed it, in the rollback order the plan shows.
+    #[command(verbatim_doc_comment)]
     Rollback {
         release: String,
         #[arg(default_value = ".")]
@@ -203,6 +211,7 @@ enum Command {
         yes: bool,
     },
     /// Past runs: when, how long, outcome, steps, who, what.
+    #[command(verbatim_doc_comment)]
     History {
         #[arg(default_value = ".")]
         path: PathBuf,
@@ -213,6 +222,7 @@ enum Command {
     /// Compare live state with what was last applied and list each difference.
     ///
     /// Exit status: 0 no drift, 2 drift, 1 error. `conv apply` converges drift back.
+    #[command(verbatim_doc_comment)]
     Drift {
         #[arg(default_value = ".")]
         path: PathBuf,
@@ -220,6 +230,7 @@ enum Command {
         json: bool,
     },
     /// Take an environment's apply lock from whoever holds it (after its holder is gone).
+    #[command(verbatim_doc_comment)]
     Unlock {
         env: String,
         #[arg(default_value = ".")]
@@ -232,6 +243,7 @@ enum Command {
         yes: bool,
     },
     /// Stop everything conv started for the project.
+    #[command(verbatim_doc_comment)]
     Destroy {
         #[arg(default_value = ".")]
         path: PathBuf,
@@ -244,6 +256,7 @@ enum Command {
     /// Diagnostics as you type (the same as `conv check`), hover, go to definition,
     /// references, completion, rename, formatting, document symbols, semantic tokens and
     /// quick fixes. See editors/README.md for VS Code and Neovim.
+    #[command(verbatim_doc_comment)]
     Lsp,
     /// Rewrite .conv files in the canonical format (there are no options).
     ///
@@ -253,6 +266,7 @@ enum Command {
     /// Examples:
     ///   conv fmt .
     ///   conv fmt --check examples    # in CI: list unformatted files, exit 1 if any
+    #[command(verbatim_doc_comment)]
     Fmt {
         /// Files or directories to format (default: the current directory).
         #[arg(default_value = ".")]
@@ -266,6 +280,7 @@ enum Command {
     /// Examples:
     ///   conv explain E0105
     ///   conv explain --list
+    #[command(verbatim_doc_comment)]
     Explain {
         /// A code such as E0105 (or its name, such as syntax-error).
         #[arg(required_unless_present = "list")]
@@ -274,6 +289,38 @@ enum Command {
         #[arg(long)]
         list: bool,
     },
+    /// Write a small working program to start from, with comments, into DIR/main.conv.
+    ///
+    /// It rehearses on the simulator, so check, plan and apply work on any machine; the
+    /// comments say how to run real processes instead. An existing main.conv is never
+    /// overwritten (exit 2).
+    ///
+    /// Examples:
+    ///   conv init
+    ///   conv init deploy && conv apply deploy
+    #[command(verbatim_doc_comment)]
+    Init {
+        /// The folder to write main.conv in (created if missing).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Print a shell completion script for conv.
+    ///
+    /// Examples:
+    ///   conv completions bash > ~/.local/share/bash-completion/completions/conv
+    ///   conv completions zsh > ~/.zfunc/_conv
+    ///   conv completions fish > ~/.config/fish/completions/conv.fish
+    #[command(verbatim_doc_comment)]
+    Completions {
+        /// The shell to complete in.
+        shell: clap_complete::Shell,
+    },
+    /// Print conv's man page (roff), generated from the same help as --help.
+    ///
+    /// Examples:
+    ///   conv man > conv.1 && man ./conv.1
+    #[command(verbatim_doc_comment)]
+    Man,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -342,6 +389,27 @@ fn main() -> ExitCode {
         }
         Command::Fmt { paths, check } => commands::fmt::run(&paths, check, color),
         Command::Explain { code, list } => commands::explain::run(code.as_deref(), list),
+        Command::Init { dir } => commands::init::run(&dir),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "conv",
+                &mut std::io::stdout(),
+            );
+            commands::OK
+        }
+        Command::Man => {
+            match clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut std::io::stdout()) {
+                Ok(()) => commands::OK,
+                // `conv man | head` closes the pipe early; that is not an error.
+                Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => commands::OK,
+                Err(err) => {
+                    eprintln!("error: cannot write the man page: {err}");
+                    commands::FAILED
+                }
+            }
+        }
     };
     ExitCode::from(code)
 }

@@ -7,6 +7,7 @@ pub mod explain;
 pub mod fmt;
 pub mod graph;
 pub mod graph_view;
+pub mod init;
 pub mod journal;
 pub mod operations;
 pub mod runtime;
