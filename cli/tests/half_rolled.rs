@@ -80,7 +80,7 @@ fn a_kill_while_the_last_stage_bakes_a_failing_version_is_judged_and_rolled_back
     assert!(rows.iter().all(|r| r["state"] != "converged"), "{rows:?}");
     assert!(rows.iter().all(|r| r["state"] == "unjudged"), "{rows:?}");
     let plan = p.run(&["plan", ".", "--detailed-exitcode", "--set", "version=2.0.0-bad"]);
-    assert_eq!(plan.status.code(), Some(2), "a stage to judge is work: {}", text(&plan));
+    assert_eq!(plan.status.code(), Some(4), "a stage to judge is work: {}", text(&plan));
     assert!(text(&plan).contains("judged again: run"), "{}", text(&plan));
 
     let again = p.run(&["apply", ".", "--yes", "--set", "version=2.0.0-bad"]);
@@ -122,7 +122,7 @@ fn a_hung_instance_is_not_up_and_apply_replaces_it() {
     Command::new("kill").args(["-STOP", &hung.to_string()]).status().unwrap();
 
     let drift = p.run(&["drift", "."]);
-    assert_eq!(drift.status.code(), Some(2), "{}", text(&drift));
+    assert_eq!(drift.status.code(), Some(4), "{}", text(&drift));
     assert!(text(&drift).contains("#1 1.0.0 (alive but not answering on port 27201)"), "{}", text(&drift));
     let rows = p.status();
     assert_eq!(rows[0]["state"], "unhealthy", "{rows:?}");
@@ -156,7 +156,7 @@ fn another_program_on_an_instance_port_is_neither_up_nor_converged() {
 
     let drift = p.run(&["drift", "."]);
     let squatter_pid = squatter.id().to_string();
-    assert_eq!(drift.status.code(), Some(2), "{}", text(&drift));
+    assert_eq!(drift.status.code(), Some(4), "{}", text(&drift));
     assert!(
         text(&drift).contains(&format!("#0 1.0.0 (dead; port 27300 answered by pid {squatter_pid} (demo-app))")),
         "{}",

@@ -106,7 +106,7 @@ fn drift_is_reported_shown_in_the_plan_and_converged_back() {
             .unwrap();
     common::kill_and_wait(&record["pid"].to_string());
     let drift = p.run(&["drift", "."]);
-    assert_eq!(drift.status.code(), Some(2), "{}", text(&drift));
+    assert_eq!(drift.status.code(), Some(4), "{}", text(&drift));
     assert!(
         text(&drift).contains("production[\"p1\"]/web: expected 2 x 1.0.0, found #0 1.0.0, #1 1.0.0 (dead)"),
         "{}",

@@ -50,7 +50,7 @@ fn a_config_change_without_a_new_version_is_planned_and_applied_progressively() 
     std::fs::write(p.path().join("main.conv"), program(27700, "debug", "1s")).unwrap();
 
     let plan = p.run(&["plan", ".", "--detailed-exitcode"]);
-    assert_eq!(plan.status.code(), Some(2), "{}", text(&plan));
+    assert_eq!(plan.status.code(), Some(4), "{}", text(&plan));
     assert!(text(&plan).contains(r#"~ config LOG_LEVEL: "info" -> "debug""#), "{}", text(&plan));
     assert!(!text(&plan).contains("! drift"), "a program change is not drift: {}", text(&plan));
     let out = p.run(&["apply", ".", "--yes"]);

@@ -235,7 +235,7 @@ pub fn drift_cmd(path: &Path, json: bool, color: bool) -> u8 {
         ));
         super::runtime::write_stdout(&out);
     }
-    if diffs.is_empty() { OK } else { 2 }
+    if diffs.is_empty() { OK } else { super::CHANGES }
 }
 
 pub fn unlock_cmd(env: &str, path: &Path, force: bool, yes: bool) -> u8 {

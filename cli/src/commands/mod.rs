@@ -19,3 +19,8 @@ pub const OK: u8 = 0;
 pub const FOUND: u8 = 1;
 /// Exit status: usage or I/O error.
 pub const FAILED: u8 = 2;
+/// Exit status: `apply --no-wait` stopped before a stage whose requirement does not hold.
+pub const WAITING: u8 = 3;
+/// Exit status: there is work (`plan --detailed-exitcode`) or drift (`drift`). Never an error,
+/// so that a script can tell "changes" from "something went wrong".
+pub const CHANGES: u8 = 4;

@@ -2,7 +2,7 @@
 //! that observe and change live state through the runtime.
 
 use super::events::{self, LogFormat};
-use super::{FAILED, FOUND, OK};
+use super::{FAILED, FOUND, OK, WAITING};
 use conv_cli::{load, render};
 use conv_model::Program;
 use conv_runtime::apply::{self, Outcome};
@@ -100,11 +100,9 @@ pub fn plan_cmd(
     detailed: bool,
     color: bool,
 ) -> u8 {
-    // With --detailed-exitcode, 2 means changes; every error is 1.
-    let error = |code: u8| if detailed { FOUND } else { code };
     let program = match compile(path, set, color).and_then(|p| unsupported_providers(&p).map(|_| p)) {
         Ok(p) => p,
-        Err(code) => return error(code),
+        Err(code) => return code,
     };
     let root = root_of(path);
     let plan = plan_from_live(&root, &program);
@@ -113,12 +111,12 @@ pub fn plan_cmd(
             Ok(j) => j,
             Err(err) => {
                 eprintln!("error: cannot serialize the plan: {err}");
-                return error(FAILED);
+                return FAILED;
             }
         };
         if let Err(err) = conv_runtime::write_atomically(out, &json) {
             eprintln!("error: cannot write {}: {err}", out.display());
-            return error(FAILED);
+            return FAILED;
         }
         eprintln!("saved the plan to {}; apply it with `conv apply {}`", out.display(), out.display());
     }
@@ -130,7 +128,7 @@ pub fn plan_cmd(
     write_stdout(&text);
     // Changes to make or stages to judge again: both are work for `conv apply`.
     match (detailed, plan.has_work()) {
-        (true, true) => 2,
+        (true, true) => super::CHANGES,
         _ => OK,
     }
 }
@@ -147,7 +145,6 @@ fn options(no_wait: bool) -> conv_runtime::requirements::Options {
 }
 
 /// Exit status: a run stopped at a requirement it did not wait for.
-const WAITING: u8 = 3;
 
 pub fn apply_cmd(
     rt: &Handle,
