@@ -14,6 +14,7 @@ pub mod gates;
 pub mod live;
 pub mod local;
 pub mod machine_lock;
+pub mod markdown_plan;
 pub mod plan;
 pub mod plan_warnings;
 pub mod ports;

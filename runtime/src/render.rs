@@ -1,7 +1,7 @@
 //! Plans for people: text for the terminal (colored on request) and Markdown for a pull
 //! request comment. JSON is the plan's serde form.
 
-use crate::plan::{Action, Change, Plan, ReleasePlan, StagePlan};
+use crate::plan::{Action, Change, Plan, ReleasePlan};
 use conv_model::program::{duration, trim_float};
 use similar::{ChangeTag, TextDiff};
 
@@ -141,109 +141,13 @@ fn diff(from: &str, to: &str, st: &Style, out: &mut String) {
     }
 }
 
-/// The plan as a pull-request comment: a summary table first, the details folded. Long
-/// site lists are cut so that the comment stays under GitHub's 65,535 characters.
-pub fn markdown(plan: &Plan) -> String {
-    const BUDGET: usize = 60_000;
-    let mut out = String::from("## conv plan\n\n");
-    out.push_str(&format!(
-        "**{} change{}** in {} release{}{}.\n\n",
-        plan.change_count(),
-        plural(plan.change_count()),
-        plan.releases.len(),
-        plural(plan.releases.len()),
-        rejudged(plan)
-    ));
-    out.push_str("| release | stage | environment | fraction | bake | sites changed | approvals |\n|---|---|---|---|---|---|---|\n");
-    for r in &plan.releases {
-        for s in &r.stages {
-            let sites = s.sites.iter().filter(|x| !x.changes.is_empty()).count();
-            let Some(settings) = s.settings(&plan.program, &r.name) else { continue };
-            out.push_str(&format!(
-                "| {} | {} | {} | {}% | {} | {} of {} | {} |\n",
-                r.name,
-                s.name,
-                s.env,
-                trim_float(settings.fraction_percent),
-                duration(settings.bake_ms),
-                sites,
-                s.sites.len(),
-                if s.approvals.is_empty() { "-".to_string() } else { s.approvals.join(", ") }
-            ));
-        }
-    }
-    if !plan.warnings.is_empty() {
-        out.push_str("\n### Warnings\n\n");
-        for w in &plan.warnings {
-            out.push_str(&format!("- {w}\n"));
-        }
-    }
-    let total = plan.change_count();
-    let mut shown = 0;
-    for r in &plan.releases {
-        out.push_str(&format!(
-            "\n<details><summary>release <code>{}</code>: stages, changes and rollback path</summary>\n\n",
-            r.name
-        ));
-        for s in &r.stages {
-            out.push_str(&stage_heading(plan, r, s));
-            for site in s.sites.iter().filter(|x| !x.changes.is_empty()) {
-                for c in &site.changes {
-                    let line = format!("- `{}[{:?}]/{}`: {}\n", s.env, site.site.as_str(), c.service, change_words(c));
-                    if out.len() + line.len() > BUDGET {
-                        return cut(out, total - shown);
-                    }
-                    out.push_str(&line);
-                    shown += 1;
-                }
-            }
-            out.push('\n');
-        }
-        let order = r.rollback.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ");
-        let footer = format!("Rollback order: {order}\n\n</details>\n");
-        if out.len() + footer.len() > BUDGET {
-            return cut(out, total - shown);
-        }
-        out.push_str(&footer);
-    }
-    out
-}
+pub use crate::markdown_plan::{Origin, markdown};
 
-/// Closes a Markdown plan that reached its size budget: says how many changes it left out.
-fn cut(mut out: String, left: usize) -> String {
-    out.push_str(&format!(
-        "\n_... and {left} more change{} left out to fit a comment; run `conv plan` for all of them._\n\n</details>\n",
-        plural(left)
-    ));
-    out
-}
-
-fn stage_heading(plan: &Plan, r: &ReleasePlan, s: &StagePlan) -> String {
-    let fraction = s.settings(&plan.program, &r.name).map_or(0.0, |x| x.fraction_percent);
-    let mut out = format!("**{}** -> `{}` at {}%", s.name, s.env, trim_float(fraction));
-    if let (Some(why), false) = (&s.judge, s.has_changes()) {
-        out.push_str(&format!(" (no changes; judged again: {why})"));
-    }
-    out.push_str("\n\n");
-    for g in &s.gates {
-        out.push_str(&format!("- gate: {g}\n"));
-    }
-    out
-}
-
-fn change_words(c: &Change) -> String {
-    match c.action {
-        Action::Stop => format!("stop {} ({} -> {})", slots(c), c.from, c.to),
-        _ if c.what.is_empty() => format!("{} -> {}", c.from, c.to),
-        _ => format!("{} -> {} ({})", c.from, c.to, c.what.join("; ")),
-    }
-}
-
-fn slots(c: &Change) -> String {
+pub(crate) fn slots(c: &Change) -> String {
     c.instances.iter().map(|(i, _)| format!("#{i}")).collect::<Vec<_>>().join(", ")
 }
 
-fn on_failure(r: &ReleasePlan) -> &'static str {
+pub(crate) fn on_failure(r: &ReleasePlan) -> &'static str {
     match r.on_failure {
         conv_model::OnFailure::Rollback => "roll back",
         conv_model::OnFailure::Pause => "pause",
@@ -251,11 +155,11 @@ fn on_failure(r: &ReleasePlan) -> &'static str {
 }
 
 /// `, 1 stage to judge again` when stages without changes bake again.
-fn rejudged(plan: &Plan) -> String {
+pub(crate) fn rejudged(plan: &Plan) -> String {
     let n = plan.releases.iter().flat_map(|r| &r.stages).filter(|s| !s.has_changes() && s.judge.is_some()).count();
     if n == 0 { String::new() } else { format!(", {n} stage{} to judge again", plural(n)) }
 }
 
-fn plural(n: usize) -> &'static str {
+pub(crate) fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }

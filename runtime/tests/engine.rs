@@ -395,5 +395,5 @@ fn a_stage_whose_fraction_rounds_to_the_previous_count_is_warned_about() {
     );
     assert!(plan.warnings[0].contains("api 1 of 4, db 1 of 4"), "{:?}", plan.warnings);
     assert!(conv_runtime::render::text(&plan, false).contains("\nwarning: stage `ten`"));
-    assert!(conv_runtime::render::markdown(&plan).contains("### Warnings\n\n- stage `ten`"));
+    assert!(conv_runtime::render::markdown(&plan, &Default::default()).contains("### Warnings\n\n- stage `ten`"));
 }

@@ -51,21 +51,25 @@ fn a_large_plan_fits_in_a_pull_request_comment() {
     let program = program();
     let plan = plan::make_plan(std::path::Path::new("/tmp/project"), &program, &LiveState::default());
     assert_eq!(plan.change_count(), 50 * 40 * 2, "every service on every site, in both stages");
-    let md = render::markdown(&plan);
+    let origin = render::Origin { path: "deploy/".into(), commit: Some("3f2c1ab".into()) };
+    let md = render::markdown(&plan, &origin);
     assert!(md.len() < 65_535, "{} characters", md.len());
-    assert!(md.starts_with("## conv plan\n\n**4000 changes**"), "{}", &md[..200]);
+    assert!(md.starts_with("## conv plan for `deploy/` at `3f2c1ab`\n\n**4000 changes**"), "{}", &md[..200]);
+    assert!(md.trim_end().ends_with("Planned by conv 0.1.0."), "the apply footer survives the cut");
+    assert!(md.contains("Apply with `conv apply deploy/`"));
     assert!(md.contains("| everything | canary | production | 10% | 1m | 40 of 40 | sre |"), "{}", &md[..600]);
 }
 
 #[test]
 fn a_cut_plan_keeps_the_first_changes_and_says_how_many_it_left_out() {
     let plan = plan::make_plan(std::path::Path::new("/tmp/project"), &program(), &LiveState::default());
-    let md = render::markdown(&plan);
+    let md = render::markdown(&plan, &render::Origin::default());
     // One release of 4,000 changes: its first ones are shown, not none of them.
-    assert!(md.contains("- `production[\"cluster-00\"]/service_00`: not running -> #0 2.0.0"), "{}", &md[..2000]);
-    let shown = md.matches("\n- `production[").count();
+    let first = "```diff\n@@ production[\"cluster-00\"] @@\n  service_00: start #0\n- not running\n+ #0 2.0.0\n";
+    assert!(md.contains(first), "{}", &md[..3000]);
+    let shown = md.matches("\n  service_").count();
     assert!(shown > 100, "{shown} changes shown");
     let left = format!("_... and {} more changes left out to fit a comment", 4000 - shown);
     assert!(md.contains(&left), "says how many it left out ({left}): {}", &md[md.len() - 400..]);
-    assert!(md.trim_end().ends_with("</details>"), "the folded details are closed");
+    assert!(md.contains("</details>\n\n---\nApply with"), "the folded details are closed before the footer");
 }

@@ -122,7 +122,10 @@ pub fn plan_cmd(
     }
     let text = match format {
         PlanFormat::Text => conv_runtime::render::text(&plan, color && std::io::stdout().is_terminal()),
-        PlanFormat::Markdown => conv_runtime::render::markdown(&plan),
+        PlanFormat::Markdown => {
+            let origin = conv_runtime::render::Origin { path: path.display().to_string(), commit: git_commit(&root) };
+            conv_runtime::render::markdown(&plan, &origin)
+        }
         PlanFormat::Json => serde_json::to_string_pretty(&plan).unwrap_or_default(),
     };
     write_stdout(&text);
@@ -131,6 +134,19 @@ pub fn plan_cmd(
         (true, true) => super::CHANGES,
         _ => OK,
     }
+}
+
+/// The commit the program root is at, when it is in git: the Markdown plan's title names it.
+fn git_commit(root: &Path) -> Option<String> {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["rev-parse", "--short", "HEAD"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let commit = String::from_utf8(out.stdout).ok()?.trim().to_string();
+    (out.status.success() && !commit.is_empty()).then_some(commit)
 }
 
 /// The engine's options: `--no-wait`, and the clock (`CONV_NOW`, seconds since the epoch,
