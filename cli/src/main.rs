@@ -145,6 +145,10 @@ enum Command {
         /// deployment window, instead of waiting for it.
         #[arg(long)]
         no_wait: bool,
+        /// Deploy into an environment under a change freeze anyway; the reason is recorded in
+        /// the journal with who overrode it.
+        #[arg(long, value_name = "REASON")]
+        override_freeze: Option<String>,
         /// How progress is reported on stderr: lines for people, or one JSON event a line
         /// (schema in docs/events.md).
         #[arg(long, value_enum, default_value_t = commands::events::LogFormat::Text)]
@@ -365,8 +369,13 @@ fn main() -> ExitCode {
         Command::Apply { target, set, watch: Some(seconds), .. } => {
             with_runtime(|rt| commands::runtime::watch_cmd(rt, &target, &set, seconds, color))
         }
-        Command::Apply { target, yes, set, watch: None, log_format, no_wait } => {
-            with_runtime(|rt| commands::runtime::apply_cmd(rt, &target, &set, yes, color, log_format, no_wait))
+        Command::Apply { target, yes, set, watch: None, log_format, no_wait, override_freeze } => {
+            if override_freeze.as_deref().is_some_and(|r| r.trim().is_empty()) {
+                eprintln!("error: --override-freeze needs a reason, which the journal records");
+                return ExitCode::from(commands::FAILED);
+            }
+            let options = commands::runtime::options(no_wait, override_freeze);
+            with_runtime(|rt| commands::runtime::apply_cmd(rt, &target, &set, yes, color, log_format, options))
         }
         Command::Status { path, set, watch: true, .. } => commands::runtime::status_watch_cmd(&path, &set, color),
         Command::Status { path, format, set, watch: false } => {

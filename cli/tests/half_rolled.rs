@@ -382,3 +382,49 @@ fn a_closed_deployment_window_stops_with_no_wait_and_is_waited_for_otherwise() {
     let inside = at("1796207400", &["--no-wait"]);
     assert_eq!(inside.status.code(), Some(0), "{}", text(&inside));
 }
+
+#[test]
+fn a_freeze_refuses_apply_until_overridden_with_a_reason_the_journal_keeps() {
+    let program = single_stage(27680, &["p1"], 1, "1s", "rollback").replace(
+        "  sites = [\"p1\"]\n",
+        "  sites = [\"p1\"]\n  requires = [freeze { from = \"2026-12-01\", until = \"2026-12-03T06:00\", reason = \"launch week\" }]\n",
+    );
+    let p = Project::new(&program);
+    let at = |now: &str, args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_conv"))
+            .args(["apply", ".", "--yes"])
+            .args(args)
+            .current_dir(p.path())
+            .env("NO_COLOR", "1")
+            .env("CONV_NOW", now)
+            .output()
+            .unwrap()
+    };
+    // Wednesday 2026-12-02 10:30 UTC, inside the freeze.
+    let refused = at("1796207400", &[]);
+    assert_eq!(refused.status.code(), Some(3), "{}", text(&refused));
+    assert!(
+        text(&refused).contains("production is frozen from 2026-12-01 until 2026-12-03T06:00 UTC (launch week)"),
+        "{}",
+        text(&refused)
+    );
+    assert!(!p.path().join(".conv/local").exists(), "nothing was deployed");
+    let empty = at("1796207400", &["--override-freeze", " "]);
+    assert_eq!(empty.status.code(), Some(2), "an override needs a reason: {}", text(&empty));
+
+    let overridden = at("1796207400", &["--override-freeze", "hotfix for INC-42"]);
+    assert_eq!(overridden.status.code(), Some(0), "{}", text(&overridden));
+    assert!(text(&overridden).contains("deploying anyway: hotfix for INC-42"), "{}", text(&overridden));
+    let mut journal = conv_journal::Journal::open(&p.path().join(".conv/journal.db")).unwrap();
+    let run = journal.runs(1).unwrap().remove(0);
+    let steps = journal.steps(run.id).unwrap();
+    let step = steps.iter().find(|s| s.kind == "override-freeze").expect("the override is a journal step");
+    assert!(step.detail.contains("overridden: hotfix for INC-42"), "{step:?}");
+    assert_eq!(step.outcome.as_deref(), Some("ok"));
+    let stage = steps.iter().position(|s| s.kind == "stage").unwrap();
+    let at_override = steps.iter().position(|s| s.kind == "override-freeze").unwrap();
+    assert!(
+        at_override > stage && steps.iter().skip(at_override).any(|s| s.kind == "deploy"),
+        "recorded before it deploys"
+    );
+}

@@ -125,6 +125,11 @@ impl<'e> Extractor<'_, 'e, '_> {
                 match variant {
                     "approval" => m::Requirement::Approval { group: str(&self.get(&p, "group")) },
                     "converged" => m::Requirement::Converged { env: m::EnvName(entity_name(&self.get(&p, "env"))) },
+                    "freeze" => m::Requirement::Freeze {
+                        from: str(&self.get(&p, "from")),
+                        until: str(&self.get(&p, "until")),
+                        reason: str(&self.get(&p, "reason")),
+                    },
                     _ => m::Requirement::Window {
                         weekdays: list(&self.get(&p, "weekdays")).iter().map(str).collect(),
                         from: str(&self.get(&p, "from")),

@@ -53,9 +53,23 @@ pub enum Provider {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Requirement {
-    Approval { group: String },
-    Converged { env: EnvName },
-    Window { weekdays: Vec<String>, from: String, until: String },
+    Approval {
+        group: String,
+    },
+    Converged {
+        env: EnvName,
+    },
+    Window {
+        weekdays: Vec<String>,
+        from: String,
+        until: String,
+    },
+    /// No rollout starts in the environment between the two moments (UTC), unless overridden.
+    Freeze {
+        from: String,
+        until: String,
+        reason: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

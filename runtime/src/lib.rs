@@ -10,6 +10,7 @@ pub mod approval;
 mod bake;
 pub mod event;
 pub mod fleet;
+pub mod freeze;
 pub mod gates;
 pub mod live;
 pub mod local;

@@ -1,5 +1,6 @@
 //! An environment's requirements, enforced when a release's first stage there is reached:
-//! a deployment window must be open, the environments it names must have converged. A stage
+//! a deployment window must be open, the environments it names must have converged, and no
+//! change freeze may hold (unless overridden). A stage
 //! whose requirement does not hold waits (saying for what, and when a window opens) or, with
 //! `--no-wait`, stops the run with the reason. Approvals are waited for in apply.rs.
 
@@ -35,11 +36,14 @@ impl Clock {
 }
 
 /// How a run treats what it must wait for.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Options {
     /// Stop at the first requirement that does not hold, instead of waiting for it.
     pub no_wait: bool,
     pub clock: Clock,
+    /// Deploy into a frozen environment anyway, for this reason (`--override-freeze`); the
+    /// journal records it.
+    pub override_freeze: Option<String>,
 }
 
 /// What one run knows of convergence: the journal's results when it began, and the stages
@@ -120,10 +124,40 @@ pub(crate) async fn meet(
                     tokio::time::sleep(CONVERGED_POLL).await;
                 }
             }
+            Requirement::Freeze { from, until, reason } => {
+                check_freeze(release, stage, (from, until, reason), options, events, rec).await?
+            }
             // Waited for with the stage's other approvals.
             Requirement::Approval { .. } => {}
         }
     }
+    Ok(())
+}
+
+/// A freeze is never waited out (it may last weeks): inside it the run stops before the
+/// stage, unless overridden, and then the override is recorded before the stage acts.
+async fn check_freeze(
+    release: &ReleasePlan,
+    stage: &StagePlan,
+    (from, until, reason): (&str, &str, &str),
+    options: &Options,
+    events: &Sink,
+    rec: &Recorder,
+) -> Result<(), StageError> {
+    let frozen = crate::freeze::frozen(from, until, options.clock.now())
+        .map_err(|e| StageError::Waiting(format!("{e}; apply refuses rather than guess")))?;
+    if !frozen {
+        return Ok(());
+    }
+    let why = if reason.is_empty() { String::new() } else { format!(" ({reason})") };
+    let freeze = format!("{} is frozen from {from} until {until} UTC{why}", stage.env);
+    let Some(override_reason) = &options.override_freeze else {
+        return Err(StageError::Waiting(format!("{freeze}; `conv apply --override-freeze REASON` deploys anyway")));
+    };
+    let detail = format!("{}/{}: {freeze}; overridden: {override_reason}", release.name, stage.name);
+    let step = rec.intent("override-freeze", stage.env.as_str(), &detail).await?;
+    rec.outcome(step, true, override_reason).await?;
+    events(&Event::Warning { message: format!("{freeze}; deploying anyway: {override_reason}") });
     Ok(())
 }
 

@@ -213,6 +213,22 @@ fn requirements(
                     detail: if holds { "converged for these versions".into() } else { "not yet".into() },
                 }
             }
+            Requirement::Freeze { from, until, reason } => {
+                let frozen = crate::freeze::frozen(from, until, now_unix);
+                RequirementStatus {
+                    requirement: if reason.is_empty() {
+                        format!("no freeze {from} to {until} UTC")
+                    } else {
+                        format!("no freeze {from} to {until} UTC ({reason})")
+                    },
+                    holds: frozen == Ok(false),
+                    detail: match frozen {
+                        Ok(true) => "frozen now: conv apply --override-freeze REASON".into(),
+                        Ok(false) => "not frozen now".into(),
+                        Err(e) => e,
+                    },
+                }
+            }
             Requirement::Window { weekdays, from, until } => {
                 let holds = crate::window::open(weekdays, from, until, now_unix);
                 RequirementStatus {

@@ -151,16 +151,14 @@ fn git_commit(root: &Path) -> Option<String> {
 
 /// The engine's options: `--no-wait`, and the clock (`CONV_NOW`, seconds since the epoch,
 /// makes a rehearsal or a test run as if it were then).
-fn options(no_wait: bool) -> conv_runtime::requirements::Options {
+pub fn options(no_wait: bool, override_freeze: Option<String>) -> conv_runtime::requirements::Options {
     let clock = std::env::var("CONV_NOW")
         .ok()
         .and_then(|v| v.parse::<u64>().ok())
         .map(conv_runtime::requirements::Clock::starting_at)
         .unwrap_or_default();
-    conv_runtime::requirements::Options { no_wait, clock }
+    conv_runtime::requirements::Options { no_wait, clock, override_freeze }
 }
-
-/// Exit status: a run stopped at a requirement it did not wait for.
 
 pub fn apply_cmd(
     rt: &Handle,
@@ -169,7 +167,7 @@ pub fn apply_cmd(
     yes: bool,
     color: bool,
     log_format: LogFormat,
-    no_wait: bool,
+    options: conv_runtime::requirements::Options,
 ) -> u8 {
     let is_saved_plan = target.is_file() && target.extension().is_some_and(|e| e == "json");
     let (plan, root) = if is_saved_plan {
@@ -241,7 +239,7 @@ pub fn apply_cmd(
     let (sink, progress) = events::sink_for(log_format, color, Some(&plan));
     let recorder = session.recorder();
     let (event_log, sink) = events::with_journal(sink, &recorder);
-    let outcome = rt.block_on(apply::apply_plan_with(plan.clone(), provider.clone(), sink, recorder, options(no_wait)));
+    let outcome = rt.block_on(apply::apply_plan_with(plan.clone(), provider.clone(), sink, recorder, options));
     event_log.finish();
     if let Some(bar) = progress {
         bar.finish_and_clear();
