@@ -207,7 +207,26 @@ impl Validator<'_, '_> {
             last_fraction.insert(s.env.as_str(), (s.fraction_percent, &s.name));
             // An environment's stages come after the release's stages in the environments it is `after`.
             if let Some(env) = self.environments.get(s.env.as_str()).copied() {
+                let first_in_env = r.stages.iter().position(|t| t.env == s.env) == Some(i);
                 for before in &env.after {
+                    let deploys_before = r.stages.iter().any(|t| &t.env == before);
+                    // Skipping the environment altogether would ship what it never saw.
+                    if !deploys_before && first_in_env {
+                        self.diags.push(
+                            Diagnostic::error(
+                                &codes::STAGE_BEFORE_REQUIRED_ENVIRONMENT,
+                                place.0,
+                                place.1,
+                                format!(
+                                    "release `{rname}` deploys to {} but never to {before}, which {} comes after",
+                                    s.env, s.env
+                                ),
+                            )
+                            .with_primary_label(format!("{} comes after {before}", s.env))
+                            .with_help(format!("add a stage for {before} before stage `{}`", s.name)),
+                        );
+                        continue;
+                    }
                     if let Some(j) = r.stages.iter().rposition(|t| &t.env == before) {
                         if j > i {
                             self.diags.push(
