@@ -10,7 +10,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 echo "| shape | 100 KB | 1 MB | 10 MB | per MB at 10 MB |"
 echo "|---|---|---|---|---|"
-for shape in ${SHAPES:-long-line chains many-decls huge-list deep let-chain errors}; do
+for shape in ${SHAPES:-long-line chains many-decls huge-list deep let-chain errors unknown-names tagged-records}; do
   row="| $shape |"
   for bytes in 100000 1000000 10000000; do
     file="$work/$shape-$bytes.conv"

@@ -2,7 +2,7 @@
 
 use ariadne::{Color, Config, IndexType, Label, Report, ReportKind};
 use conv_compiler::Sources;
-use conv_lang::excerpt::Excerpt;
+use conv_lang::excerpt::{Excerpt, escape_text, shown_escaped};
 use conv_lang::line_index::{LineCol, LineIndex};
 use conv_lang::{Diagnostic, FileId, Severity, Span};
 use serde::Serialize;
@@ -42,15 +42,20 @@ pub fn human(diagnostics: &[Diagnostic], sources: &Sources, color: bool) -> Stri
         let _ = report.write(&mut cache, &mut out);
     }
     if diagnostics.len() > MAX_SHOWN {
-        let more = diagnostics.len() - MAX_SHOWN;
-        out.extend(format!("... and {more} more not shown (`--format json` lists them all)\n").into_bytes());
+        out.extend(format!("... and {} more not shown\n", diagnostics.len() - MAX_SHOWN).into_bytes());
     }
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Past this many, the rest of the diagnostics are counted, not drawn: a wall of reports
-/// helps nobody, and drawing each costs time.
-const MAX_SHOWN: usize = 1000;
+/// Past this many, the rest of a program's diagnostics are counted, not shown, in text and in
+/// JSON alike: a wall of reports helps nobody, and each costs time to draw. The summary line
+/// and the exit status still count them all.
+pub const MAX_SHOWN: usize = 1000;
+
+/// The note the last diagnostic shown in JSON carries when some are not.
+fn not_shown_note(more: usize) -> String {
+    format!("... and {more} more not shown: at most {MAX_SHOWN} diagnostics are listed per program")
+}
 
 /// Excerpts that start below this line are numbered by blank lines ahead of them.
 const PADDED_LINES: usize = 5000;
@@ -87,28 +92,30 @@ fn report<'a>(
         Severity::Warning => (ReportKind::Warning, Color::Yellow),
     };
     let primary = &diag.primary;
+    // Messages quote names and strings of the source: escaped as excerpts are, so that a
+    // line separator or a bidirectional control in a string cannot break the report.
     let mut builder = Report::build(kind, at(primary.file, primary.span))
         .with_config(Config::default().with_color(color).with_index_type(IndexType::Byte))
         .with_code(diag.code.id)
-        .with_message(&diag.message);
+        .with_message(escape_text(&diag.message));
     let mut label = Label::new(at(primary.file, primary.span)).with_color(tint).with_order(0);
     if !primary.message.is_empty() {
-        label = label.with_message(&primary.message);
+        label = label.with_message(escape_text(&primary.message));
     }
     builder = builder.with_label(label);
     for (i, extra) in diag.labels.iter().enumerate() {
         builder = builder.with_label(
             Label::new(at(extra.file, extra.span))
-                .with_message(&extra.message)
+                .with_message(escape_text(&extra.message))
                 .with_color(Color::Blue)
                 .with_order(i as i32 + 1),
         );
     }
     for note in &diag.notes {
-        builder = builder.with_note(note);
+        builder = builder.with_note(escape_text(note));
     }
     if let Some(help) = &diag.help {
-        builder = builder.with_help(help);
+        builder = builder.with_help(escape_text(help));
     }
     builder.finish()
 }
@@ -156,13 +163,16 @@ pub struct JsonLabel {
     pub primary: bool,
 }
 
+/// The diagnostics as the JSON array of docs/diagnostics-json.md: the first [`MAX_SHOWN`],
+/// the last of them with a note counting the others.
 pub fn json(diagnostics: &[Diagnostic], sources: &Sources) -> String {
-    let positions = Positions::new(diagnostics, sources);
+    let shown = &diagnostics[..diagnostics.len().min(MAX_SHOWN)];
+    let positions = Positions::new(shown, sources);
     let range = |file: conv_lang::FileId, span: conv_lang::Span| JsonRange {
         start: positions.at(file, span.start),
-        end: positions.at(file, span.end),
+        end: positions.at(file, span.end.max(span.start)),
     };
-    let items: Vec<JsonDiagnostic> = diagnostics
+    let mut items: Vec<JsonDiagnostic> = shown
         .iter()
         .map(|d| {
             let mut labels = vec![JsonLabel {
@@ -189,7 +199,33 @@ pub fn json(diagnostics: &[Diagnostic], sources: &Sources) -> String {
             }
         })
         .collect();
-    serde_json::to_string_pretty(&items).unwrap_or_else(|_| "[]".into())
+    if diagnostics.len() > shown.len() {
+        if let Some(last) = items.last_mut() {
+            last.notes.push(not_shown_note(diagnostics.len() - shown.len()));
+        }
+    }
+    escape_json(serde_json::to_string_pretty(&items).unwrap_or_else(|_| "[]".into()))
+}
+
+/// Writes the characters that JSON allows as they are in a string but that a terminal or a
+/// JavaScript parser would not take as themselves (U+2028, U+2029, DEL and the C1 controls,
+/// zero-width and bidirectional characters) as `\uXXXX` escapes: the same JSON values,
+/// safe to print. Outside strings JSON is ASCII, so every such character is in one.
+pub fn escape_json(json: String) -> String {
+    if !json.chars().any(shown_escaped) {
+        return json;
+    }
+    let mut out = String::with_capacity(json.len() + 64);
+    for c in json.chars() {
+        if shown_escaped(c) {
+            // serde_json has escaped the controls below U+0020 already; these are all in the
+            // Basic Multilingual Plane, one `\u` each.
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The line and column of every offset the diagnostics name, found in one pass over each
@@ -197,6 +233,8 @@ pub fn json(diagnostics: &[Diagnostic], sources: &Sources) -> String {
 /// proportional to the line for each, and a long line may hold many.
 struct Positions {
     found: HashMap<(conv_lang::FileId, usize), LineCol>,
+    /// Offsets that are not on a character boundary of their file, and the boundary used.
+    boundary: HashMap<(conv_lang::FileId, usize), usize>,
 }
 
 impl Positions {
@@ -210,10 +248,20 @@ impl Positions {
             }
         }
         let mut found = HashMap::new();
+        let mut boundary = HashMap::new();
         for (file, mut offsets) in wanted {
             offsets.sort_unstable();
             offsets.dedup();
             let text = &sources.get(file).text;
+            for &offset in &offsets {
+                let mut b = offset.min(text.len());
+                while !text.is_char_boundary(b) {
+                    b -= 1;
+                }
+                if b != offset {
+                    boundary.insert((file, offset), b);
+                }
+            }
             let (mut line, mut column) = (1, 1);
             let mut chars = text.char_indices().peekable();
             for offset in offsets {
@@ -232,12 +280,15 @@ impl Positions {
                 found.insert((file, offset), LineCol { line, column });
             }
         }
-        Positions { found }
+        Positions { found, boundary }
     }
 
+    /// The position of `offset`, moved back to the start of its character if it falls
+    /// inside one, and to the end of the file if past it.
     fn at(&self, file: conv_lang::FileId, offset: usize) -> JsonPosition {
         let LineCol { line, column } =
             self.found.get(&(file, offset)).copied().unwrap_or(LineCol { line: 1, column: 1 });
+        let offset = self.boundary.get(&(file, offset)).copied().unwrap_or(offset);
         JsonPosition { offset, line, column }
     }
 }

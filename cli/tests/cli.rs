@@ -180,3 +180,77 @@ fn usage_errors_exit_two() {
     let out = conv(&["frobnicate"], &repo_root());
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Line separators, a lone CR, NUL and other controls, tabs, zero-width and right-to-left
+/// characters, in the source and in the strings that messages quote: the text report and the
+/// JSON print none of them as they are (only escapes), and every JSON offset falls on a
+/// character boundary of the file.
+#[test]
+fn odd_characters_are_escaped_in_text_and_json_and_offsets_stay_on_characters() {
+    let fixtures = [
+        "tests/fixtures/syntax/err_odd_characters_are_escaped.conv",
+        "tests/fixtures/check/e0511_odd_characters_in_messages_are_escaped.conv",
+    ];
+    for fixture in fixtures {
+        let source = std::fs::read_to_string(repo_root().join(fixture)).unwrap();
+        let human = conv(&["check", fixture], &repo_root());
+        assert_eq!(human.status.code(), Some(1), "{}", stderr(&human));
+        let raw: Vec<char> = stderr(&human).chars().filter(|c| conv_lang::excerpt::shown_escaped(*c)).collect();
+        assert!(raw.is_empty(), "{fixture}: the report prints {raw:?} as they are:\n{}", stderr(&human));
+
+        let out = conv(&["check", "--format", "json", fixture], &repo_root());
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let text = stdout(&out);
+        let raw: Vec<char> = text.chars().filter(|c| conv_lang::excerpt::shown_escaped(*c)).collect();
+        assert!(raw.is_empty(), "{fixture}: the JSON holds {raw:?} unescaped");
+        let json: serde_json::Value = serde_json::from_str(&text).expect("stdout is JSON");
+        for d in json.as_array().unwrap() {
+            let labels = d["labels"].as_array().unwrap();
+            for range in std::iter::once(&d["range"]).chain(labels.iter().map(|l| &l["range"])) {
+                for end in ["start", "end"] {
+                    let offset = range[end]["offset"].as_u64().unwrap() as usize;
+                    assert!(source.is_char_boundary(offset), "{fixture}: offset {offset} inside a character");
+                }
+            }
+        }
+        if fixture.contains("e0511") {
+            // The escapes are JSON's own: the message decodes to the characters of the source.
+            let stages = json.as_array().unwrap().iter().find(|d| d["code"] == "E0511").unwrap();
+            assert!(stages["message"].as_str().unwrap().contains("x\u{202e}y\u{200b}"), "{}", stages["message"]);
+            let mut settings = insta::Settings::clone_current();
+            settings.set_snapshot_path(repo_root().join("tests/snapshots/json"));
+            settings.set_prepend_module_to_snapshot(false);
+            settings.set_omit_expression(true);
+            settings.bind(|| insta::assert_snapshot!("odd_characters_in_messages", text));
+        }
+    }
+}
+
+/// A program with 100,000 errors: at most 1000 are shown, in text and in JSON, and the
+/// rest are counted; the summary and the exit status still count them all.
+#[test]
+fn a_hundred_thousand_errors_are_capped_in_text_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    for i in 0..100_000 {
+        text.push_str(&format!("let a{i}: Int = \"s\"\n"));
+    }
+    std::fs::write(dir.path().join("errors.conv"), text).unwrap();
+    let path = dir.path().to_path_buf();
+    let json = std::thread::spawn(move || conv(&["check", "--format", "json", "errors.conv"], &path));
+    let human = conv(&["check", "errors.conv"], dir.path());
+    let json = json.join().unwrap();
+
+    assert_eq!(human.status.code(), Some(1));
+    let report = stderr(&human);
+    assert_eq!(report.lines().filter(|l| l.starts_with("[E")).count(), 1000);
+    assert!(report.contains("\n... and 99000 more not shown\n"), "{}", &report[report.len().saturating_sub(500)..]);
+    assert!(report.ends_with("errors.conv: 100000 errors, 0 warnings\n"));
+
+    assert_eq!(json.status.code(), Some(1));
+    let value: serde_json::Value = serde_json::from_str(&stdout(&json)).expect("stdout is JSON");
+    let items = value.as_array().unwrap();
+    assert_eq!(items.len(), 1000);
+    let notes = items[999]["notes"].as_array().unwrap();
+    assert!(notes.iter().any(|n| n.as_str().unwrap().starts_with("... and 99000 more not shown")), "{notes:?}");
+}

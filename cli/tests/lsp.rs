@@ -302,9 +302,93 @@ fn boundary(text: &str, mut at: usize) -> usize {
     at
 }
 
+/// The lines of `text` as the Language Server Protocol counts them (ended by `\n`, `\r\n` or
+/// a lone `\r`; U+2028 and U+2029 end none), each as the UTF-16 offsets a position may take
+/// in it: the start of every character and the end of the line, never inside a surrogate pair.
+fn lsp_lines(text: &str) -> Vec<Vec<usize>> {
+    let mut lines = vec![vec![0]];
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let last = lines.last_mut().unwrap();
+        match c {
+            '\r' if chars.peek() == Some(&'\n') => {
+                chars.next();
+                lines.push(vec![0]);
+            }
+            '\n' | '\r' => lines.push(vec![0]),
+            c => {
+                let at = *last.last().unwrap() + c.len_utf16();
+                last.push(at);
+            }
+        }
+    }
+    lines
+}
+
+/// Every range of `value` that is not in another file's location lies within `lines`, on
+/// positions a character may start at.
+fn ranges_are_in(value: &Value, uri: &str, lines: &[Vec<usize>], path: &str) -> Result<(), String> {
+    match value {
+        Value::Object(map) => {
+            if map.get("uri").and_then(Value::as_str).is_some_and(|u| u != uri)
+                || map.get("targetUri").and_then(Value::as_str).is_some_and(|u| u != uri)
+            {
+                return Ok(());
+            }
+            if let (Some(line), Some(character)) =
+                (map.get("line").and_then(Value::as_u64), map.get("character").and_then(Value::as_u64))
+            {
+                let (line, character) = (line as usize, character as usize);
+                let valid = lines.get(line).is_some_and(|offsets| offsets.binary_search(&character).is_ok());
+                if !valid {
+                    let len = lines.get(line).and_then(|o| o.last()).copied();
+                    return Err(format!(
+                        "{path}: position {line}:{character} is not in the document ({} lines, this one {len:?} UTF-16 units long)",
+                        lines.len()
+                    ));
+                }
+            }
+            for (key, v) in map {
+                ranges_are_in(v, uri, lines, &format!("{path}.{key}"))?;
+            }
+            Ok(())
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                ranges_are_in(v, uri, lines, &format!("{path}[{i}]"))?;
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Semantic tokens (relative lines and starts, lengths in UTF-16 units) within `lines`.
+fn tokens_are_in(data: &[Value], lines: &[Vec<usize>]) -> Result<(), String> {
+    let (mut line, mut start) = (0usize, 0usize);
+    for (i, t) in data.chunks(5).enumerate() {
+        let n = |k: usize| t.get(k).and_then(Value::as_u64).unwrap_or(0) as usize;
+        if n(0) > 0 {
+            line += n(0);
+            start = n(1);
+        } else {
+            start += n(1);
+        }
+        let valid = lines
+            .get(line)
+            .is_some_and(|o| o.binary_search(&start).is_ok() && o.binary_search(&(start + n(2))).is_ok());
+        if !valid {
+            return Err(format!("token {i} at {line}:{start}, {} long, is not in the document", n(2)));
+        }
+    }
+    Ok(())
+}
+
 /// Thousands of random edits, each followed by a random request at a random position (past
 /// the end of a line or of the document, inside a surrogate pair): every request is
-/// answered without an internal error, and the server lives to the end.
+/// answered without an internal error, every position it answers with (ranges, locations,
+/// edits, semantic tokens) is in the document as the protocol counts lines and UTF-16
+/// units, and the server lives to the end.
 #[test]
 fn random_edits_and_requests_are_all_answered() {
     let (_dir, uri, fixture_text) = fixture();
@@ -403,6 +487,24 @@ fn random_edits_and_requests_are_all_answered() {
             response.get("result").is_some(),
             "edit {version}, {method} at {line}:{character}: {response}\n--- document:\n{doc}"
         );
+        let lines = lsp_lines(&doc);
+        let result = &response["result"];
+        let checked = if method == "textDocument/semanticTokens/full" {
+            tokens_are_in(result["data"].as_array().map_or(&[][..], |d| d.as_slice()), &lines)
+        } else if method == "textDocument/formatting" {
+            // Edits are ranges of the document before them; their new text is not.
+            ranges_are_in(
+                &json!(result.as_array().map(|e| e.iter().map(|e| e["range"].clone()).collect::<Vec<_>>())),
+                &uri,
+                &lines,
+                "result",
+            )
+        } else {
+            ranges_are_in(result, &uri, &lines, "result")
+        };
+        if let Err(e) = checked {
+            panic!("edit {version}, {method} at {line}:{character}: {e}\n{response}\n--- document:\n{doc:?}");
+        }
     }
     let alive = server.request("textDocument/documentSymbol", json!({ "textDocument": { "uri": uri } }));
     assert!(alive["result"].is_array(), "still answering: {alive}");

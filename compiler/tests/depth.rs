@@ -78,3 +78,44 @@ fn functions_that_wrap_their_argument_through_a_chain_are_refused() {
     let codes = codes_of(text);
     assert!(codes.contains(&"E0406"), "{codes:?}");
 }
+
+/// Chains a million long without brackets (and with them), a few MB each: refused with
+/// E0107, the rest of the file still checked, and everything built for them freed, all on
+/// the small stack of a spawned thread (`codes_of` drops the result there). The real binary
+/// runs the same shapes in cli/tests/deep_chains.rs.
+fn million_long(shape: &str) -> String {
+    const N: usize = 1_000_000;
+    let body = match shape {
+        "else-if" => format!("{}0", "if true then 1 else ".repeat(N / 5)),
+        "minus" => format!("{}1", "- ".repeat(N)),
+        "not" => format!("{}true", "not ".repeat(N)),
+        "plus" => format!("x{}", " + x".repeat(N)),
+        "field" => format!("x{}", ".y".repeat(N)),
+        "mixed" => format!("x{}", " * -x.y + not x".repeat(N / 4)),
+        "parens" => format!("{}1{}", "(".repeat(N), ")".repeat(N)),
+        _ => unreachable!(),
+    };
+    format!("let x = 1\nlet y = {body}\nlet broken: Int = \"s\"\n")
+}
+
+#[test]
+fn million_long_unary_chains_are_refused_and_freed_on_a_small_stack() {
+    for shape in ["minus", "not", "parens"] {
+        let codes = codes_of(million_long(shape));
+        assert_eq!(codes, ["E0107", "E0301"], "{shape}");
+    }
+}
+
+#[test]
+fn million_long_binary_and_field_chains_are_refused_and_freed_on_a_small_stack() {
+    for shape in ["plus", "field", "mixed"] {
+        let codes = codes_of(million_long(shape));
+        assert_eq!(codes, ["E0107", "E0301"], "{shape}");
+    }
+}
+
+#[test]
+fn million_long_else_if_chains_are_refused_and_freed_on_a_small_stack() {
+    let codes = codes_of(million_long("else-if"));
+    assert_eq!(codes, ["E0107", "E0301"]);
+}

@@ -1,6 +1,8 @@
 //! What must hold for every input: the whole check, both renderers and the formatter run
-//! without panicking; spans stay inside their file; syntax trees stay as shallow as the
-//! parser promises; and what parses formats to a fixed point that checks with the same codes.
+//! without panicking; spans stay inside their file, on character boundaries; the reports
+//! print no line separator, control, zero-width or bidirectional character as it is; syntax
+//! trees stay as shallow as the parser promises; and what parses formats to a fixed point
+//! that checks with the same codes.
 
 use crate::render;
 use conv_compiler::{Sources, check};
@@ -21,9 +23,12 @@ pub fn run(data: &[u8]) -> Result<(), String> {
         spans_inside(d, &checked.sources)?;
     }
     let human = render::human(&checked.diagnostics, &checked.sources, false);
-    let _ = render::json(&checked.diagnostics, &checked.sources);
+    let json = render::json(&checked.diagnostics, &checked.sources);
     if human.is_empty() != checked.diagnostics.is_empty() {
         return Err("diagnostics rendered as nothing".into());
+    }
+    if let Some(c) = human.chars().chain(json.chars()).find(|c| conv_lang::excerpt::shown_escaped(*c)) {
+        return Err(format!("a report prints {c:?} as it is"));
     }
     let Some(parsed) = checked.parsed.first() else { return Ok(()) };
     for item in &parsed.file.items {
@@ -65,9 +70,13 @@ fn codes(diagnostics: &[Diagnostic]) -> Vec<&'static str> {
 fn spans_inside(d: &Diagnostic, sources: &Sources) -> Result<(), String> {
     let labels = std::iter::once((d.primary.file, d.primary.span)).chain(d.labels.iter().map(|l| (l.file, l.span)));
     for (file, span) in labels {
-        let len = sources.get(file).text.len();
+        let text = &sources.get(file).text;
+        let len = text.len();
         if span.start > span.end || span.end > len {
             return Err(format!("{} span {}..{} outside a file of {len} bytes", d.code.id, span.start, span.end));
+        }
+        if !text.is_char_boundary(span.start) || !text.is_char_boundary(span.end) {
+            return Err(format!("{} span {}..{} inside a character", d.code.id, span.start, span.end));
         }
     }
     Ok(())

@@ -135,8 +135,18 @@ impl Excerpt {
 fn escape(c: char, before_newline: bool) -> Option<String> {
     match c {
         '\r' if before_newline => Some(String::new()),
-        '\t' => None,
-        c if c.is_control() => Some(format!("\\u{{{:x}}}", c as u32)),
+        c if shown_escaped(c) => Some(format!("\\u{{{:x}}}", c as u32)),
+        _ => None,
+    }
+}
+
+/// Whether a report shows `c` as an escape (`\u{2028}`) rather than as itself: line
+/// separators other than `\n`, NUL and the other control characters but the tab,
+/// zero-width characters and the bidirectional controls.
+pub fn shown_escaped(c: char) -> bool {
+    match c {
+        '\n' | '\t' => false,
+        c if c.is_control() => true,
         '\u{2028}'
         | '\u{2029}'
         | '\u{200b}'..='\u{200f}'
@@ -144,9 +154,26 @@ fn escape(c: char, before_newline: bool) -> Option<String> {
         | '\u{2060}'..='\u{2064}'
         | '\u{2066}'..='\u{2069}'
         | '\u{061c}'
-        | '\u{feff}' => Some(format!("\\u{{{:x}}}", c as u32)),
-        _ => None,
+        | '\u{feff}' => true,
+        _ => false,
     }
+}
+
+/// A message, label, note or help with the characters of [`shown_escaped`] escaped as in
+/// excerpts: messages quote names and strings of the source, which may hold any of them.
+pub fn escape_text(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(shown_escaped) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if shown_escaped(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 fn floor_boundary(text: &str, mut offset: usize) -> usize {
@@ -181,6 +208,12 @@ mod tests {
         assert_eq!(&e.text[e.map(w)..], "w\n");
         // Inside U+2028: the start of its escape.
         assert_eq!(e.map(2), 1);
+    }
+
+    #[test]
+    fn escapes_messages_but_keeps_their_lines() {
+        assert_eq!(escape_text("stage `x\u{202e}y`\n\tz\r\0"), "stage `x\\u{202e}y`\n\tz\\u{d}\\u{0}");
+        assert!(matches!(escape_text("plain `é`"), std::borrow::Cow::Borrowed(_)));
     }
 
     #[test]

@@ -35,6 +35,13 @@ impl<'t> Text<'t> {
         while !self.text.is_char_boundary(offset) {
             offset -= 1;
         }
+        // Between the `\r` and the `\n` of a line end (where a comment's span ends, since
+        // the `\r` is part of the comment to the lexer): the end of the line's text, not
+        // one unit past it.
+        let bytes = self.text.as_bytes();
+        if offset > 0 && bytes[offset - 1] == b'\r' && bytes.get(offset) == Some(&b'\n') {
+            offset -= 1;
+        }
         let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
         let start = self.line_starts[line];
         let (last_offset, last_line, last_column) = self.last.get();
@@ -127,6 +134,7 @@ mod tests {
         assert_eq!(t.position(11), Position::new(3, 2), "U+2028 is one UTF-16 unit, not a line end");
         assert_eq!(t.offset(Position::new(1, 9)), 3, "past the end of a line is its end");
         assert_eq!(t.offset(Position::new(9, 0)), t.text.len());
+        assert_eq!(t.position(4), Position::new(1, 1), "between \\r and \\n: the end of the line's text");
     }
 
     #[test]

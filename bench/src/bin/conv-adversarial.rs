@@ -6,7 +6,10 @@
 //! and `if ... else if` chains as long as E0107 allows), `many-decls` (small `let`s),
 //! `huge-list` (one list, an element per line), `deep` (declarations nested 250 brackets
 //! deep), `let-chain` (each `let` uses the one before), `errors` (a syntax error on every
-//! line). Each must be checked in time linear in its size.
+//! line), `unknown-names` (a `let` per line using a name that does not exist, each a
+//! `did you mean` among every name of the program), `tagged-records` (a `let` per line whose
+//! value is a variant written without an expected type, looked up among the enums in scope).
+//! Each must be checked in time linear in its size.
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
@@ -63,6 +66,18 @@ fn generate(shape: &str, bytes: usize) -> Option<String> {
         "errors" => {
             while s.len() < bytes {
                 let _ = writeln!(s, "let e{i} = = {i}");
+                i += 1;
+            }
+        }
+        "unknown-names" => {
+            while s.len() < bytes {
+                let _ = writeln!(s, "let u{i}: Int = nope{i}");
+                i += 1;
+            }
+        }
+        "tagged-records" => {
+            while s.len() < bytes {
+                let _ = writeln!(s, "let g{i} = latency {{ quantile = 99%, under = 1s }}");
                 i += 1;
             }
         }

@@ -37,7 +37,7 @@ pub fn run(paths: &[PathBuf], format: Format, color: bool) -> u8 {
         }
     }
     if format == Format::Json {
-        println!("{}", merge_json_arrays(&all_json));
+        println!("{}", render::escape_json(merge_json_arrays(&all_json)));
     }
     status
 }

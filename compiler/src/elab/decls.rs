@@ -43,6 +43,7 @@ impl<'a> Elab<'a, '_> {
                 (DeclKind::Enum, ItemKind::Enum(e)) => {
                     let id = self.types.add_enum(EnumTy { name: e.name.name.to_string(), variants: Vec::new() });
                     self.decl_types.insert(decl.id, Ty::Enum(id));
+                    self.enum_decls.push(decl.id);
                     to_fill.push((decl.module, None, Some((id, e)), &[][..]));
                 }
                 _ => {}
@@ -239,6 +240,9 @@ impl<'a> Elab<'a, '_> {
         }
         let ty = self.in_module(decl.module, |this| this.lower_type(&t.ty));
         self.aliases_in_progress.remove(&id);
+        if matches!(ty, Ty::Enum(_)) {
+            self.enum_decls.push(id);
+        }
         self.decl_types.insert(id, ty.clone());
         ty
     }

@@ -88,6 +88,13 @@ pub(crate) struct Elab<'a, 'i> {
     diags: Vec<Diagnostic>,
     /// Types of `type` and `enum` declarations, once resolved.
     decl_types: HashMap<DeclId, Ty>,
+    /// The declarations whose type is an enum (enums, and aliases of one once resolved), in
+    /// the order they were found, and per module how many of them it has looked at and
+    /// which enums it sees: a record literal with a tag and nothing to expect looks for
+    /// its variant among them, and going through every name in scope each time would cost
+    /// time quadratic in the size of the program.
+    enum_decls: Vec<DeclId>,
+    enums_seen: HashMap<ModuleId, (usize, Vec<crate::types::EnumId>)>,
     aliases_in_progress: HashSet<DeclId>,
     /// Shared, so that checking a call does not copy its function's parameters.
     sigs: HashMap<DeclId, Rc<(Vec<ParamInfo<'a>>, Ty)>>,
@@ -114,6 +121,8 @@ pub fn elaborate<'a>(index: &Index<'a>) -> (Elaborated<'a>, Vec<Diagnostic>) {
         types: TypeTable::default(),
         diags: Vec::new(),
         decl_types: HashMap::default(),
+        enum_decls: Vec::new(),
+        enums_seen: HashMap::default(),
         aliases_in_progress: HashSet::default(),
         sigs: HashMap::default(),
         fn_bodies: HashMap::default(),

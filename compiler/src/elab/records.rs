@@ -319,19 +319,25 @@ impl<'a> Elab<'a, '_> {
         (Core::Record(rid, cores), Ty::Record(rid))
     }
 
-    fn enums_in_scope(&self) -> Vec<EnumId> {
-        let mut out = Vec::new();
-        for name in self.index.visible_names(self.module) {
-            if let Some(Binding::Decl(d)) = self.index.lookup(self.module, name) {
+    /// The enums visible in the current module, sorted: those of the declarations in
+    /// `enum_decls` that the module's scope binds under their name. Each module goes
+    /// through the declarations found since it last asked, not through every name in scope.
+    fn enums_in_scope(&mut self) -> Vec<EnumId> {
+        let module = self.module;
+        let (mut seen, mut enums) = self.enums_seen.remove(&module).unwrap_or_default();
+        for &d in &self.enum_decls[seen..] {
+            let name = self.index.decl(d).name;
+            if self.index.lookup(module, name) == Some(Binding::Decl(d)) {
                 if let Some(Ty::Enum(id)) = self.decl_types.get(&d) {
-                    if !out.contains(id) {
-                        out.push(*id);
+                    if let Err(at) = enums.binary_search(id) {
+                        enums.insert(at, *id);
                     }
                 }
             }
         }
-        out.sort();
-        out
+        seen = self.enum_decls.len();
+        self.enums_seen.insert(module, (seen, enums.clone()));
+        enums
     }
 }
 

@@ -151,13 +151,14 @@ impl Printer<'_> {
         }
         self.out.push('{');
         self.newline();
+        self.last_end = self.last_end.max(e.name.span.end);
         self.indent += 1;
         for (i, v) in e.variants.iter().enumerate() {
             self.line_start(v.span.start, i == 0, false);
             self.out.push_str(&v.name.name);
             if let Some(fields) = &v.fields {
                 self.out.push(' ');
-                self.record_type(fields, v.span);
+                self.record_type(fields, v.name.span.end, v.span);
             }
             self.trailing_comment(v.span.end);
             self.newline();
@@ -205,8 +206,10 @@ impl Printer<'_> {
         match &entry.kind {
             EntryKind::Field { key, value } => {
                 self.out.push_str(&key_text(key));
-                self.out.push_str(" = ");
+                let (base, key_end) = (self.indent, key.span().end);
+                self.joint(base, key_end, value.span.start, " = ");
                 self.expr(value);
+                self.indent = base;
             }
             EntryKind::Nested { kind, name, body } => {
                 self.out.push_str(&kind.name);
@@ -231,14 +234,15 @@ impl Printer<'_> {
     pub(super) fn type_expr(&mut self, ty: &TypeExpr) {
         crate::stack::grow(|| {
             if let TypeExprKind::Record(fields) = &ty.kind {
-                return self.record_type(fields, ty.span);
+                return self.record_type(fields, ty.span.start, ty.span);
             }
             let flat = self.flat_type(ty).unwrap_or_default();
             self.out.push_str(&flat);
         })
     }
 
-    fn record_type(&mut self, fields: &[FieldDecl], span: crate::span::Span) {
+    /// A record type; blank lines count from `open`, where its `{` is.
+    fn record_type(&mut self, fields: &[FieldDecl], open: usize, span: crate::span::Span) {
         let flat: Option<Vec<String>> = fields.iter().map(|f| self.flat_field_decl(f)).collect();
         if let Some(flat) = flat {
             let text = if flat.is_empty() { "{}".to_string() } else { format!("{{ {} }}", flat.join(", ")) };
@@ -250,6 +254,7 @@ impl Printer<'_> {
         }
         self.out.push('{');
         self.newline();
+        self.last_end = self.last_end.max(open);
         self.indent += 1;
         for (i, f) in fields.iter().enumerate() {
             self.line_start(f.span.start, i == 0, false);
