@@ -134,7 +134,7 @@ impl Printer<'_> {
         let mut printed = false;
         while let Some(c) = self.pending_comment().filter(|c| c.span.start < before).cloned() {
             self.indent = base + 1;
-            let same_line = !printed && c.span.start >= after && !self.src[after..c.span.start].contains('\n');
+            let same_line = !printed && c.span.start >= after && !self.breaks_between(after, c.span.start);
             if same_line {
                 while self.out.ends_with(' ') {
                     self.out.pop();

@@ -18,8 +18,17 @@ const INDENT: &str = "  ";
 /// Formats a file that parsed without errors. (With errors, callers must not format.)
 pub fn format(src: &str, parsed: &Parsed) -> String {
     let ink = Ink::new(src);
-    let mut printer =
-        Printer { src, comments: &parsed.comments, next_comment: 0, out: String::new(), indent: 0, last_end: 0, ink };
+    let newlines = src.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i).collect();
+    let mut printer = Printer {
+        src,
+        comments: &parsed.comments,
+        next_comment: 0,
+        out: String::new(),
+        indent: 0,
+        last_end: 0,
+        ink,
+        newlines,
+    };
     printer.file(&parsed.file);
     printer.out
 }
@@ -33,6 +42,9 @@ pub(crate) struct Printer<'a> {
     /// The source offset of the last thing printed, to find blank lines and trailing comments.
     last_end: usize,
     ink: Ink,
+    /// Where the source's newlines are, so that "is there a line break between two offsets"
+    /// is a binary search, not a scan of a line that may be megabytes long.
+    newlines: Vec<usize>,
 }
 
 /// Counts of the characters in the source that any one-line rendering of it must print
@@ -77,13 +89,21 @@ fn inked(b: u8) -> bool {
 }
 
 impl Printer<'_> {
+    /// Whether the source has a line break in `start..end`.
+    fn breaks_between(&self, start: usize, end: usize) -> bool {
+        let first = self.newlines.partition_point(|&n| n < start);
+        self.newlines.get(first).is_some_and(|&n| n < end)
+    }
+
     fn column(&self) -> usize {
         let line_start = self.out.rfind('\n').map(|i| i + 1).unwrap_or(0);
         self.out[line_start..].chars().count()
     }
 
     fn fits(&self, flat: &str) -> bool {
-        !flat.contains('\n') && self.column() + flat.chars().count() <= WIDTH
+        // A character is at most 4 bytes: past 4 * WIDTH bytes it cannot fit, and scanning a
+        // huge flat rendering for every enclosing node would be quadratic.
+        flat.len() <= 4 * WIDTH && !flat.contains('\n') && self.column() + flat.chars().count() <= WIDTH
     }
 
     fn newline(&mut self) {
@@ -138,7 +158,7 @@ impl Printer<'_> {
     fn trailing_comment(&mut self, end: usize) {
         self.last_end = self.last_end.max(end);
         if let Some(c) = self.pending_comment().cloned() {
-            if c.span.start >= end && !self.src[end..c.span.start].contains('\n') {
+            if c.span.start >= end && !self.breaks_between(end, c.span.start) {
                 self.out.push(' ');
                 self.out.push_str(self.src[c.span.start..c.span.end].trim_end());
                 self.last_end = c.span.end;
