@@ -70,9 +70,17 @@ impl Printer<'_> {
         let flat: Option<Vec<String>> = f.params.iter().map(|p| self.flat_param(p)).collect();
         let first = f.params.first().map(|p| p.span.start).unwrap_or(f.name.span.end);
         let last = f.params.last().map(|p| p.span.end).unwrap_or(f.name.span.end);
+        // Only comments between parameters keep the list broken: one inside a parameter
+        // (`envs: // note`) is printed after it in either layout, so breaking for it would
+        // be undone by the next pass.
+        let between = self.comments[self.next_comment..]
+            .iter()
+            .take_while(|c| c.span.start < last)
+            .filter(|c| c.span.start >= first)
+            .any(|c| !f.params.iter().any(|p| p.span.start < c.span.start && c.span.end <= p.span.end));
         match flat {
             Some(params)
-                if !self.comment_within(first, last)
+                if !between
                     && self.fits(&format!(
                         "({}) -> {} =",
                         params.join(", "),
