@@ -72,6 +72,25 @@ pub struct Override {
     pub value: String,
 }
 
+/// What `--set NAME=VALUE` puts in place of a `let`'s value: a literal of the same kind when
+/// the `let` holds a number, duration, percentage or boolean literal and VALUE is one
+/// (`--set bake=30s`), else the string VALUE.
+fn override_value(current: &conv_lang::ast::ExprKind, value: &str) -> conv_lang::ast::ExprKind {
+    use conv_lang::ast::{ExprKind, ItemKind, StrPart};
+    let as_string = || ExprKind::Str(vec![StrPart::Text(value.into())]);
+    if !matches!(current, ExprKind::Literal(_)) {
+        return as_string();
+    }
+    let parsed = conv_lang::parse(FileId(u32::MAX), &format!("let override = {value}\n"));
+    if !parsed.diagnostics.is_empty() {
+        return as_string();
+    }
+    match parsed.file.items.into_iter().next().map(|i| i.kind) {
+        Some(ItemKind::Let(l)) if matches!(l.value.kind, ExprKind::Literal(_)) => l.value.kind,
+        _ => as_string(),
+    }
+}
+
 /// Overrides naming no `let` of the program.
 pub fn unknown_overrides<'o>(sources: &Sources, overrides: &'o [Override]) -> Vec<&'o str> {
     overrides
@@ -103,8 +122,7 @@ pub fn check_with(sources: &Sources, overrides: &[Override]) -> Checked {
         for item in &mut p.file.items {
             if let conv_lang::ast::ItemKind::Let(l) = &mut item.kind {
                 if let Some(o) = overrides.iter().find(|o| o.name == l.name.name) {
-                    l.value.kind =
-                        conv_lang::ast::ExprKind::Str(vec![conv_lang::ast::StrPart::Text(o.value.as_str().into())]);
+                    l.value.kind = override_value(&l.value.kind, &o.value);
                 }
             }
         }

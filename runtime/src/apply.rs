@@ -50,7 +50,6 @@ impl From<JournalWriteError> for StageError {
 }
 
 /// How long a started instance has to answer HTTP before it counts as failed.
-const READY_TIMEOUT: Duration = Duration::from_secs(10);
 pub(crate) const PROBE_INTERVAL: Duration = Duration::from_millis(500);
 
 // The engine is async and owns no runtime: the program that runs it (the CLI's `main`)
@@ -453,20 +452,18 @@ async fn deploy_site<P: Provider>(
         let result = start_and_wait(provider, &slot, service, *port, &change.version)
             .await
             .map_err(|why| format!("{} #{index} {why}", change.service));
-        if let Err(why) = result {
-            rec.post_outcome(*step, false, &why)?;
-            for later in &ids[n + 1..] {
-                rec.post_skipped(*later, "not tried: an earlier step on this site failed")?;
+        let started = match result {
+            Ok(started) => started,
+            Err(why) => {
+                rec.post_outcome(*step, false, &why)?;
+                for later in &ids[n + 1..] {
+                    rec.post_skipped(*later, "not tried: an earlier step on this site failed")?;
+                }
+                return Ok(Err(why));
             }
-            return Ok(Err(why));
-        }
+        };
         rec.post_outcome(*step, true, "up")?;
-        events(&Event::InstanceUp {
-            address: at,
-            index: *index,
-            version: change.version.clone(),
-            at: format!("on port {port}"),
-        });
+        events(&Event::InstanceUp { address: at, index: *index, version: change.version.clone(), at: started.place });
     }
     Ok(Ok(()))
 }
@@ -482,17 +479,18 @@ async fn start_and_wait<P: Provider>(
     service: &conv_model::Service,
     port: u16,
     version: &str,
-) -> Result<(), String> {
+) -> Result<crate::provider::Started, String> {
     let mut attempt = 1;
     loop {
         let result = match provider.start(at, service, port, version).await {
-            Ok(started) => wait_ready(provider, at, &started)
-                .await
-                .map_err(|e| ProviderError { kind: e.kind, message: format!("{} (log: {})", e.message, started.log) }),
+            Ok(started) => match wait_ready(provider, at, &started).await {
+                Ok(()) => Ok(started),
+                Err(e) => Err(ProviderError { kind: e.kind, message: format!("{} (log: {})", e.message, started.log) }),
+            },
             Err(e) => Err(e),
         };
         match result {
-            Ok(()) => return Ok(()),
+            Ok(started) => return Ok(started),
             Err(e) if e.kind == ErrorKind::Transient && attempt < START_ATTEMPTS => {
                 attempt += 1;
                 tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt))).await;
@@ -508,17 +506,18 @@ async fn wait_ready<P: Provider>(
     at: &InstanceAddress,
     started: &crate::provider::Started,
 ) -> Result<(), ProviderError> {
-    let deadline = Instant::now() + READY_TIMEOUT;
+    let timeout = provider.ready_timeout(at);
+    let deadline = Instant::now() + timeout;
     loop {
         if provider.ready(at, started).await? {
             return Ok(());
         }
         if Instant::now() > deadline {
-            return Err(ProviderError::transient(format!(
-                "did not answer on port {} within {}",
-                started.port,
-                duration(READY_TIMEOUT.as_millis() as u64)
-            )));
+            let what = match started.port {
+                0 => "was not ready".to_string(),
+                port => format!("did not answer on port {port}"),
+            };
+            return Err(ProviderError::transient(format!("{what} within {}", duration(timeout.as_millis() as u64))));
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

@@ -1,8 +1,9 @@
 //! One provider for a whole program: a registry of the providers this conv has, each
-//! environment's operations going to the one of the kind it names (local processes or the
-//! simulator), by the environment in the instance's address.
+//! environment's operations going to the one of the kind it names (local processes,
+//! Kubernetes clusters or the simulator), by the environment in the instance's address.
 
 use crate::gates::Sample;
+use crate::kubernetes::KubernetesProvider;
 use crate::live::Instance;
 use crate::live::LiveState;
 use crate::local::LocalProvider;
@@ -17,26 +18,62 @@ use std::time::Duration;
 pub struct Fleet {
     pub local: LocalProvider,
     pub sim: Simulator,
+    pub kube: KubernetesProvider,
     program: Arc<Program>,
 }
 
 impl Fleet {
     pub fn new(program_root: &Path, program: &Program) -> Self {
         let program = Arc::new(program.clone());
-        Fleet { local: LocalProvider::new(program_root), sim: Simulator::new(program_root, program.clone()), program }
+        Fleet {
+            local: LocalProvider::new(program_root),
+            sim: Simulator::new(program_root, program.clone()),
+            kube: KubernetesProvider::new(program_root, program.clone()),
+            program,
+        }
     }
 
-    /// Observes every environment, without a runtime.
+    fn has_kubernetes(&self, program: &Program) -> bool {
+        crate::kubernetes::target::environments(program).next().is_some()
+    }
+
+    /// Observes every environment, without a runtime of the caller's.
     pub fn observe_now(&self, program: &Program) -> LiveState {
         let mut live = self.local.observe(program);
         live.sites.extend(self.sim.observe_now(program).sites);
+        if self.has_kubernetes(program) {
+            let kube = self.kube.clone();
+            let seen = on_own_runtime(async move { Provider::observe(&kube, program).await }).unwrap_or_default();
+            live.sites.extend(seen.sites);
+            live.unobserved.extend(seen.unobserved);
+        }
         live
     }
 
     /// Stops everything conv started or simulated for the project.
     pub fn destroy_all(&self) -> usize {
-        self.local.destroy_all() + self.sim.destroy_all(&self.program)
+        let mut stopped = self.local.destroy_all() + self.sim.destroy_all(&self.program);
+        if self.has_kubernetes(&self.program) {
+            let kube = self.kube.clone();
+            stopped += on_own_runtime(async move { kube.destroy_all().await }).unwrap_or(0);
+        }
+        stopped
     }
+}
+
+/// Runs `work` to its end on a runtime of its own, on a thread of its own, so that it can be
+/// called from sync code and from inside another runtime alike.
+fn on_own_runtime<T: Send>(work: impl std::future::Future<Output = T> + Send) -> Option<T> {
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                Some(runtime.block_on(work))
+            })
+            .join()
+            .ok()
+            .flatten()
+    })
 }
 
 /// The kinds of provider this conv reaches; the registry `Fleet` routes by.
@@ -44,6 +81,7 @@ impl Fleet {
 enum Kind {
     Local,
     Simulator,
+    Kubernetes,
 }
 
 impl Fleet {
@@ -55,6 +93,7 @@ impl Fleet {
     fn kind_of(&self, env: &EnvName) -> Kind {
         match self.program.environment(env).map(|e| &e.provider) {
             Some(conv_model::Provider::Simulator { .. }) => Kind::Simulator,
+            Some(conv_model::Provider::Kubernetes { .. }) => Kind::Kubernetes,
             _ => Kind::Local,
         }
     }
@@ -75,6 +114,10 @@ macro_rules! routed {
                     let $p = &this.sim;
                     $call.await
                 }
+                Kind::Kubernetes => {
+                    let $p = &this.kube;
+                    $call.await
+                }
             }
         }
     }};
@@ -84,29 +127,34 @@ impl Provider for Fleet {
     fn observe(&self, program: &Program) -> impl std::future::Future<Output = LiveState> + Send {
         // The simulator reads memory; local processes are looked at off the async threads.
         let local = program.environments.iter().any(|e| matches!(e.provider, conv_model::Provider::Local { .. }));
-        let simulated = (!local).then(|| self.sim.observe_now(program));
-        let (this, program) = (self.clone(), local.then(|| program.clone()));
+        let mut simulated = self.sim.observe_now(program);
+        let (this, program) = (self.clone(), program.clone());
         async move {
-            match (simulated, program) {
-                (Some(live), _) => live,
-                (None, Some(program)) => {
-                    tokio::task::spawn_blocking(move || this.observe_now(&program)).await.unwrap_or_default()
-                }
-                (None, None) => LiveState::default(),
+            if local {
+                let (this, program) = (this.clone(), program.clone());
+                let seen = tokio::task::spawn_blocking(move || this.local.observe(&program)).await.unwrap_or_default();
+                simulated.sites.extend(seen.sites);
             }
+            if this.has_kubernetes(&program) {
+                let seen = Provider::observe(&this.kube, &program).await;
+                simulated.sites.extend(seen.sites);
+                simulated.unobserved.extend(seen.unobserved);
+            }
+            simulated
         }
     }
 
     fn observe_env(&self, program: &Program, env: &EnvName) -> impl std::future::Future<Output = LiveState> + Send {
-        let simulated = (self.kind_of(env) == Kind::Simulator).then(|| self.sim.observe_in(program, env));
-        let (this, program, env) = (self.clone(), simulated.is_none().then(|| program.clone()), env.clone());
+        let kind = self.kind_of(env);
+        let simulated = (kind == Kind::Simulator).then(|| self.sim.observe_in(program, env));
+        let (this, program, env) = (self.clone(), program.clone(), env.clone());
         async move {
-            match (simulated, program) {
-                (Some(live), _) => live,
-                (None, Some(program)) => {
+            match (kind, simulated) {
+                (_, Some(live)) => live,
+                (Kind::Kubernetes, None) => this.kube.observe_env(&program, &env).await,
+                (_, None) => {
                     tokio::task::spawn_blocking(move || this.local.observe_in(&program, &env)).await.unwrap_or_default()
                 }
-                (None, None) => LiveState::default(),
             }
         }
     }
@@ -134,6 +182,14 @@ impl Provider for Fleet {
     ) -> impl std::future::Future<Output = Result<bool, ProviderError>> + Send {
         let (at, started) = (at.clone(), started.clone());
         routed!(self, &at, |p| Provider::ready(p, &at, &started))
+    }
+
+    fn ready_timeout(&self, at: &InstanceAddress) -> Duration {
+        match self.kind(at) {
+            Kind::Local => self.local.ready_timeout(at),
+            Kind::Simulator => self.sim.ready_timeout(at),
+            Kind::Kubernetes => self.kube.ready_timeout(at),
+        }
     }
 
     fn alive(&self, at: &InstanceAddress, instance: &Instance) -> impl std::future::Future<Output = bool> + Send {

@@ -123,6 +123,10 @@ impl Instance {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LiveState {
     pub sites: BTreeMap<(EnvName, SiteName, ServiceName), Vec<Instance>>,
+    /// Sites that could not be observed (`production["eu-1"]`), with why: what runs there is
+    /// unknown, and a plan says so rather than take them for empty in silence.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unobserved: Vec<(String, String)>,
 }
 
 impl LiveState {

@@ -483,6 +483,7 @@ impl crate::provider::Provider for LocalProvider {
                     handle: rec.pid.to_string(),
                     port,
                     log: rec.log.display().to_string(),
+                    place: format!("on port {port}"),
                 })
             })
             .await

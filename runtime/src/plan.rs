@@ -3,7 +3,7 @@
 
 use crate::live::{Instance, LiveState};
 use crate::local::{Ports, instance_count};
-use conv_model::{Address, EnvName, OnFailure, Program, Provider, Release, Requirement, ServiceName, SiteName, Stage};
+use conv_model::{Address, EnvName, OnFailure, Program, Release, Requirement, ServiceName, SiteName, Stage};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -150,9 +150,6 @@ pub fn fingerprint(program: &Program, live: &LiveState) -> BTreeMap<String, Stri
         live.sites.iter().map(|((e, s, v), list)| ((e.as_str(), s.as_str(), v.as_str()), list.as_slice())).collect();
     let mut out = BTreeMap::new();
     for env in &program.environments {
-        if matches!(env.provider, Provider::Kubernetes { .. }) {
-            continue;
-        }
         for site in &env.sites {
             for service in &program.services {
                 let key = (env.name.as_str(), site.as_str(), service.name.as_str());
@@ -314,7 +311,12 @@ pub fn make_plan(root: &std::path::Path, program: &Program, live: &LiveState) ->
         program: program.clone(),
         live: fingerprint(program, live),
         releases,
-        warnings: crate::plan_warnings::idle_stages(program),
+        warnings: crate::plan_warnings::idle_stages(program)
+            .into_iter()
+            .chain(live.unobserved.iter().map(|(site, why)| {
+                format!("{site} could not be observed ({why}); the plan takes it for running nothing")
+            }))
+            .collect(),
     }
 }
 

@@ -50,6 +50,8 @@ pub struct Started {
     pub handle: String,
     pub port: u16,
     pub log: String,
+    /// Where it runs, for people: `on port 20001`, `in Deployment api-2-0-0 (context eu-1)`.
+    pub place: String,
 }
 
 /// Every operation is idempotent: starting a slot replaces whatever runs in it, stopping an
@@ -89,6 +91,11 @@ pub trait Provider: Clone + Send + Sync + 'static {
         at: &InstanceAddress,
         started: &Started,
     ) -> impl Future<Output = Result<bool, ProviderError>> + Send;
+
+    /// How long a started instance may take to become ready before its start fails.
+    fn ready_timeout(&self, _at: &InstanceAddress) -> Duration {
+        Duration::from_secs(10)
+    }
 
     /// Whether an observed instance still runs.
     fn alive(&self, at: &InstanceAddress, instance: &Instance) -> impl Future<Output = bool> + Send;

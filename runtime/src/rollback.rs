@@ -82,7 +82,7 @@ pub async fn rollback_release<P: Provider>(
     })?;
     let entries: Vec<((EnvName, SiteName, ServiceName), Vec<Instance>)> =
         serde_json::from_str(&text).map_err(|e| format!("the record of release `{release}` is damaged: {e}"))?;
-    let before = LiveState { sites: entries.into_iter().collect() };
+    let before = LiveState { sites: entries.into_iter().collect(), ..Default::default() };
     events(&Event::RollbackStarted { release: release.to_string() });
     let done = run(provider, &plan.program, &Targets::before(&before), r, &events, &rec).await;
     if !done.is_empty() {

@@ -161,7 +161,12 @@ impl Provider for Simulator {
             }
             let rec = Record { version, port, started_at_ms: now_ms(), spec: Some(spec) };
             this.store().write(&at, Some(rec)).map_err(|e| ProviderError::transient(e.to_string()))?;
-            Ok(Started { handle: "simulated".into(), port, log: "(simulated)".into() })
+            Ok(Started {
+                handle: "simulated".into(),
+                port,
+                log: "(simulated)".into(),
+                place: format!("on port {port}"),
+            })
         }
     }
 

@@ -101,7 +101,7 @@ impl Provider for Fake {
                 return Err(ProviderError::transient(format!("{site} timed out")));
             }
             s.slots.insert((env, site, service, at.slot), (version, port, tokio::time::Instant::now()));
-            Ok(Started { handle: "fake".into(), port, log: "(fake)".into() })
+            Ok(Started { handle: "fake".into(), port, log: "(fake)".into(), place: format!("on port {port}") })
         }
     }
 

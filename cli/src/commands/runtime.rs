@@ -34,33 +34,6 @@ pub fn root_of(path: &Path) -> PathBuf {
     }
 }
 
-/// The runtime reaches local sites only, for now: an environment on another provider is
-/// refused up front rather than run on this machine by mistake.
-fn unsupported_providers(program: &Program) -> Result<(), u8> {
-    let other: Vec<String> = program
-        .environments
-        .iter()
-        .filter(|e| matches!(e.provider, conv_model::Provider::Kubernetes { .. }))
-        .map(|e| {
-            let kind = match e.provider {
-                conv_model::Provider::Kubernetes { .. } => "kubernetes",
-                conv_model::Provider::Simulator { .. } => "simulator",
-                conv_model::Provider::Local { .. } => "local",
-            };
-            format!("{} ({kind})", e.name)
-        })
-        .collect();
-    if other.is_empty() {
-        return Ok(());
-    }
-    eprintln!(
-        "error: this conv applies to the local and simulator providers; these environments use another: {}",
-        other.join(", ")
-    );
-    eprintln!("`conv check`, `conv eval` and `conv graph` work for them");
-    Err(FAILED)
-}
-
 /// Compiles the program, printing its diagnostics; `None` (and the exit status) on errors.
 pub fn compile(path: &Path, overrides: &[String], color: bool) -> Result<Program, u8> {
     let sources = load::load_program(path).map_err(|err| {
@@ -100,7 +73,7 @@ pub fn plan_cmd(
     detailed: bool,
     color: bool,
 ) -> u8 {
-    let program = match compile(path, set, color).and_then(|p| unsupported_providers(&p).map(|_| p)) {
+    let program = match compile(path, set, color) {
         Ok(p) => p,
         Err(code) => return code,
     };
@@ -191,7 +164,7 @@ pub fn apply_cmd(
         }
         (plan, root)
     } else {
-        let program = match compile(target, set, color).and_then(|p| unsupported_providers(&p).map(|_| p)) {
+        let program = match compile(target, set, color) {
             Ok(p) => p,
             Err(code) => return code,
         };
@@ -298,7 +271,7 @@ pub fn apply_cmd(
 /// `conv apply --watch`: converges, then keeps re-planning every `seconds` and corrects what
 /// drifted, logging each correction, until the process is interrupted.
 pub fn watch_cmd(rt: &Handle, target: &Path, set: &[String], seconds: u64, color: bool) -> u8 {
-    let program = match compile(target, set, color).and_then(|p| unsupported_providers(&p).map(|_| p)) {
+    let program = match compile(target, set, color) {
         Ok(p) => p,
         Err(code) => return code,
     };
@@ -481,7 +454,16 @@ pub fn destroy_cmd(path: &Path, yes: bool) -> u8 {
         releases: Vec::new(),
     };
     let root = root_of(path);
-    let provider = Fleet::new(&root, &nothing);
+    // Local and simulated instances are found from their records; clusters only from the
+    // program that names them, so it is read when it checks.
+    let program = load::load_program(path)
+        .ok()
+        .and_then(|sources| conv_compiler::check_with(&sources, &[]).program)
+        .unwrap_or_else(|| {
+            eprintln!("warning: the program does not check; Kubernetes clusters it names are left as they are");
+            nothing
+        });
+    let provider = Fleet::new(&root, &program);
     if !yes && !confirm("stop every instance conv started for this project?") {
         eprintln!("nothing stopped");
         return FAILED;
