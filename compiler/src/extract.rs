@@ -146,7 +146,29 @@ impl<'e> Extractor<'_, 'e, '_> {
             requires,
             critical: self.get(v, "critical") == Value::Bool(true),
             prometheus: opt_str(&self.get(v, "prometheus")),
+            notify: self.notify(v),
         }
+    }
+
+    /// An entity's `notify` list.
+    fn notify(&self, v: &Value) -> Vec<m::Notify> {
+        list(&self.get(v, "notify"))
+            .iter()
+            .map(|n| {
+                let payload = self.variant(n).1.cloned().unwrap_or(Value::Error);
+                m::Notify {
+                    url: str(&self.get(&payload, "url")),
+                    events: list(&self.get(&payload, "events"))
+                        .iter()
+                        .filter_map(|e| m::NotifyEvent::from_name(self.variant(e).0))
+                        .collect(),
+                    format: match self.variant(&self.get(&payload, "format")).0 {
+                        "slack" => m::NotifyFormat::Slack,
+                        _ => m::NotifyFormat::Json,
+                    },
+                }
+            })
+            .collect()
     }
 
     fn service(&mut self, name: &str, v: &Value) -> m::Service {
@@ -269,6 +291,7 @@ impl<'e> Extractor<'_, 'e, '_> {
             services: list(&self.get(v, "services")).iter().map(|s| m::ServiceName(entity_name(s))).collect(),
             stages,
             on_failure,
+            notify: self.notify(v),
         }
     }
 }

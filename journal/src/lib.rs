@@ -345,6 +345,16 @@ impl Journal {
         self.db.commit()
     }
 
+    /// The warnings runs recorded (a notification that could not be delivered, ...), for the
+    /// runs from `first_run` on, oldest first, at most `limit`: (run, the event as recorded).
+    pub fn warnings_since(&mut self, first_run: i64, limit: u32) -> Result<Vec<(i64, String)>, JournalError> {
+        let rows = self.db.query(
+            "SELECT run, body FROM events WHERE kind = 'warning' AND run >= ?1 ORDER BY id LIMIT ?2",
+            &[first_run.into(), limit.into()],
+        )?;
+        Ok(rows.iter().map(|r| (r[0].int(), r[1].text())).collect())
+    }
+
     /// Events after `after` (an event id; 0 for the first), oldest first, at most `limit`.
     pub fn events_after(&mut self, after: i64, limit: u32) -> Result<Vec<EventRow>, JournalError> {
         let rows = self.db.query(

@@ -40,6 +40,63 @@ pub struct Environment {
     pub requires: Vec<Requirement>,
     pub critical: bool,
     pub prometheus: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notify: Vec<Notify>,
+}
+
+/// Where news of rollouts goes: a webhook and the events it takes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Notify {
+    pub url: String,
+    pub events: Vec<NotifyEvent>,
+    pub format: NotifyFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotifyEvent {
+    StageStarted,
+    WaitingForApproval,
+    GateFailed,
+    RolledBack,
+    Paused,
+    Converged,
+    Failed,
+}
+
+impl NotifyEvent {
+    pub fn from_name(name: &str) -> Option<NotifyEvent> {
+        Some(match name {
+            "stage_started" => NotifyEvent::StageStarted,
+            "waiting_for_approval" => NotifyEvent::WaitingForApproval,
+            "gate_failed" => NotifyEvent::GateFailed,
+            "rolled_back" => NotifyEvent::RolledBack,
+            "paused" => NotifyEvent::Paused,
+            "converged" => NotifyEvent::Converged,
+            "failed" => NotifyEvent::Failed,
+            _ => return None,
+        })
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            NotifyEvent::StageStarted => "stage_started",
+            NotifyEvent::WaitingForApproval => "waiting_for_approval",
+            NotifyEvent::GateFailed => "gate_failed",
+            NotifyEvent::RolledBack => "rolled_back",
+            NotifyEvent::Paused => "paused",
+            NotifyEvent::Converged => "converged",
+            NotifyEvent::Failed => "failed",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotifyFormat {
+    #[default]
+    Json,
+    Slack,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -188,6 +245,8 @@ pub struct Release {
     pub services: Vec<ServiceName>,
     pub stages: Vec<Stage>,
     pub on_failure: OnFailure,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notify: Vec<Notify>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -17,6 +17,7 @@ pub mod live;
 pub mod local;
 pub mod machine_lock;
 pub mod markdown_plan;
+pub mod notify;
 pub mod plan;
 pub mod plan_warnings;
 pub mod ports;
@@ -39,6 +40,12 @@ use std::path::{Path, PathBuf};
 /// Where a project keeps what conv started and decided: `<program root>/.conv`.
 pub fn state_dir(program_root: &Path) -> PathBuf {
     program_root.join(".conv")
+}
+
+/// The project's name, as labels and notifications give it: the program root's directory name.
+pub fn project_name(program_root: &Path) -> String {
+    let root = std::path::absolute(program_root).unwrap_or_else(|_| program_root.to_path_buf());
+    root.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "conv".into())
 }
 
 /// Writes beside the target and renames over it, so a crash never leaves half a file.

@@ -162,6 +162,7 @@ fn environment(name: &str, sites: usize) -> Environment {
         requires: vec![],
         critical: false,
         prometheus: None,
+        notify: vec![],
     }
 }
 
@@ -198,6 +199,7 @@ fn program(api: &str, on_failure: OnFailure) -> Program {
             services: vec![ServiceName("api".into()), ServiceName("db".into())],
             stages: vec![stage("staging", "staging", None, 0.0), stage("prod", "prod", Some(3), 10.0)],
             on_failure,
+            notify: vec![],
         }],
     }
 }

@@ -15,6 +15,7 @@ fn program() -> Program {
         requires: vec![Requirement::Approval { group: "sre".into() }],
         critical: true,
         prometheus: None,
+        notify: vec![],
     };
     let services: Vec<Service> = (0..50)
         .map(|i| Service {
@@ -42,6 +43,7 @@ fn program() -> Program {
         services: services.iter().map(|s| s.name.clone()).collect(),
         stages: vec![stage("canary", 10.0), stage("full", 100.0)],
         on_failure: OnFailure::Rollback,
+        notify: vec![],
     };
     Program { schema_version: PROGRAM_SCHEMA_VERSION, environments: vec![env], services, releases: vec![release] }
 }

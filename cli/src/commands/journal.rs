@@ -194,6 +194,18 @@ pub fn history_cmd(path: &Path, json: bool) -> u8 {
     if runs.is_empty() {
         out.push_str("no runs yet\n");
     }
+    let first = runs.iter().map(|r| r.id).min().unwrap_or(i64::MAX);
+    let warnings = journal.warnings_since(first, 50).unwrap_or_default();
+    if !warnings.is_empty() {
+        out.push_str("\nWARNINGS\n");
+        for (run, body) in warnings {
+            let message = serde_json::from_str::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_string))
+                .unwrap_or(body);
+            out.push_str(&format!("run {run}: {message}\n"));
+        }
+    }
     let approvals = journal.approvals(20).unwrap_or_default();
     if !approvals.is_empty() {
         out.push_str("\nAPPROVALS\n");

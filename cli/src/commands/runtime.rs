@@ -34,6 +34,9 @@ pub fn root_of(path: &Path) -> PathBuf {
     }
 }
 
+/// How long an apply waits at its end for notifications to go out.
+const NOTIFY_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+
 /// Compiles the program, printing its diagnostics; `None` (and the exit status) on errors.
 pub fn compile(path: &Path, overrides: &[String], color: bool) -> Result<Program, u8> {
     let sources = load::load_program(path).map_err(|err| {
@@ -212,7 +215,22 @@ pub fn apply_cmd(
     let (sink, progress) = events::sink_for(log_format, color, Some(&plan));
     let recorder = session.recorder();
     let (event_log, sink) = events::with_journal(sink, &recorder);
+    let project = conv_runtime::project_name(&root);
+    let (notifier, sink) = match conv_runtime::notify::Notifier::start(&plan.program, &project, sink.clone()) {
+        Some((notifier, news)) => (Some(notifier), conv_runtime::event::fan_out(vec![sink, news])),
+        None => (None, sink),
+    };
     let outcome = rt.block_on(apply::apply_plan_with(plan.clone(), provider.clone(), sink, recorder, options));
+    // Last news (converged, rolled back) goes out before the run's log is closed, so a
+    // delivery that fails is recorded with the run.
+    if let Some(notifier) = notifier
+        && !notifier.finish(NOTIFY_WAIT)
+    {
+        eprintln!(
+            "warning: notifications were still being delivered after {}s; conv stopped waiting",
+            NOTIFY_WAIT.as_secs()
+        );
+    }
     event_log.finish();
     if let Some(bar) = progress {
         bar.finish_and_clear();

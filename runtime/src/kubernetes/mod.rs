@@ -45,10 +45,9 @@ type SiteLocks = Arc<Mutex<HashMap<(EnvName, SiteName, ServiceName), Arc<tokio::
 impl KubernetesProvider {
     pub fn new(program_root: &Path, program: Arc<Program>) -> Self {
         let root = std::path::absolute(program_root).unwrap_or_else(|_| program_root.to_path_buf());
-        let name = root.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "conv".into());
         KubernetesProvider {
             program,
-            project: objects::label_value(&name),
+            project: objects::label_value(&crate::project_name(&root)),
             state_dir: crate::state_dir(&root),
             root,
             clients: Clients::default(),
