@@ -135,6 +135,35 @@ fn a_rollout_across_twelve_clusters_converges_with_labelled_deployments_and_appl
 }
 
 #[test]
+fn secrets_go_into_a_kubernetes_secret_that_the_pods_read_and_never_into_the_deployment() {
+    let s = Setup::new();
+    let program = std::fs::read_to_string(s.dir.path().join("main.conv")).unwrap().replace(
+        "config = { LOG_LEVEL = \"info\" }",
+        "config = { LOG_LEVEL = \"info\" }\n  secrets = { DB_PASSWORD = env { name = \"SHOP_DB_PASSWORD\" } }",
+    );
+    std::fs::write(s.dir.path().join("main.conv"), program).unwrap();
+    let mut apply = vec!["apply", ".", "--yes"];
+    apply.extend_from_slice(FAST);
+    let out = s.command(&apply).env("SHOP_DB_PASSWORD", "s3cr3t-7f2a").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(!text(&out).contains("s3cr3t-7f2a"));
+    let secret = s.clusters.cluster("us-east-3").secret_as_applied("shop", "api-secrets").expect("a Secret");
+    assert_eq!(secret["stringData"]["DB_PASSWORD"], "s3cr3t-7f2a");
+    let d = &s.deployments("us-east-3")[0];
+    let env = &d["spec"]["template"]["spec"]["containers"][0]["env"];
+    assert_eq!(
+        env[1],
+        json!({"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "api-secrets", "key": "DB_PASSWORD"}}})
+    );
+    assert!(!d.to_string().contains("s3cr3t-7f2a"));
+    let drift = s.run(&["drift", "."]);
+    assert_eq!(drift.status.code(), Some(0), "a Secret's variable reads back as its reference: {}", text(&drift));
+    let out = s.run(&["destroy", ".", "--yes"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(s.clusters.cluster("us-east-3").secret_as_applied("shop", "api-secrets").is_none());
+}
+
+#[test]
 fn a_canary_that_errs_in_one_region_rolls_the_whole_release_back_everywhere() {
     let s = Setup::new();
     assert_eq!(s.apply(&[]).status.code(), Some(0));

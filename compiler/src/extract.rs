@@ -198,6 +198,20 @@ impl<'e> Extractor<'_, 'e, '_> {
             version: str(&self.get(v, "version")),
             replicas,
             config: string_map(&self.get(v, "config")),
+            secrets: match self.get(v, "secrets") {
+                Value::Map(m) => m
+                    .iter()
+                    .map(|(k, source)| {
+                        let payload = self.variant(source).1.cloned().unwrap_or(Value::Error);
+                        let source = match self.variant(source).0 {
+                            "file" => m::SecretSource::File { path: str(&self.get(&payload, "path")) },
+                            _ => m::SecretSource::Env { name: str(&self.get(&payload, "name")) },
+                        };
+                        (k.to_string(), source)
+                    })
+                    .collect(),
+                _ => BTreeMap::new(),
+            },
             ports,
             depends_on: list(&self.get(v, "depends_on")).iter().map(|s| m::ServiceName(entity_name(s))).collect(),
             gates,

@@ -26,6 +26,8 @@ pub fn router(store: Shared) -> Router {
             get(get_deployment).patch(patch_deployment).delete(delete_deployment),
         )
         .route("/api/v1/namespaces/{ns}/pods", get(list_pods))
+        .route("/api/v1/namespaces/{ns}/secrets", get(list_secrets))
+        .route("/api/v1/namespaces/{ns}/secrets/{name}", get(get_secret).patch(patch_secret).delete(delete_secret))
         .route("/api/v1/namespaces/{ns}/pods/{pod}/proxy", get(proxy_root))
         .route("/api/v1/namespaces/{ns}/pods/{pod}/proxy/{*rest}", get(proxy))
         .layer(middleware::from_fn_with_state(store.clone(), outage))
@@ -159,6 +161,54 @@ async fn delete_deployment(State(store): State<Shared>, Path((ns, name)): Path<(
     match store.lock().unwrap().delete(&ns, &name) {
         Some(d) => axum::Json(d).into_response(),
         None => not_found("deployments", &name),
+    }
+}
+
+async fn list_secrets(
+    State(store): State<Shared>,
+    Path(ns): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let s = store.lock().unwrap();
+    list("SecretList", "v1", s.resource_version, s.list_secrets(&ns, selector(&q)))
+}
+
+async fn get_secret(State(store): State<Shared>, Path((ns, name)): Path<(String, String)>) -> Response {
+    match store.lock().unwrap().secret(&ns, &name) {
+        Some(s) => axum::Json(s).into_response(),
+        None => status(StatusCode::NOT_FOUND, "NotFound", format!("secrets \"{name}\" not found")),
+    }
+}
+
+/// Server-side apply only: conv writes Secrets no other way.
+async fn patch_secret(
+    State(store): State<Shared>,
+    Path((ns, name)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let kind = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if kind != "application/apply-patch+yaml" {
+        return status(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UnsupportedMediaType",
+            format!("the stand-in applies Secrets only, not {kind:?}"),
+        );
+    }
+    let Ok(applied) = serde_json::from_slice::<Value>(&body) else {
+        return status(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "the body of the request was in an unknown format".into(),
+        );
+    };
+    axum::Json(store.lock().unwrap().apply_secret(&ns, &name, &applied)).into_response()
+}
+
+async fn delete_secret(State(store): State<Shared>, Path((ns, name)): Path<(String, String)>) -> Response {
+    match store.lock().unwrap().delete_secret(&ns, &name) {
+        Some(s) => axum::Json(s).into_response(),
+        None => status(StatusCode::NOT_FOUND, "NotFound", format!("secrets \"{name}\" not found")),
     }
 }
 

@@ -52,6 +52,11 @@ impl Cluster {
         self.store.lock().unwrap().erring.push(image.to_string());
     }
 
+    /// A Secret as it was applied, values included (what a pod would read).
+    pub fn secret_as_applied(&self, namespace: &str, name: &str) -> Option<Value> {
+        self.store.lock().unwrap().secrets.get(&(namespace.to_string(), name.to_string())).cloned()
+    }
+
     /// The Deployments of a namespace, as the API returns them.
     pub fn deployments(&self, namespace: &str) -> Vec<Value> {
         self.store.lock().unwrap().list(namespace, "")

@@ -28,6 +28,8 @@ pub struct Deployment {
 #[derive(Debug)]
 pub struct Store {
     pub deployments: BTreeMap<(String, String), Deployment>,
+    /// Secrets as applied, `stringData` kept as given (answers leave the values out).
+    pub secrets: BTreeMap<(String, String), Value>,
     /// The next `n` API requests answer `code` (an outage), when set.
     pub outage: Option<(u32, u16)>,
     /// Writes (PATCH, DELETE) the API accepted, to tell what an apply touched.
@@ -46,6 +48,7 @@ impl Store {
     pub fn new(ready_after: Duration) -> Self {
         Store {
             deployments: BTreeMap::new(),
+            secrets: BTreeMap::new(),
             outage: None,
             writes: 0,
             ready_after,
@@ -91,6 +94,36 @@ impl Store {
         meta["managedFields"] = json!([{"manager": manager, "operation": "Apply", "apiVersion": "apps/v1"}]);
         entry.object["spec"] = spec;
         render(namespace, name, entry)
+    }
+
+    /// Server-side apply of a Secret; the answer carries no values.
+    pub fn apply_secret(&mut self, namespace: &str, name: &str, applied: &Value) -> Value {
+        self.writes += 1;
+        let rv = self.bump();
+        let mut object = applied.clone();
+        object["metadata"]["name"] = json!(name);
+        object["metadata"]["namespace"] = json!(namespace);
+        object["metadata"]["resourceVersion"] = json!(rv);
+        self.secrets.insert((namespace.to_string(), name.to_string()), object.clone());
+        without_values(object)
+    }
+
+    pub fn secret(&self, namespace: &str, name: &str) -> Option<Value> {
+        self.secrets.get(&(namespace.to_string(), name.to_string())).cloned().map(without_values)
+    }
+
+    pub fn list_secrets(&self, namespace: &str, selector: &str) -> Vec<Value> {
+        self.secrets
+            .iter()
+            .filter(|((ns, _), s)| ns == namespace && crate::selector::matches(selector, &s["metadata"]["labels"]))
+            .map(|(_, s)| without_values(s.clone()))
+            .collect()
+    }
+
+    pub fn delete_secret(&mut self, namespace: &str, name: &str) -> Option<Value> {
+        let s = self.secrets.remove(&(namespace.to_string(), name.to_string()))?;
+        self.writes += 1;
+        Some(without_values(s))
     }
 
     /// A JSON merge patch (RFC 7386), as `kubectl edit` or `kubectl scale` would send by hand.
@@ -145,6 +178,14 @@ impl Store {
         }
         out
     }
+}
+
+fn without_values(mut secret: Value) -> Value {
+    if let Some(map) = secret.as_object_mut() {
+        map.remove("stringData");
+        map.remove("data");
+    }
+    secret
 }
 
 /// RFC 7386: objects merge key by key, `null` removes, anything else replaces.

@@ -44,6 +44,24 @@ pub struct Environment {
     pub notify: Vec<Notify>,
 }
 
+/// Where a secret's value is read when an instance starts.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "from", rename_all = "snake_case")]
+pub enum SecretSource {
+    Env { name: String },
+    File { path: String },
+}
+
+impl SecretSource {
+    /// How plans, specs and logs show it: `(secret env SHOP_DB_PASSWORD)`.
+    pub fn reference(&self) -> String {
+        match self {
+            SecretSource::Env { name } => format!("(secret env {name})"),
+            SecretSource::File { path } => format!("(secret file {path})"),
+        }
+    }
+}
+
 /// Where news of rollouts goes: a webhook and the events it takes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Notify {
@@ -136,6 +154,9 @@ pub struct Service {
     pub version: String,
     pub replicas: Option<u32>,
     pub config: BTreeMap<String, String>,
+    /// Environment variables whose values are secrets: where to read each, never the value.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub secrets: BTreeMap<String, SecretSource>,
     pub ports: Vec<u16>,
     pub depends_on: Vec<ServiceName>,
     pub gates: Vec<Gate>,

@@ -26,6 +26,7 @@ pub mod record;
 pub mod render;
 pub mod requirements;
 pub mod rollback;
+pub mod secrets;
 pub mod session;
 mod sim_store;
 pub mod simulator;

@@ -29,9 +29,10 @@ pub struct Spec {
 }
 
 impl Spec {
-    /// What the program asks a service to run with.
+    /// What the program asks a service to run with. A secret is its reference,
+    /// `(secret env NAME)`: specs are written down, values never are.
     pub fn of(service: &conv_model::Service) -> Spec {
-        match &service.run {
+        let mut spec = match &service.run {
             conv_model::Run::Command { argv, env } => {
                 let mut all = env.clone();
                 all.extend(service.config.iter().map(|(k, v)| (k.clone(), v.clone())));
@@ -44,7 +45,9 @@ impl Spec {
                 }],
                 env: service.config.clone(),
             },
-        }
+        };
+        spec.env.extend(service.secrets.iter().map(|(k, source)| (k.clone(), source.reference())));
+        spec
     }
 
     /// A short, stable fingerprint (FNV-1a), recorded with known-good versions for drift.

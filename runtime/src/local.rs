@@ -149,6 +149,7 @@ impl LocalProvider {
             return Err(ProviderError::permanent(format!("service {} has an empty command", service.name)));
         };
         let program = self.resolve_program(program);
+        let secrets = crate::secrets::values(service, &self.program_root)?;
         let dir = self.slot_dir(env, site, &service.name);
         std::fs::create_dir_all(&dir)
             .map_err(|e| ProviderError::transient(format!("cannot create {}: {e}", dir.display())))?;
@@ -163,6 +164,7 @@ impl LocalProvider {
         cmd.args(&argv[1..])
             .envs(vars.iter())
             .envs(service.config.iter())
+            .envs(secrets.iter())
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)

@@ -173,6 +173,7 @@ fn service(name: &str, version: &str, depends_on: &[&str]) -> Service {
         version: version.into(),
         replicas: None,
         config: BTreeMap::new(),
+        secrets: BTreeMap::new(),
         ports: vec![],
         depends_on: depends_on.iter().map(|d| ServiceName((*d).into())).collect(),
         gates: vec![Gate::ErrorRate { under_percent: 5.0, window_ms: 60_000, scope: GateScope::Site }],

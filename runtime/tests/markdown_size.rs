@@ -24,6 +24,7 @@ fn program() -> Program {
             version: "2.0.0".into(),
             replicas: None,
             config: BTreeMap::new(),
+            secrets: BTreeMap::new(),
             ports: vec![],
             depends_on: vec![],
             gates: vec![Gate::ErrorRate { under_percent: 1.0, window_ms: 60_000, scope: GateScope::Site }],

@@ -185,6 +185,21 @@ pub fn apply_cmd(
         eprintln!("not applied");
         return FAILED;
     }
+    // Every secret a start needs is read now, so that no apply stops halfway for want of one.
+    let starting = plan.releases.iter().flat_map(|r| &r.stages).flat_map(|s| &s.sites).flat_map(|x| &x.changes);
+    let starting = starting.filter(|c| c.action != plan::Action::Stop).map(|c| c.service.as_str());
+    let missing = conv_runtime::secrets::missing(&plan.program, starting, &root);
+    if !missing.is_empty() {
+        eprintln!(
+            "error: not applied: {} secret{} cannot be read",
+            missing.len(),
+            if missing.len() == 1 { "" } else { "s" }
+        );
+        for m in &missing {
+            eprintln!("  {m}");
+        }
+        return FAILED;
+    }
     let mut envs: Vec<String> = plan.releases.iter().flat_map(|r| r.stages.iter().map(|s| s.env.to_string())).collect();
     envs.sort();
     envs.dedup();

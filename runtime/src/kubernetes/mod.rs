@@ -15,7 +15,7 @@ use crate::provider::{Provider, ProviderError, Started};
 use client::{Clients, retried};
 use conv_model::{EnvName, InstanceAddress, Program, Service, ServiceName, SiteName};
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Pod, Secret};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -97,6 +97,19 @@ impl KubernetesProvider {
         Ok(())
     }
 
+    /// Applies the Secret the service's pods read their secret variables from.
+    async fn write_secret(&self, target: &Target, service: &Service) -> Result<(), ProviderError> {
+        let values = crate::secrets::values(service, &self.root)?;
+        let body = objects::secret(&self.project, service, &values);
+        let api: Api<Secret> = Api::namespaced(self.clients.client(target).await?, &target.namespace);
+        let name = objects::secret_name(service.name.as_str());
+        let params = PatchParams::apply(objects::MANAGER).force();
+        let patch = Patch::Apply(&body);
+        // The error names the Secret, never its contents.
+        retried(&format!("applying Secret {name}"), target, || api.patch(&name, &params, &patch)).await?;
+        Ok(())
+    }
+
     async fn remove(&self, api: &Api<Deployment>, target: &Target, name: &str) -> Result<(), ProviderError> {
         retried(&format!("deleting Deployment {name}"), target, || async {
             match api.delete(name, &DeleteParams::foreground()).await {
@@ -133,6 +146,9 @@ impl KubernetesProvider {
                 ))
             })?;
             name = body["metadata"]["name"].as_str().unwrap_or_default().to_string();
+            if !service.secrets.is_empty() {
+                self.write_secret(&target, service).await?;
+            }
             self.write(&api, &target, body).await?;
         }
         let version = to.map(|(_, v)| v);
@@ -207,6 +223,15 @@ impl KubernetesProvider {
                     let name = d.metadata.name.unwrap_or_default();
                     if self.remove(&api, &target, &name).await.is_ok() {
                         count += 1;
+                    }
+                }
+                if let Ok(client) = self.clients.client(&target).await {
+                    let secrets: Api<Secret> = Api::namespaced(client, &target.namespace);
+                    if let Ok(list) = secrets.list(&params).await {
+                        for s in list.items {
+                            let _ =
+                                secrets.delete(&s.metadata.name.unwrap_or_default(), &DeleteParams::default()).await;
+                        }
                     }
                 }
             }

@@ -79,7 +79,11 @@ pub fn desired(program: &Program, project: &str, service: &Service, version: &st
     if let Some(release) = release_of(program, service) {
         labels[RELEASE] = json!(label_value(&release));
     }
-    let env: Vec<Value> = service.config.iter().map(|(k, v)| json!({"name": k, "value": v})).collect();
+    let mut env: Vec<Value> = service.config.iter().map(|(k, v)| json!({"name": k, "value": v})).collect();
+    let secret = secret_name(service.name.as_str());
+    env.extend(
+        service.secrets.keys().map(|k| json!({"name": k, "valueFrom": {"secretKeyRef": {"name": secret, "key": k}}})),
+    );
     let ports: Vec<Value> = service.ports.iter().map(|p| json!({"containerPort": p})).collect();
     Some(json!({
         "apiVersion": "apps/v1",
@@ -99,6 +103,25 @@ pub fn desired(program: &Program, project: &str, service: &Service, version: &st
             },
         },
     }))
+}
+
+/// The Secret that holds a service's secret values on a site, one key per variable.
+pub fn secret_name(service: &str) -> String {
+    format!("{}-secrets", dns_label(service, 55))
+}
+
+/// The Secret a service's pods read their secret variables from, as conv applies it.
+pub fn secret(project: &str, service: &Service, values: &std::collections::BTreeMap<String, String>) -> Value {
+    json!({
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": secret_name(service.name.as_str()),
+            "labels": {PROJECT: project, SERVICE: label_value(service.name.as_str()), "app.kubernetes.io/managed-by": "conv"},
+        },
+        "type": "Opaque",
+        "stringData": values,
+    })
 }
 
 /// The same Deployment with other slots: what a version keeps when a slot moves away from

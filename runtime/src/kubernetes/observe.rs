@@ -100,7 +100,19 @@ fn observed_spec(service: &conv_model::Service, version: &str, d: &Deployment) -
     };
     let env = container
         .and_then(|c| c.env.as_ref())
-        .map(|vars| vars.iter().map(|v| (v.name.clone(), v.value.clone().unwrap_or_default())).collect())
+        .map(|vars| {
+            vars.iter()
+                .map(|v| {
+                    // A variable read from conv's Secret reads back as the program's reference.
+                    let value = match (&v.value_from, service.secrets.get(&v.name)) {
+                        (Some(_), Some(source)) => source.reference(),
+                        (Some(_), None) => "(from a Secret)".to_string(),
+                        (None, _) => v.value.clone().unwrap_or_default(),
+                    };
+                    (v.name.clone(), value)
+                })
+                .collect()
+        })
         .unwrap_or_default();
     Spec { argv: vec![argv], env }
 }
