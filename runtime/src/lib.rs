@@ -21,6 +21,7 @@ pub mod notify;
 pub mod plan;
 pub mod plan_warnings;
 pub mod ports;
+pub mod process;
 pub mod provider;
 pub mod record;
 pub mod render;

@@ -4,8 +4,6 @@
 
 use crate::live::{Health, Instance, LiveState};
 use conv_model::{EnvName, Program, Provider, Run, Service, ServiceName, SiteName};
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -21,6 +19,9 @@ pub struct InstanceRecord {
     pub log: PathBuf,
     #[serde(default)]
     pub spec: Option<crate::live::Spec>,
+    /// The process's start time (process.rs), so that a reused pid is not taken for it.
+    #[serde(default)]
+    pub proc_start: Option<u64>,
 }
 
 #[derive(Clone, Debug)]
@@ -100,7 +101,7 @@ impl LocalProvider {
                             continue;
                         };
                         let Some(rec) = self.read_record(&env.name, site, &service.name, index) else { continue };
-                        let alive = is_alive(rec.pid);
+                        let alive = crate::process::alive(rec.pid, rec.proc_start);
                         let health = health(rec.pid, rec.port, alive);
                         instances.push(Instance {
                             index,
@@ -150,6 +151,10 @@ impl LocalProvider {
         };
         let program = self.resolve_program(program);
         let secrets = crate::secrets::values(service, &self.program_root)?;
+        // Another program on the port fails the slot before anything starts, by name.
+        if let crate::ports::Listener::Other(who) = crate::ports::listener(port, 0) {
+            return Err(ProviderError::permanent(format!("port {port} is taken by {who}")));
+        }
         let dir = self.slot_dir(env, site, &service.name);
         std::fs::create_dir_all(&dir)
             .map_err(|e| ProviderError::transient(format!("cannot create {}: {e}", dir.display())))?;
@@ -182,6 +187,7 @@ impl LocalProvider {
             }
         })?;
         let rec = InstanceRecord {
+            proc_start: crate::process::start_ticks(child.id()),
             pid: child.id(),
             version: version.to_string(),
             port,
@@ -201,7 +207,7 @@ impl LocalProvider {
     /// period; returns once its port is free, so the next instance can take it.
     pub fn stop(&self, env: &EnvName, site: &SiteName, service: &ServiceName, index: u32) {
         if let Some(rec) = self.read_record(env, site, service, index) {
-            terminate(rec.pid);
+            crate::process::terminate(rec.pid, rec.proc_start, STOP_GRACE);
             wait_port_released(rec.port, rec.pid);
         }
         let _ = std::fs::remove_file(self.record_path(env, site, service, index));
@@ -215,7 +221,7 @@ impl LocalProvider {
             if let Ok(text) = std::fs::read_to_string(&record)
                 && let Ok(rec) = serde_json::from_str::<InstanceRecord>(&text)
             {
-                terminate(rec.pid);
+                crate::process::terminate(rec.pid, rec.proc_start, STOP_GRACE);
                 stopped += 1;
             }
             let _ = std::fs::remove_file(&record);
@@ -413,34 +419,7 @@ pub fn readiness(pid: u32, port: u16) -> Result<bool, String> {
 }
 
 pub fn is_alive(pid: u32) -> bool {
-    if pid == 0 {
-        return false;
-    }
-    // A zombie (exited, not yet reaped) counts as dead.
-    if let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        && let Some(state) = stat.rsplit(')').next().and_then(|rest| rest.split_whitespace().next())
-    {
-        return state != "Z" && state != "X";
-    }
-    kill(Pid::from_raw(pid as i32), None).is_ok()
-}
-
-fn terminate(pid: u32) {
-    if !is_alive(pid) {
-        return;
-    }
-    let target = Pid::from_raw(pid as i32);
-    let _ = kill(target, Signal::SIGTERM);
-    // A stopped (hung by SIGSTOP) process acts on SIGTERM only once it runs again.
-    let _ = kill(target, Signal::SIGCONT);
-    let deadline = Instant::now() + STOP_GRACE;
-    while Instant::now() < deadline {
-        if !is_alive(pid) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let _ = kill(target, Signal::SIGKILL);
+    crate::process::alive(pid, None)
 }
 
 fn walk_records(dir: &Path) -> Vec<PathBuf> {
@@ -508,17 +487,24 @@ impl crate::provider::Provider for LocalProvider {
         _at: &InstanceAddress,
         started: &Started,
     ) -> impl std::future::Future<Output = Result<bool, ProviderError>> + Send {
-        let (pid, port) = (pid_of(started), started.port);
+        let (pid, port, log) = (pid_of(started), started.port, PathBuf::from(&started.log));
         async move {
-            tokio::task::spawn_blocking(move || readiness(pid, port).map_err(ProviderError::permanent))
-                .await
-                .unwrap_or_else(|e| Err(ProviderError::transient(e.to_string())))
+            tokio::task::spawn_blocking(move || {
+                readiness(pid, port).map_err(|why| {
+                    // What the instance said last is most often why it failed.
+                    let tail = crate::process::log_tail(&log, 5);
+                    ProviderError::permanent(if tail.is_empty() { why } else { format!("{why}; its log ends: {tail}") })
+                })
+            })
+            .await
+            .unwrap_or_else(|e| Err(ProviderError::transient(e.to_string())))
         }
     }
 
-    fn alive(&self, _at: &InstanceAddress, instance: &Instance) -> impl std::future::Future<Output = bool> + Send {
+    fn alive(&self, at: &InstanceAddress, instance: &Instance) -> impl std::future::Future<Output = bool> + Send {
+        let started = self.read_record(&at.env, &at.site, &at.service, at.slot).filter(|r| r.pid == instance.pid);
         let pid = instance.pid;
-        async move { is_alive(pid) }
+        async move { crate::process::alive(pid, started.and_then(|r| r.proc_start)) }
     }
 
     fn probe(
