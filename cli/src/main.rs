@@ -93,7 +93,7 @@ enum Command {
     /// Show what apply would change: per release, the stages with their sites, changes,
     /// gates and approvals, and the rollback path.
     ///
-    /// Exit status: 0, or with --detailed-exitcode 0 no changes, 2 changes; 1 errors.
+    /// Exit status: 0, or with --detailed-exitcode 0 no changes, 4 changes; 1 errors, 2 usage.
     ///
     /// Examples:
     ///   conv plan examples/quickstart
@@ -109,10 +109,10 @@ enum Command {
         /// Also save the plan as JSON to this file.
         #[arg(short = 'o', long = "out")]
         out: Option<PathBuf>,
-        /// Exit 2 when there are changes, 0 when there are none.
+        /// Exit 4 when there are changes, 0 when there are none.
         #[arg(long)]
         detailed_exitcode: bool,
-        /// Override a `let` of the program with a string: `--set api_version=1.5.0`.
+        /// Override a `let` of the program: `--set api_version=1.5.0`, `--set bake=30s`.
         #[arg(long = "set", value_name = "NAME=VALUE")]
         set: Vec<String>,
     },
@@ -134,7 +134,7 @@ enum Command {
         /// Apply without asking.
         #[arg(long, short = 'y')]
         yes: bool,
-        /// Override a `let` of the program with a string: `--set api_version=1.5.0`.
+        /// Override a `let` of the program: `--set api_version=1.5.0`, `--set bake=30s`.
         #[arg(long = "set", value_name = "NAME=VALUE")]
         set: Vec<String>,
         /// Keep converging: re-plan every SECONDS and correct drift, logging each correction,
@@ -161,7 +161,7 @@ enum Command {
         path: PathBuf,
         #[arg(long, value_enum, default_value_t = commands::runtime::StatusFormat::Table)]
         format: commands::runtime::StatusFormat,
-        /// Override a `let` of the program with a string: `--set api_version=1.5.0`.
+        /// Override a `let` of the program: `--set api_version=1.5.0`, `--set bake=30s`.
         #[arg(long = "set", value_name = "NAME=VALUE")]
         set: Vec<String>,
         /// Redraw every second until interrupted, following an apply run from anywhere.
@@ -188,7 +188,7 @@ enum Command {
         /// A token every request must carry (`Authorization: Bearer TOKEN` or `?token=TOKEN`).
         #[arg(long, env = "CONV_SERVE_TOKEN", hide_env_values = true)]
         token: Option<String>,
-        /// Override a `let` of the program with a string, as the apply you follow does.
+        /// Override a `let` of the program, as the apply you follow does.
         #[arg(long = "set", value_name = "NAME=VALUE")]
         set: Vec<String>,
     },
