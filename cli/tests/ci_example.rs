@@ -19,7 +19,8 @@ esac
 
 fn run_script(dir: &Path) -> Output {
     let conv_dir = Path::new(env!("CARGO_BIN_EXE_conv")).parent().unwrap();
-    let path = format!("{}:{}:{}", dir.join("bin").display(), conv_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let path =
+        format!("{}:{}:{}", dir.join("bin").display(), conv_dir.display(), std::env::var("PATH").unwrap_or_default());
     Command::new("sh")
         .arg(common::repo_root().join("examples/ci/plan-comment.sh"))
         .current_dir(dir)

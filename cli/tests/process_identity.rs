@@ -83,5 +83,8 @@ fn an_instance_that_exits_at_start_is_reported_with_the_last_lines_of_its_log() 
     let out = p.run(&["apply", ".", "--yes"]);
     let all = text(&out);
     assert_eq!(out.status.code(), Some(1), "{all}");
-    assert!(all.contains("exited at start; its log ends: reading /etc/web.toml | error: no such file: /etc/web.toml"), "{all}");
+    assert!(
+        all.contains("exited at start; its log ends: reading /etc/web.toml | error: no such file: /etc/web.toml"),
+        "{all}"
+    );
 }

@@ -57,6 +57,9 @@ pub struct Index<'a> {
     scopes: Vec<HashMap<&'a str, Binding>>,
     pub entities: HashMap<&'a str, DeclId>,
     prelude: Option<ModuleId>,
+    /// Per module: names its imports promised but could not bind (an unknown module or
+    /// name). Their uses follow from the import's error and are not reported again.
+    failed_imports: Vec<std::collections::HashSet<&'a str>>,
 }
 
 /// The modules of parsed files: user files by their module path, the standard library's by
@@ -102,6 +105,7 @@ impl<'a> Index<'a> {
             scopes: Vec::new(),
             entities: HashMap::default(),
             prelude: None,
+            failed_imports: Vec::new(),
         };
         for (i, src) in sources.into_iter().enumerate() {
             let id = ModuleId(i as u32);
@@ -111,6 +115,7 @@ impl<'a> Index<'a> {
             index.modules.push(Module { id, path: src.path, file: src.file, ast: src.ast, is_std: src.is_std });
             index.own.push(HashMap::default());
             index.scopes.push(HashMap::default());
+            index.failed_imports.push(Default::default());
         }
         for m in 0..index.modules.len() {
             index.declare_module(ModuleId(m as u32), diags);
@@ -174,6 +179,11 @@ impl<'a> Index<'a> {
                 continue;
             };
             let Some(target) = self.import_target(file, import, diags) else {
+                let promised = match &import.names {
+                    Some(names) => names.iter().map(|n| n.name.as_str()).collect::<Vec<_>>(),
+                    None => import.path.last().map(|l| vec![l.name.as_str()]).unwrap_or_default(),
+                };
+                self.failed_imports[id.0 as usize].extend(promised);
                 continue;
             };
             match &import.names {
@@ -181,7 +191,10 @@ impl<'a> Index<'a> {
                     for name in names {
                         match self.own[target.0 as usize].get(name.name.as_str()) {
                             Some(decl) => self.bind(id, file, &name.name, name.span, Binding::Decl(*decl), diags),
-                            None => diags.push(self.unknown_import(file, target, &name.name, name.span)),
+                            None => {
+                                diags.push(self.unknown_import(file, target, &name.name, name.span));
+                                self.failed_imports[id.0 as usize].insert(name.name.as_str());
+                            }
                         }
                     }
                 }
@@ -315,6 +328,12 @@ impl<'a> Index<'a> {
     }
 
     /// Every name visible in `module`, for `did you mean`.
+    /// Whether `module` tried to import `name` and failed (so its uses are not errors of
+    /// their own).
+    pub fn failed_import(&self, module: ModuleId, name: &str) -> bool {
+        self.failed_imports.get(module.0 as usize).is_some_and(|set| set.contains(name))
+    }
+
     pub fn visible_names(&self, module: ModuleId) -> Vec<&'a str> {
         let mut names: Vec<&'a str> = self.scopes[module.0 as usize].keys().copied().collect();
         names.extend(self.entities.keys().copied());

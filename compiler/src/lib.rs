@@ -91,6 +91,25 @@ fn override_value(current: &conv_lang::ast::ExprKind, value: &str) -> conv_lang:
     }
 }
 
+/// The `let`s of the user's files that `--set` can override.
+pub fn let_names(sources: &Sources) -> Vec<String> {
+    let mut names = Vec::new();
+    for s in sources.iter() {
+        for item in conv_lang::parse(s.id, &s.text).file.items {
+            if let conv_lang::ast::ItemKind::Let(l) = item.kind {
+                names.push(l.name.name.to_string());
+            }
+        }
+    }
+    names
+}
+
+/// ` (did you mean `x`?)` for an override that names no `let`.
+pub fn override_hint(sources: &Sources, name: &str) -> Option<String> {
+    let names = let_names(sources);
+    suggest::did_you_mean(name, names.iter().map(String::as_str))
+}
+
 /// Overrides naming no `let` of the program.
 pub fn unknown_overrides<'o>(sources: &Sources, overrides: &'o [Override]) -> Vec<&'o str> {
     overrides

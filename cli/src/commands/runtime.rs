@@ -54,6 +54,16 @@ pub fn compile(path: &Path, overrides: &[String], color: bool) -> Result<Program
     let unknown = conv_compiler::unknown_overrides(&sources, &parsed);
     if !unknown.is_empty() {
         eprintln!("error: `--set` names no `let` of the program: {}", unknown.join(", "));
+        for name in &unknown {
+            if let Some(hint) = conv_compiler::override_hint(&sources, name) {
+                eprintln!("  {name}: {hint}");
+            }
+        }
+        let lets = conv_compiler::let_names(&sources);
+        if !lets.is_empty() {
+            let more = if lets.len() > 20 { format!(" and {} more", lets.len() - 20) } else { String::new() };
+            eprintln!("the program's `let`s: {}{more}", lets[..lets.len().min(20)].join(", "));
+        }
         return Err(FAILED);
     }
     let mut checked = conv_compiler::check_with(&sources, &parsed);

@@ -108,6 +108,8 @@ impl<'a> Elab<'a, '_> {
             }
         } else if let Some(hint) = unit_hint(expected, actual) {
             diag = diag.with_help(hint);
+        } else if matches!(expected, Ty::String) && matches!(actual, Ty::Int | Ty::Float) {
+            diag = diag.with_help("quote it to make it a string: `\"...\"`");
         }
         self.error(diag);
     }
@@ -288,7 +290,21 @@ impl<'a> Elab<'a, '_> {
         }
     }
 
+    /// A module of the standard library that declares `name`, for a name used unimported.
+    fn importable_from(&self, name: &str) -> Option<String> {
+        self.index
+            .decls
+            .iter()
+            .filter(|d| d.name == name && !matches!(d.kind, crate::index::DeclKind::Let))
+            .map(|d| self.index.module(d.module))
+            .find(|m| m.is_std && m.path != "std.prelude" && m.path != "std")
+            .map(|m| m.path.clone())
+    }
+
     fn unknown_name(&mut self, name: &Ident) {
+        if self.index.failed_import(self.module, &name.name) {
+            return;
+        }
         let mut candidates: Vec<&str> = Vec::new();
         if suggest::budget_left() {
             candidates = self.index.visible_names(self.module);
@@ -297,7 +313,9 @@ impl<'a> Elab<'a, '_> {
         let mut diag =
             Diagnostic::error(&codes::UNKNOWN_NAME, self.file, name.span, format!("unknown name `{}`", name.name))
                 .with_primary_label("not declared, imported or an entity");
-        if let Some(hint) = suggest::did_you_mean(&name.name, candidates.iter().copied()) {
+        if let Some(module) = self.importable_from(&name.name) {
+            diag = diag.with_help(format!("import it: `import {module}.{{{}}}`", name.name));
+        } else if let Some(hint) = suggest::did_you_mean(&name.name, candidates.iter().copied()) {
             diag = diag.with_help(hint);
         } else if ["port", "version", "site", "instance"].contains(&name.name.as_str()) {
             diag = diag.with_help(format!("did you mean the runtime placeholder `{{{}}}`, without `$`?", name.name));
@@ -506,11 +524,14 @@ impl<'a> Elab<'a, '_> {
                             )
                             .with_primary_label("unknown argument")
                             .with_label(ffile, fspan, "declared here");
-                            if let Some(hint) = suggest::did_you_mean(&n.name, names.iter().copied()) {
-                                diag = diag.with_help(hint);
+                            let meant = suggest::closest(&n.name, names.iter().copied())
+                                .and_then(|m| params.iter().position(|p| p.name == m));
+                            if let Some(m) = meant {
+                                diag = diag.with_help(format!("did you mean `{}`?", params[m].name));
                             }
                             self.error(diag);
-                            None
+                            // The argument it was meant to be is not also "missing".
+                            meant.filter(|m| !given[*m])
                         }
                     }
                 }

@@ -44,12 +44,24 @@ impl<'a> Elab<'a, '_> {
                             format!("{type_name} has no field `{}`", key.text()),
                         )
                         .with_primary_label("unknown field");
-                        diag = match suggest::did_you_mean(key.text(), names.iter().copied()) {
-                            Some(hint) => diag.with_help(hint),
+                        let meant = suggest::closest(key.text(), names.iter().copied())
+                            .and_then(|m| fields.iter().position(|f| f.name == m));
+                        diag = match meant {
+                            Some(m) => diag.with_help(format!("did you mean `{}`?", fields[m].name)),
                             None => diag.with_note(format!("the fields of {type_name} are: {}", listed(&names))),
                         };
                         self.error(diag);
-                        self.infer(value);
+                        // One mistake, one error: the field it was meant to be is not also
+                        // "missing"; its value is checked as that field's.
+                        match meant.filter(|m| seen[*m].is_none()) {
+                            Some(m) => {
+                                seen[m] = Some(key.span());
+                                values[m] = Some(self.check(value, &fields[m].ty));
+                            }
+                            None => {
+                                self.infer(value);
+                            }
+                        }
                         continue;
                     };
                     if let Some(first) = seen[i].replace(key.span()) {
