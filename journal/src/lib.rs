@@ -8,6 +8,7 @@
 
 mod backend;
 mod pg;
+mod pg_tls;
 mod schema;
 mod sqlite;
 

@@ -44,18 +44,39 @@ fn shown(url: &str) -> String {
 }
 
 fn connect(url: &str) -> Result<Client, JournalError> {
+    let unreachable = |detail: String| JournalError::Unreachable { url: shown(url), detail };
+    let (plain_url, mode) = crate::pg_tls::split(url).map_err(unreachable)?;
+    let tls = crate::pg_tls::connector(&mode).map_err(unreachable)?;
     let mut last = String::new();
     // A server that is restarting gets a few chances.
     for attempt in 0..3 {
-        match Client::connect(url, NoTls) {
+        let connected = match &tls {
+            Some(tls) => Client::connect(&plain_url, tls.clone()),
+            None => Client::connect(&plain_url, NoTls),
+        };
+        match connected {
             Ok(c) => return Ok(c),
             Err(e) => {
-                last = e.to_string();
+                last = with_causes(&e);
                 std::thread::sleep(Duration::from_millis(200 * (attempt + 1)));
             }
         }
     }
-    Err(JournalError::Unreachable { url: shown(url), detail: last })
+    Err(unreachable(last))
+}
+
+/// An error and what caused it: `error performing TLS handshake: invalid peer certificate: ...`.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.contains(&more) {
+            text = format!("{text}: {more}");
+        }
+        cause = c.source();
+    }
+    text
 }
 
 /// `?1` placeholders as PostgreSQL's `$1`.
