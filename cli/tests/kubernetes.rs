@@ -100,6 +100,10 @@ fn a_rollout_across_twelve_clusters_converges_with_labelled_deployments_and_appl
     for cluster in CLUSTERS {
         assert_eq!(s.shape(cluster), stable("2.0.0"), "{cluster}");
     }
+    // A stage's slots on a cluster go in one apply: staging once; production once for the
+    // canary's slot and once for the other three.
+    assert_eq!(s.clusters.cluster("staging").writes(), 1);
+    assert_eq!(s.clusters.cluster("eu-west-1").writes(), 2);
     let d = &s.deployments("eu-west-1")[0];
     let labels = &d["metadata"]["labels"];
     assert_eq!(labels["conv.dev/service"], "api");

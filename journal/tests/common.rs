@@ -1,5 +1,6 @@
 //! Journals to test against: always SQLite in a temporary folder, and PostgreSQL when
 //! `CONV_TEST_POSTGRES_URL` names a server (CI starts one), in a fresh database per test.
+#![allow(dead_code)]
 
 use conv_journal::Journal;
 

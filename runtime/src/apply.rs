@@ -440,9 +440,47 @@ async fn deploy_site<P: Provider>(
         })
         .collect();
     let ids = rec.intents(intents).await?;
+    let mut done_up_to = 0;
     for (n, ((change, service, index, port), step)) in steps.iter().zip(&ids).enumerate() {
+        if n < done_up_to {
+            continue;
+        }
         let at = address(env, &site.site, &change.service);
         let slot = InstanceAddress::new(env, &site.site, &change.service, *index);
+        if change.action != Action::Stop && provider.starts_together(&slot) {
+            // All of this change's slots in one rollout (Kubernetes: one apply, one wait).
+            let end = n + steps[n..].iter().take_while(|s| std::ptr::eq(s.0, *change)).count();
+            done_up_to = end;
+            let slots: Vec<InstanceAddress> = steps[n..end]
+                .iter()
+                .map(|(_, _, i, _)| InstanceAddress::new(env, &site.site, &change.service, *i))
+                .collect();
+            let result = start_all_and_wait(provider, &slots, service, &change.version).await;
+            match result {
+                Ok(started) => {
+                    for ((_, _, i, _), id) in steps[n..end].iter().zip(&ids[n..end]) {
+                        rec.post_outcome(*id, true, "up")?;
+                        events(&Event::InstanceUp {
+                            address: at.clone(),
+                            index: *i,
+                            version: change.version.clone(),
+                            at: started.place.clone(),
+                        });
+                    }
+                }
+                Err(why) => {
+                    let why = format!("{} {why}", change.service);
+                    for id in &ids[n..end] {
+                        rec.post_outcome(*id, false, &why)?;
+                    }
+                    for later in &ids[end..] {
+                        rec.post_skipped(*later, "not tried: an earlier step on this site failed")?;
+                    }
+                    return Ok(Err(why));
+                }
+            }
+            continue;
+        }
         if change.action == Action::Stop {
             provider.stop(&slot).await;
             rec.post_outcome(*step, true, "stopped")?;
@@ -484,6 +522,34 @@ async fn start_and_wait<P: Provider>(
     loop {
         let result = match provider.start(at, service, port, version).await {
             Ok(started) => match wait_ready(provider, at, &started).await {
+                Ok(()) => Ok(started),
+                Err(e) => Err(ProviderError { kind: e.kind, message: format!("{} (log: {})", e.message, started.log) }),
+            },
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(started) => return Ok(started),
+            Err(e) if e.kind == ErrorKind::Transient && attempt < START_ATTEMPTS => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt))).await;
+            }
+            Err(e) => return Err(e.message),
+        }
+    }
+}
+
+/// `start_and_wait` for slots a provider starts together.
+async fn start_all_and_wait<P: Provider>(
+    provider: &P,
+    slots: &[InstanceAddress],
+    service: &conv_model::Service,
+    version: &str,
+) -> Result<crate::provider::Started, String> {
+    let Some(first) = slots.first() else { return Err("no slot to start".into()) };
+    let mut attempt = 1;
+    loop {
+        let result = match provider.start_all(slots, service, version).await {
+            Ok(started) => match wait_ready(provider, first, &started).await {
                 Ok(()) => Ok(started),
                 Err(e) => Err(ProviderError { kind: e.kind, message: format!("{} (log: {})", e.message, started.log) }),
             },

@@ -170,6 +170,32 @@ impl Provider for Fleet {
         routed!(self, &at, |p| Provider::start(p, &at, &service, port, &version))
     }
 
+    fn starts_together(&self, at: &InstanceAddress) -> bool {
+        match self.kind(at) {
+            Kind::Local => self.local.starts_together(at),
+            Kind::Simulator => self.sim.starts_together(at),
+            Kind::Kubernetes => self.kube.starts_together(at),
+        }
+    }
+
+    fn start_all(
+        &self,
+        slots: &[InstanceAddress],
+        service: &Service,
+        version: &str,
+    ) -> impl std::future::Future<Output = Result<Started, ProviderError>> + Send {
+        let (slots, service, version) = (slots.to_vec(), service.clone(), version.to_string());
+        let first = slots.first().cloned().unwrap_or_else(|| {
+            InstanceAddress::new(
+                &EnvName(String::new()),
+                &conv_model::SiteName(String::new()),
+                &conv_model::ServiceName(String::new()),
+                0,
+            )
+        });
+        routed!(self, &first, |p| Provider::start_all(p, &slots, &service, &version))
+    }
+
     fn stop(&self, at: &InstanceAddress) -> impl std::future::Future<Output = ()> + Send {
         let at = at.clone();
         routed!(self, &at, |p| Provider::stop(p, &at))

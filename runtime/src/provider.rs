@@ -81,6 +81,25 @@ pub trait Provider: Clone + Send + Sync + 'static {
         version: &str,
     ) -> impl Future<Output = Result<Started, ProviderError>> + Send;
 
+    /// Whether a change's slots on a site are started together, with `start_all`, as one
+    /// rollout (Kubernetes), rather than one by one with `start` (processes).
+    fn starts_together(&self, _at: &InstanceAddress) -> bool {
+        false
+    }
+
+    /// Runs `version` of `service` in every slot of `slots` (all of one site and service) at
+    /// once; the `Started` stands for them all, and `ready` with it says when all serve.
+    /// Asked only where `starts_together`.
+    fn start_all(
+        &self,
+        slots: &[InstanceAddress],
+        service: &Service,
+        version: &str,
+    ) -> impl Future<Output = Result<Started, ProviderError>> + Send {
+        let what = format!("{} {version} in {} slots", service.name, slots.len());
+        async move { Err(ProviderError::permanent(format!("this provider starts slots one at a time, not {what}"))) }
+    }
+
     /// Stops the slot `at`.
     fn stop(&self, at: &InstanceAddress) -> impl Future<Output = ()> + Send;
 

@@ -120,9 +120,15 @@ impl KubernetesProvider {
         .await
     }
 
-    /// Moves slot `at` to `version` (`None`: stops it): the version's Deployment gains the
-    /// slot first, then the one that held it loses it (deleted when it holds none).
-    async fn move_slot(&self, at: &InstanceAddress, to: Option<(&Service, &str)>) -> Result<String, ProviderError> {
+    /// Moves the slots `moved` of the site and service of `at` to `version` (`None`: stops
+    /// them): the version's Deployment gains them first, in one apply, then the ones that held
+    /// them lose them (deleted when they hold none).
+    async fn move_slots(
+        &self,
+        at: &InstanceAddress,
+        moved: &[u32],
+        to: Option<(&Service, &str)>,
+    ) -> Result<String, ProviderError> {
         let lock = self.lock(at);
         let _held = lock.lock().await;
         let target = self.target(&at.env, &at.site)?;
@@ -135,10 +141,8 @@ impl KubernetesProvider {
                 .find(|d| objects::version_of(d).as_deref() == Some(version))
                 .map(objects::slots_of)
                 .unwrap_or_default();
-            if !slots.contains(&at.slot) {
-                slots.push(at.slot);
-                slots.sort_unstable();
-            }
+            slots.extend(moved.iter().filter(|m| !slots.contains(m)).copied().collect::<Vec<_>>());
+            slots.sort_unstable();
             let body = objects::desired(&self.program, &self.project, service, version, &slots).ok_or_else(|| {
                 ProviderError::permanent(format!(
                     "{} runs a command; a kubernetes environment runs images",
@@ -154,10 +158,10 @@ impl KubernetesProvider {
         let version = to.map(|(_, v)| v);
         for d in &owned {
             let holds = objects::slots_of(d);
-            if objects::version_of(d).as_deref() == version || !holds.contains(&at.slot) {
+            if objects::version_of(d).as_deref() == version || !holds.iter().any(|h| moved.contains(h)) {
                 continue;
             }
-            let rest: Vec<u32> = holds.into_iter().filter(|s| *s != at.slot).collect();
+            let rest: Vec<u32> = holds.into_iter().filter(|s| !moved.contains(s)).collect();
             let old = d.metadata.name.clone().unwrap_or_default();
             if rest.is_empty() {
                 self.remove(&api, &target, &old).await?;
@@ -304,8 +308,34 @@ impl Provider for KubernetesProvider {
     ) -> impl std::future::Future<Output = Result<Started, ProviderError>> + Send {
         let (this, at, service, version) = (self.clone(), at.clone(), service.clone(), version.to_string());
         async move {
-            let name = this.move_slot(&at, Some((&service, &version))).await?;
+            let name = this.move_slots(&at, &[at.slot], Some((&service, &version))).await?;
             let target = this.target(&at.env, &at.site)?;
+            Ok(Started {
+                log: format!("kubectl --context {} -n {} describe deployment {name}", target.context, target.namespace),
+                place: format!("in Deployment {name} ({target})"),
+                handle: name,
+                port: service.ports.first().copied().unwrap_or(0),
+            })
+        }
+    }
+
+    fn starts_together(&self, _at: &InstanceAddress) -> bool {
+        // One apply and one rollout for all of a change's slots on a site, not one per slot.
+        true
+    }
+
+    fn start_all(
+        &self,
+        slots: &[InstanceAddress],
+        service: &Service,
+        version: &str,
+    ) -> impl std::future::Future<Output = Result<Started, ProviderError>> + Send {
+        let (this, slots, service, version) = (self.clone(), slots.to_vec(), service.clone(), version.to_string());
+        async move {
+            let Some(first) = slots.first() else { return Err(ProviderError::permanent("no slot to start")) };
+            let indexes: Vec<u32> = slots.iter().map(|s| s.slot).collect();
+            let name = this.move_slots(first, &indexes, Some((&service, &version))).await?;
+            let target = this.target(&first.env, &first.site)?;
             Ok(Started {
                 log: format!("kubectl --context {} -n {} describe deployment {name}", target.context, target.namespace),
                 place: format!("in Deployment {name} ({target})"),
@@ -318,7 +348,7 @@ impl Provider for KubernetesProvider {
     fn stop(&self, at: &InstanceAddress) -> impl std::future::Future<Output = ()> + Send {
         let (this, at) = (self.clone(), at.clone());
         async move {
-            let _ = this.move_slot(&at, None).await;
+            let _ = this.move_slots(&at, &[at.slot], None).await;
         }
     }
 
