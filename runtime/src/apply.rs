@@ -518,24 +518,7 @@ async fn start_and_wait<P: Provider>(
     port: u16,
     version: &str,
 ) -> Result<crate::provider::Started, String> {
-    let mut attempt = 1;
-    loop {
-        let result = match provider.start(at, service, port, version).await {
-            Ok(started) => match wait_ready(provider, at, &started).await {
-                Ok(()) => Ok(started),
-                Err(e) => Err(ProviderError { kind: e.kind, message: format!("{} (log: {})", e.message, started.log) }),
-            },
-            Err(e) => Err(e),
-        };
-        match result {
-            Ok(started) => return Ok(started),
-            Err(e) if e.kind == ErrorKind::Transient && attempt < START_ATTEMPTS => {
-                attempt += 1;
-                tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt))).await;
-            }
-            Err(e) => return Err(e.message),
-        }
-    }
+    started_and_ready(provider, at, || provider.start(at, service, port, version)).await
 }
 
 /// `start_and_wait` for slots a provider starts together.
@@ -546,10 +529,24 @@ async fn start_all_and_wait<P: Provider>(
     version: &str,
 ) -> Result<crate::provider::Started, String> {
     let Some(first) = slots.first() else { return Err("no slot to start".into()) };
+    started_and_ready(provider, first, || provider.start_all(slots, service, version)).await
+}
+
+/// Runs `start` and waits until `at` is ready, trying again after a transient failure.
+async fn started_and_ready<P, F, Fut>(
+    provider: &P,
+    at: &InstanceAddress,
+    mut start: F,
+) -> Result<crate::provider::Started, String>
+where
+    P: Provider,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<crate::provider::Started, ProviderError>>,
+{
     let mut attempt = 1;
     loop {
-        let result = match provider.start_all(slots, service, version).await {
-            Ok(started) => match wait_ready(provider, first, &started).await {
+        let result = match start().await {
+            Ok(started) => match wait_ready(provider, at, &started).await {
                 Ok(()) => Ok(started),
                 Err(e) => Err(ProviderError { kind: e.kind, message: format!("{} (log: {})", e.message, started.log) }),
             },

@@ -6,17 +6,14 @@ use std::time::Duration;
 /// `GET http://127.0.0.1:PORT/PATH`: the status code, or why there was none.
 pub fn http_status(port: u16, path: &str, timeout: Duration) -> Result<u16, String> {
     let url = format!("http://127.0.0.1:{port}{path}");
-    let agent: ureq::Agent =
-        ureq::Agent::config_builder().timeout_global(Some(timeout)).http_status_as_error(false).build().into();
-    match agent.get(&url).call() {
+    match crate::http::agent(timeout, true).get(&url).call() {
         Ok(resp) => Ok(resp.status().as_u16()),
         Err(err) => Err(err.to_string()),
     }
 }
 
 fn http_text(url: &str, timeout: Duration) -> Result<String, String> {
-    let agent: ureq::Agent = ureq::Agent::config_builder().timeout_global(Some(timeout)).build().into();
-    let mut resp = agent.get(url).call().map_err(|e| e.to_string())?;
+    let mut resp = crate::http::agent(timeout, false).get(url).call().map_err(|e| e.to_string())?;
     resp.body_mut().read_to_string().map_err(|e| e.to_string())
 }
 

@@ -12,6 +12,7 @@ pub mod event;
 pub mod fleet;
 pub mod freeze;
 pub mod gates;
+pub mod http;
 pub mod kubernetes;
 pub mod live;
 pub mod local;

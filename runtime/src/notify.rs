@@ -64,7 +64,7 @@ impl Notifier {
         }
         let (queue, jobs) = mpsc::channel::<Job>();
         std::thread::spawn(move || {
-            let agent: ureq::Agent = ureq::Agent::config_builder().timeout_global(Some(TIMEOUT)).build().into();
+            let agent = crate::http::agent(TIMEOUT, false);
             for job in jobs {
                 match job {
                     Job::Deliver(d) => {
