@@ -306,17 +306,8 @@ impl Provider for KubernetesProvider {
         _port: u16,
         version: &str,
     ) -> impl std::future::Future<Output = Result<Started, ProviderError>> + Send {
-        let (this, at, service, version) = (self.clone(), at.clone(), service.clone(), version.to_string());
-        async move {
-            let name = this.move_slots(&at, &[at.slot], Some((&service, &version))).await?;
-            let target = this.target(&at.env, &at.site)?;
-            Ok(Started {
-                log: format!("kubectl --context {} -n {} describe deployment {name}", target.context, target.namespace),
-                place: format!("in Deployment {name} ({target})"),
-                handle: name,
-                port: service.ports.first().copied().unwrap_or(0),
-            })
-        }
+        // One slot is a rollout of one.
+        self.start_all(std::slice::from_ref(at), service, version)
     }
 
     fn starts_together(&self, _at: &InstanceAddress) -> bool {
