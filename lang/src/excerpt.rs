@@ -46,11 +46,20 @@ impl Excerpt {
         let first_line = index.line_of(lo);
         let start = index.line_start(first_line);
         let end = text[hi..].find('\n').map_or(text.len(), |i| hi + i);
+        let ranges: Vec<(usize, usize)> = points.chunks(2).map(|p| (p[0], p[1])).collect();
         let mut out = Excerpt { text: String::new(), first_line, marks: Vec::new() };
         let mut line_start = start;
         loop {
             let line_end = text[line_start..end].find('\n').map_or(end, |i| line_start + i);
-            out.line(text, line_start, line_end, &points);
+            // A line between two labels that no label touches is never drawn: it is kept
+            // empty, so that a report whose labels are far apart costs its lines, not the
+            // file between them.
+            let touched = ranges.iter().any(|&(a, b)| a <= line_end && b >= line_start);
+            if touched {
+                out.line(text, line_start, line_end, &points);
+            } else {
+                out.mark(line_start, false);
+            }
             if line_end >= end {
                 break;
             }
@@ -190,6 +199,17 @@ mod tests {
 
     fn excerpt(text: &str, spans: &[Span]) -> Excerpt {
         Excerpt::new(text, &LineIndex::new(text), spans)
+    }
+
+    #[test]
+    fn lines_between_labels_that_no_label_touches_are_left_empty() {
+        let text = "a\nbb\ncc\nd\n";
+        let e = excerpt(text, &[Span::new(0, 1), Span::new(8, 9)]);
+        assert_eq!((e.text.as_str(), e.first_line), ("a\n\n\nd", 0));
+        assert_eq!(e.map_span(Span::new(8, 9)), 4..5);
+        // A label over several lines keeps every line it covers.
+        let e = excerpt(text, &[Span::new(0, 7)]);
+        assert_eq!(e.text, "a\nbb\ncc");
     }
 
     #[test]

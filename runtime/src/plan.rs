@@ -329,6 +329,8 @@ pub enum SavedPlanError {
     Schema { found: u32 },
     /// A stage of the plan is not in the program it carries: the file was edited.
     Inconsistent(String),
+    /// Live state changed since the plan was made: `(site address, then, now)` per site.
+    Stale(Vec<(String, String, String)>),
 }
 
 impl std::fmt::Display for SavedPlanError {
@@ -339,6 +341,9 @@ impl std::fmt::Display for SavedPlanError {
                 write!(f, "it has plan schema {found}; this conv reads schema {PLAN_SCHEMA_VERSION}")
             }
             SavedPlanError::Inconsistent(why) => write!(f, "{why}"),
+            SavedPlanError::Stale(sites) => {
+                write!(f, "live state changed since the plan was made at {} sites", sites.len())
+            }
         }
     }
 }

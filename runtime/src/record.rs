@@ -287,7 +287,10 @@ impl EventLog {
             let mut warned = false;
             while let Ok(first) = rx.recv() {
                 let mut batch = vec![(run, first.0, first.1, first.2)];
-                while let (true, Ok(next)) = (batch.len() < 1000, rx.try_recv()) {
+                // The length is checked before taking the next event: a full batch must not
+                // take one it then drops.
+                while batch.len() < 1000 {
+                    let Ok(next) = rx.try_recv() else { break };
                     batch.push((run, next.0, next.1, next.2));
                 }
                 let written = journal

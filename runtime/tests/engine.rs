@@ -400,3 +400,50 @@ fn a_stage_whose_fraction_rounds_to_the_previous_count_is_warned_about() {
     assert!(conv_runtime::render::text(&plan, false).contains("\nwarning: stage `ten`"));
     assert!(conv_runtime::render::markdown(&plan, &Default::default()).contains("### Warnings\n\n- stage `ten`"));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_run_reads_its_secrets_first_then_locks_records_and_ends_in_the_journal() {
+    use conv_runtime::run::{self, BeginError};
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::new(dir.path());
+    let mut program = program("2.0.0", OnFailure::Rollback);
+    program.services[0]
+        .secrets
+        .insert("TOKEN".into(), SecretSource::Env { name: "CONV_TEST_SECRET_THAT_IS_NEVER_SET".into() });
+    let plan = plan::make_plan(dir.path(), &program, &fake.observe(&program).await);
+    match run::begin_apply(&plan) {
+        Err(BeginError::MissingSecrets(missing)) => {
+            assert_eq!(missing.len(), 1, "{missing:?}");
+            assert!(missing[0].contains("CONV_TEST_SECRET_THAT_IS_NEVER_SET"), "{missing:?}");
+        }
+        other => panic!("a missing secret must refuse the run before it begins: {:?}", other.err()),
+    }
+    assert!(fake.log().is_empty(), "nothing started");
+    assert!(!conv_runtime::state_dir(dir.path()).join("journal.db").exists(), "no run was begun");
+
+    program.services[0].secrets.clear();
+    let plan = plan::make_plan(dir.path(), &program, &fake.observe(&program).await);
+    assert_eq!(run::summary(&plan), "shop (api 2.0.0, db 1.0.0): 44 changes");
+    let keys = run::lock_keys(&plan, None);
+    assert_eq!(keys.len(), 22, "one lock per site of staging and prod: {keys:?}");
+    assert!(keys.contains(&"prod[\"prod-07\"]".to_string()), "{keys:?}");
+    let session = run::begin_apply(&plan).unwrap();
+    let mut journal = conv_runtime::project::open_journal(dir.path()).unwrap();
+    assert_eq!(journal.holders().unwrap().len(), 22, "the sites are locked while the run goes");
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let seen = events.clone();
+    let sink: Sink = Arc::new(move |e: &Event| seen.lock().unwrap().push(e.clone()));
+    let options = conv_runtime::requirements::Options::default();
+    let finished = run::apply(session, plan, fake.clone(), sink, options, Duration::from_secs(1)).await;
+    assert_eq!(finished.outcome, Outcome::Converged { failed_sites: vec![] });
+    assert!(finished.end_error.is_none() && !finished.notifications_pending);
+    let runs = journal.runs(5).unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(
+        (runs[0].outcome.as_str(), runs[0].summary.as_str()),
+        ("converged", "shop (api 2.0.0, db 1.0.0): 44 changes")
+    );
+    assert!(journal.holders().unwrap().is_empty(), "the locks are let go at the end");
+    let recorded = journal.events_after(0, 10_000).unwrap();
+    assert_eq!(recorded.len(), events.lock().unwrap().len(), "the journal's event log has every event the sink saw");
+}

@@ -38,9 +38,3 @@ pub fn sink_for(
     let (sink, live) = crate::view::live::Live::start(plan, color);
     (sink, Some(live))
 }
-
-/// The terminal's sink joined by the journal's, so that other processes can follow the run.
-pub fn with_journal(sink: Sink, rec: &conv_runtime::record::Recorder) -> (conv_runtime::record::EventLog, Sink) {
-    let (log, journal) = conv_runtime::record::EventLog::start(rec);
-    (log, event::fan_out(vec![sink, journal]))
-}

@@ -6,30 +6,16 @@ use conv_journal::{Holder, Journal};
 use conv_runtime::plan::{self, KnownGood};
 use std::path::Path;
 
-/// The team journal's URL: `CONV_JOURNAL_URL`, else `journal` in the project's `conv.json`.
-pub fn team_url(root: &Path) -> Option<String> {
-    if let Some(url) = std::env::var("CONV_JOURNAL_URL").ok().filter(|u| !u.is_empty()) {
-        return Some(url);
-    }
-    let text = std::fs::read_to_string(root.join("conv.json")).ok()?;
-    let settings: serde_json::Value = serde_json::from_str(&text).ok()?;
-    settings["journal"].as_str().map(str::to_string)
-}
-
-/// The project's journal: PostgreSQL when a team URL is configured, else SQLite in `.conv/`.
+/// The project's journal (see `conv_runtime::project`); an error is printed.
 pub fn open(root: &Path) -> Result<Journal, u8> {
-    let opened = match team_url(root) {
-        Some(url) => Journal::open_postgres(&url),
-        None => Journal::open(&conv_runtime::state_dir(root).join("journal.db")),
-    };
-    opened.map_err(|err| {
+    conv_runtime::project::open_journal(root).map_err(|err| {
         eprintln!("error: {err}");
         FAILED
     })
 }
 
 pub fn known_good(journal: &mut Journal) -> KnownGood {
-    journal.known_good().map(|rows| rows.into_iter().collect()).unwrap_or_default()
+    conv_runtime::project::known_good(journal)
 }
 
 fn since(at: u64) -> String {
@@ -41,33 +27,49 @@ pub fn describe_holder(h: &Holder) -> String {
     format!("{}@{} (pid {}) since {}", h.user, h.host, h.pid, since(h.since))
 }
 
-pub use conv_runtime::session::{Session, lock_keys};
+use conv_runtime::run::BeginError;
+pub use conv_runtime::session::Session;
 use conv_runtime::session::{SessionError, split_key};
 
 /// Begins a session (locks, resume, a new run) for `program`'s `keys`, saying what it found.
-/// Errors are printed; the exit status is returned.
 pub fn begin(
     root: &Path,
     program: Option<&conv_model::Program>,
     keys: &[String],
     summary: &str,
 ) -> Result<Session, u8> {
-    let journal = open(root)?;
-    let session = match Session::begin(journal, program, root, keys, summary) {
+    told(conv_runtime::run::begin(root, program, keys, summary))
+}
+
+/// Says why a run could not begin (and returns the exit status), or what its session found:
+/// ports shared with another program, a run a kill left open and now resumed.
+pub fn told(begun: Result<Session, BeginError>) -> Result<Session, u8> {
+    let session = match begun {
         Ok(s) => s,
-        Err(SessionError::Locked(holder)) => {
+        Err(BeginError::MissingSecrets(missing)) => {
+            eprintln!(
+                "error: not applied: {} secret{} cannot be read",
+                missing.len(),
+                if missing.len() == 1 { "" } else { "s" }
+            );
+            for m in &missing {
+                eprintln!("  {m}");
+            }
+            return Err(FAILED);
+        }
+        Err(BeginError::Session(SessionError::Locked(holder))) => {
             let (env, site) = split_key(&holder.env);
             let site = site.map(|s| format!(" at site {s}")).unwrap_or_default();
             eprintln!("error: environment {env} is locked by {}{site}", describe_holder(&holder));
             eprintln!("wait for that apply to finish; if its holder is gone, `conv unlock {env} --force`");
             return Err(FOUND);
         }
-        Err(SessionError::PortsInUse(why)) => {
+        Err(BeginError::Session(SessionError::PortsInUse(why))) => {
             eprintln!("error: {why}");
             eprintln!("wait for that apply to finish: it runs from another checkout or program on this machine");
             return Err(FOUND);
         }
-        Err(SessionError::Journal(err)) => {
+        Err(BeginError::Session(SessionError::Journal(err)) | BeginError::Journal(err)) => {
             eprintln!("error: {err}");
             return Err(FAILED);
         }
@@ -117,16 +119,7 @@ pub fn view(root: &Path) -> conv_runtime::status::JournalView {
 }
 
 fn open_quietly(root: &Path) -> Result<Journal, conv_journal::JournalError> {
-    match team_url(root) {
-        Some(url) => Journal::open_postgres(&url),
-        None => {
-            let path = conv_runtime::state_dir(root).join("journal.db");
-            if !path.exists() {
-                return Err(conv_journal::JournalError::Other("no journal yet".into()));
-            }
-            Journal::open(&path)
-        }
-    }
+    conv_runtime::project::existing_journal(root)
 }
 
 /// Where an unfinished rollout stands, from the journal: in progress, or interrupted.

@@ -109,28 +109,19 @@ pub fn rollback(
     }
     let provider = Fleet::new(root, program);
     let plan = conv_runtime::plan::make_plan(root, program, &provider.observe_now(program));
-    let mut envs: Vec<String> = plan
-        .releases
-        .iter()
-        .filter(|r| r.name == release)
-        .flat_map(|r| r.stages.iter().map(|s| s.env.to_string()))
-        .collect();
-    envs.sort();
-    envs.dedup();
-    if let Some(held) = held_lock(root, &envs) {
+    if let Some(held) = held_lock(root, &conv_runtime::run::envs(&plan, Some(release))) {
         return Err(RollbackError::Refused(held, super::FOUND));
     }
     let summary = match by {
         Some(by) => format!("rollback {release} by {by}"),
         None => format!("rollback {release}"),
     };
-    let keys = super::journal::lock_keys(program, &envs);
+    let keys = conv_runtime::run::lock_keys(&plan, Some(release));
     let session = super::journal::begin(root, Some(program), &keys, &summary)
         .map_err(|code| RollbackError::Refused(String::new(), code))?;
-    let recorder = session.recorder();
-    let (event_log, sink) = super::events::with_journal(sink, &recorder);
-    let result = rt.block_on(conv_runtime::rollback::rollback_release(&plan, release, &provider, sink, recorder));
-    event_log.finish();
-    super::journal::end(session, if result.is_ok() { "rolled back" } else { "failed" });
+    let (result, end_error) = rt.block_on(conv_runtime::run::rollback(session, &plan, release, &provider, sink));
+    if let Some(err) = end_error {
+        eprintln!("warning: {err}");
+    }
     result.map_err(RollbackError::Failed)
 }

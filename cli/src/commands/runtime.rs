@@ -5,9 +5,10 @@ use super::events::{self, LogFormat};
 use super::{FAILED, FOUND, OK, WAITING};
 use conv_cli::{load, render};
 use conv_model::Program;
-use conv_runtime::apply::{self, Outcome};
+use conv_runtime::apply::Outcome;
 use conv_runtime::fleet::Fleet;
 use conv_runtime::plan::{self, Plan};
+use conv_runtime::run;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use tokio::runtime::Handle;
@@ -156,34 +157,30 @@ pub fn apply_cmd(
     options: conv_runtime::requirements::Options,
 ) -> u8 {
     let is_saved_plan = target.is_file() && target.extension().is_some_and(|e| e == "json");
-    let (plan, root) = if is_saved_plan {
-        let plan: Plan = match plan::read_saved(target) {
+    let plan = if is_saved_plan {
+        match conv_runtime::project::saved_plan(target) {
             Ok(p) => p,
+            Err(plan::SavedPlanError::Stale(stale)) => {
+                eprintln!("error: live state changed since the plan was made; refusing to apply {}", target.display());
+                for (addr, then, now) in &stale {
+                    eprintln!("  {addr}: planned against `{then}`, now `{now}`");
+                }
+                eprintln!("make a new plan with `conv plan -o {}`", target.display());
+                return FOUND;
+            }
             Err(err) => {
                 eprintln!("error: cannot apply the plan {}: {err}", target.display());
                 return FAILED;
             }
-        };
-        let root = plan.root.clone();
-        let provider = Fleet::new(&root, &plan.program);
-        let stale = plan::stale_sites(&plan, &provider.observe_now(&plan.program));
-        if !stale.is_empty() {
-            eprintln!("error: live state changed since the plan was made; refusing to apply {}", target.display());
-            for (addr, then, now) in &stale {
-                eprintln!("  {addr}: planned against `{then}`, now `{now}`");
-            }
-            eprintln!("make a new plan with `conv plan -o {}`", target.display());
-            return FOUND;
         }
-        (plan, root)
     } else {
         let program = match compile(target, set, color) {
             Ok(p) => p,
             Err(code) => return code,
         };
-        let root = root_of(target);
-        (plan_from_live(&root, &program), root)
+        plan_from_live(&root_of(target), &program)
     };
+    let root = plan.root.clone();
     let provider = Fleet::new(&root, &plan.program);
     eprint!("{}", conv_runtime::render::text(&plan, color));
     if !plan.has_work() {
@@ -195,82 +192,25 @@ pub fn apply_cmd(
         eprintln!("not applied");
         return FAILED;
     }
-    // Every secret a start needs is read now, so that no apply stops halfway for want of one.
-    let starting = plan.releases.iter().flat_map(|r| &r.stages).flat_map(|s| &s.sites).flat_map(|x| &x.changes);
-    let starting = starting.filter(|c| c.action != plan::Action::Stop).map(|c| c.service.as_str());
-    let missing = conv_runtime::secrets::missing(&plan.program, starting, &root);
-    if !missing.is_empty() {
-        eprintln!(
-            "error: not applied: {} secret{} cannot be read",
-            missing.len(),
-            if missing.len() == 1 { "" } else { "s" }
-        );
-        for m in &missing {
-            eprintln!("  {m}");
-        }
-        return FAILED;
-    }
-    let mut envs: Vec<String> = plan.releases.iter().flat_map(|r| r.stages.iter().map(|s| s.env.to_string())).collect();
-    envs.sort();
-    envs.dedup();
-    // `storefront (api 1.4.2, db_proxy 2.0.1): 10 changes`: what a run shipped, for history.
-    let summary = plan
-        .releases
-        .iter()
-        .map(|r| {
-            let mut versions: Vec<String> = r
-                .stages
-                .iter()
-                .flat_map(|s| {
-                    s.sites.iter().flat_map(|x| x.changes.iter().map(|c| format!("{} {}", c.service, c.version)))
-                })
-                .collect();
-            versions.sort();
-            versions.dedup();
-            if versions.is_empty() { r.name.clone() } else { format!("{} ({})", r.name, versions.join(", ")) }
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-        + &format!(": {} change{}", plan.change_count(), if plan.change_count() == 1 { "" } else { "s" });
-    let keys = super::journal::lock_keys(&plan.program, &envs);
-    let session = match super::journal::begin(&root, Some(&plan.program), &keys, &summary) {
+    let session = match super::journal::told(run::begin_apply(&plan)) {
         Ok(s) => s,
         Err(code) => return code,
     };
     let (sink, progress) = events::sink_for(log_format, color, Some(&plan));
-    let recorder = session.recorder();
-    let (event_log, sink) = events::with_journal(sink, &recorder);
-    let project = conv_runtime::project_name(&root);
-    let (notifier, sink) = match conv_runtime::notify::Notifier::start(&plan.program, &project, sink.clone()) {
-        Some((notifier, news)) => (Some(notifier), conv_runtime::event::fan_out(vec![sink, news])),
-        None => (None, sink),
-    };
-    let outcome = rt.block_on(apply::apply_plan_with(plan.clone(), provider.clone(), sink, recorder, options));
-    // Last news (converged, rolled back) goes out before the run's log is closed, so a
-    // delivery that fails is recorded with the run.
-    if let Some(notifier) = notifier
-        && !notifier.finish(NOTIFY_WAIT)
-    {
+    let finished = rt.block_on(run::apply(session, plan, provider, sink, options, NOTIFY_WAIT));
+    if finished.notifications_pending {
         eprintln!(
             "warning: notifications were still being delivered after {}s; conv stopped waiting",
             NOTIFY_WAIT.as_secs()
         );
     }
-    event_log.finish();
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
-    super::journal::end(
-        session,
-        match &outcome {
-            Outcome::Waiting { .. } => "waiting",
-            Outcome::Converged { failed_sites } if failed_sites.is_empty() => "converged",
-            Outcome::Converged { .. } => "partial",
-            Outcome::Failed { paused: true, .. } => "paused",
-            Outcome::Failed { .. } => "failed",
-        },
-    );
-    match outcome {
+    if let Some(err) = finished.end_error {
+        eprintln!("warning: {err}");
+    }
+    match finished.outcome {
         Outcome::Converged { failed_sites } if failed_sites.is_empty() => {
             eprintln!("applied: every release converged");
             OK
@@ -341,22 +281,14 @@ pub fn watch_cmd(rt: &Handle, target: &Path, set: &[String], seconds: u64, color
                     }
                 }
             }
-            let mut envs: Vec<String> =
-                plan.releases.iter().flat_map(|r| r.stages.iter().map(|s| s.env.to_string())).collect();
-            envs.sort();
-            envs.dedup();
-            let keys = super::journal::lock_keys(&program, &envs);
             let summary = format!("watch: {} corrections", plan.change_count());
-            match super::journal::begin(&root, Some(&program), &keys, &summary) {
+            let keys = run::lock_keys(&plan, None);
+            match super::journal::told(run::begin(&root, Some(&program), &keys, &summary)) {
                 Ok(session) => {
                     let (sink, _) = events::sink(LogFormat::Text, false);
-                    let recorder = session.recorder();
-                    let (event_log, sink) = events::with_journal(sink, &recorder);
-                    let outcome = rt.block_on(apply::apply_plan(plan.clone(), provider.clone(), sink, recorder));
-                    event_log.finish();
-                    let converged = matches!(&outcome, Outcome::Converged { failed_sites } if failed_sites.is_empty());
-                    super::journal::end(session, if converged { "converged" } else { "failed" });
-                    if let Outcome::Failed { reason, .. } = outcome {
+                    let options = conv_runtime::requirements::Options::default();
+                    let finished = rt.block_on(run::apply(session, plan, provider.clone(), sink, options, NOTIFY_WAIT));
+                    if let Outcome::Failed { reason, .. } = finished.outcome {
                         eprintln!("correction failed: {reason}; trying again in {seconds}s");
                     }
                 }
@@ -404,16 +336,8 @@ pub fn rollback_cmd(rt: &Handle, release: &str, path: &Path, yes: bool, color: b
     }
 }
 
-/// Live state diffed with the program, drift and retries marked from the journal.
 fn plan_from_live(root: &Path, program: &Program) -> Plan {
-    let provider = Fleet::new(root, program);
-    let mut plan = plan::make_plan(root, program, &provider.observe_now(program));
-    if let Ok(mut journal) = super::journal::open(root) {
-        plan::mark_drift(&mut plan, &super::journal::known_good(&mut journal));
-        plan::mark_retries(&mut plan, &journal.last_failures().unwrap_or_default());
-        plan::mark_judging(&mut plan, &journal.stage_results().unwrap_or_default());
-    }
-    plan
+    conv_runtime::project::plan_from_live(root, program)
 }
 
 /// Asks on the terminal; with no terminal, refuses (use `--yes`).

@@ -20,13 +20,7 @@ pub struct Feed {
 
 /// The project's journal, or `None` while there is none (no apply yet); never prints.
 pub fn open(root: &Path) -> Option<Journal> {
-    match crate::commands::journal::team_url(root) {
-        Some(url) => Journal::open_postgres(&url).ok(),
-        None => {
-            let path = conv_runtime::state_dir(root).join("journal.db");
-            if path.exists() { Journal::open(&path).ok() } else { None }
-        }
-    }
+    conv_runtime::project::existing_journal(root).ok()
 }
 
 impl Feed {
