@@ -219,18 +219,26 @@ enum Command {
     History {
         #[arg(default_value = ".")]
         path: PathBuf,
-        /// Print JSON instead of a table.
-        #[arg(long)]
+        /// Output format: a table, or the runs as a JSON array on stdout.
+        #[arg(long, value_enum, default_value_t = DataFormat::Text)]
+        format: DataFormat,
+        /// The same as `--format json`.
+        #[arg(long, conflicts_with = "format")]
         json: bool,
     },
     /// Compare live state with what was last applied and list each difference.
     ///
-    /// Exit status: 0 no drift, 2 drift, 1 error. `conv apply` converges drift back.
+    /// Exit status: 0 no drift, 4 drift, 1 the program has errors or there is no journal,
+    /// 2 usage or I/O error. `conv apply` converges drift back.
     #[command(verbatim_doc_comment)]
     Drift {
         #[arg(default_value = ".")]
         path: PathBuf,
-        #[arg(long)]
+        /// Output format: a line per difference, or a JSON array on stdout.
+        #[arg(long, value_enum, default_value_t = DataFormat::Text)]
+        format: DataFormat,
+        /// The same as `--format json`.
+        #[arg(long, conflicts_with = "format")]
         json: bool,
     },
     /// Take an environment's apply lock from whoever holds it (after its holder is gone).
@@ -292,6 +300,9 @@ enum Command {
         /// List every code with its name.
         #[arg(long)]
         list: bool,
+        /// Output format: the explanation as Markdown, or a JSON object (an array with --list).
+        #[arg(long, value_enum, default_value_t = DataFormat::Text)]
+        format: DataFormat,
     },
     /// Write a small working program to start from, with comments, into DIR/main.conv.
     ///
@@ -329,6 +340,13 @@ enum Command {
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum EvalFormat {
+    Json,
+}
+
+/// How a command that prints data prints it: for people, or as JSON on stdout.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DataFormat {
+    Text,
     Json,
 }
 
@@ -388,8 +406,12 @@ fn main() -> ExitCode {
         Command::Rollback { release, path, yes } => {
             with_runtime(|rt| commands::runtime::rollback_cmd(rt, &release, &path, yes, color))
         }
-        Command::History { path, json } => commands::journal::history_cmd(&path, json),
-        Command::Drift { path, json } => commands::journal::drift_cmd(&path, json, color),
+        Command::History { path, format, json } => {
+            commands::journal::history_cmd(&path, json || format == DataFormat::Json)
+        }
+        Command::Drift { path, format, json } => {
+            commands::journal::drift_cmd(&path, json || format == DataFormat::Json, color)
+        }
         Command::Unlock { env, path, force, yes } => commands::journal::unlock_cmd(&env, &path, force, yes),
         Command::Destroy { path, yes } => commands::runtime::destroy_cmd(&path, yes),
         Command::Lsp => {
@@ -397,7 +419,9 @@ fn main() -> ExitCode {
             0
         }
         Command::Fmt { paths, check } => commands::fmt::run(&paths, check, color),
-        Command::Explain { code, list } => commands::explain::run(code.as_deref(), list),
+        Command::Explain { code, list, format } => {
+            commands::explain::run(code.as_deref(), list, format == DataFormat::Json)
+        }
         Command::Init { dir } => commands::init::run(&dir),
         Command::Completions { shell } => {
             clap_complete::generate(

@@ -19,6 +19,7 @@ pub fn human(diagnostics: &[Diagnostic], sources: &Sources, color: bool) -> Stri
     }
     let mut indexes: HashMap<FileId, LineIndex> = HashMap::new();
     let mut out = Vec::new();
+    let mut explained = std::collections::HashSet::new();
     for diag in diagnostics.iter().take(MAX_SHOWN) {
         let mut spans: Vec<(FileId, Span)> = vec![(diag.primary.file, diag.primary.span)];
         spans.extend(diag.labels.iter().map(|l| (l.file, l.span)));
@@ -37,7 +38,9 @@ pub fn human(diagnostics: &[Diagnostic], sources: &Sources, color: bool) -> Stri
             (|id: &String| Err(format!("no source {id}"))) as fn(&String) -> Result<String, String>,
         )
         .with_sources(shown);
-        let report = report(diag, sources, &excerpts, color);
+        // The first report of each code says where its long story is; later ones need not.
+        let explain = explained.insert(diag.code.id);
+        let report = report(diag, sources, &excerpts, color, explain);
         // Writing into a Vec cannot fail, and every file of the report is in the cache.
         let _ = report.write(&mut cache, &mut out);
     }
@@ -78,6 +81,7 @@ fn report<'a>(
     sources: &Sources,
     excerpts: &HashMap<FileId, Excerpt>,
     color: bool,
+    explain: bool,
 ) -> Report<'a, (String, std::ops::Range<usize>)> {
     let at = |file: FileId, span: Span| {
         let range = excerpts.get(&file).map_or(0..0, |e| {
@@ -113,6 +117,9 @@ fn report<'a>(
     }
     for note in &diag.notes {
         builder = builder.with_note(escape_text(note));
+    }
+    if explain {
+        builder = builder.with_note(format!("`conv explain {}` shows an example and the fix", diag.code.id));
     }
     if let Some(help) = &diag.help {
         builder = builder.with_help(escape_text(help));

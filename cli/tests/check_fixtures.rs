@@ -121,3 +121,34 @@ fn the_standard_library_compiles() {
     );
     assert_eq!(checked.sources.all().len(), conv_compiler::stdlib::MODULES.len());
 }
+
+/// SPEC section 8 shows what `conv check` prints: its example block is the real output on
+/// tests/fixtures/spec/services.conv. `CONV_UPDATE_SPEC=1` writes it there.
+#[test]
+fn spec_section_8_shows_what_conv_check_prints() {
+    let dir = repo_root().join("tests/fixtures/spec");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_conv"))
+        .args(["check", "services.conv"])
+        .current_dir(&dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "the example has one error");
+    let printed = String::from_utf8(out.stderr).unwrap();
+    let spec_path = repo_root().join("lang/SPEC.md");
+    let spec = std::fs::read_to_string(&spec_path).unwrap();
+    let marker = "<!-- rendered from tests/fixtures/spec/services.conv";
+    let at = spec.find(marker).expect("SPEC section 8 has the marker of its rendered example");
+    let open = at + spec[at..].find("```\n").expect("a fenced block follows the marker") + 4;
+    let close = open + spec[open..].find("```\n").expect("the block is closed");
+    if std::env::var_os("CONV_UPDATE_SPEC").is_some() {
+        let updated = format!("{}{printed}{}", &spec[..open], &spec[close..]);
+        std::fs::write(&spec_path, updated).unwrap();
+        return;
+    }
+    assert_eq!(
+        &spec[open..close],
+        printed,
+        "SPEC section 8's example is not what conv prints; run with CONV_UPDATE_SPEC=1 to write it"
+    );
+}

@@ -163,6 +163,15 @@ fn explain_prints_the_long_story() {
     assert_eq!(by_name.status.code(), Some(2));
     let list = conv(&["explain", "--list"], &repo_root());
     assert!(stdout(&list).contains("E0107  too-deeply-nested"));
+    let one: serde_json::Value =
+        serde_json::from_slice(&conv(&["explain", "E0105", "--format", "json"], &repo_root()).stdout).unwrap();
+    assert_eq!((one["code"].as_str(), one["name"].as_str()), (Some("E0105"), Some("syntax-error")), "{one}");
+    assert!(one["explanation"].as_str().is_some_and(|e| e.starts_with("## E0105: syntax error")), "{one}");
+    let all: serde_json::Value =
+        serde_json::from_slice(&conv(&["explain", "--list", "--format", "json"], &repo_root()).stdout).unwrap();
+    let all = all.as_array().unwrap();
+    assert_eq!(all.len(), conv_cli::explain::all_codes().len());
+    assert!(all.iter().any(|c| c["code"] == "E0107" && c["name"] == "too-deeply-nested"));
 }
 
 #[test]

@@ -112,6 +112,17 @@ fn drift_is_reported_shown_in_the_plan_and_converged_back() {
         "{}",
         text(&drift)
     );
+    // `--format json` and its alias `--json` print the same differences.
+    let as_json = p.run(&["drift", ".", "--format", "json"]);
+    assert_eq!(as_json.status.code(), Some(4));
+    let diffs: serde_json::Value = serde_json::from_slice(&as_json.stdout).unwrap();
+    assert_eq!(diffs.as_array().map(Vec::len), Some(1), "{diffs}");
+    assert_eq!(diffs[0]["address"], "production[\"p1\"]/web", "{diffs}");
+    assert_eq!(p.run(&["drift", ".", "--json"]).stdout, as_json.stdout);
+    let history = p.run(&["history", ".", "--format", "json"]);
+    assert_eq!(history.status.code(), Some(0));
+    let runs: serde_json::Value = serde_json::from_slice(&history.stdout).unwrap();
+    assert_eq!(runs[0]["outcome"], "converged", "{runs}");
     let plan = p.run(&["plan", "."]);
     assert!(text(&plan).contains("! drift production[\"p1\"]/web"), "{}", text(&plan));
     assert_eq!(p.run(&["apply", ".", "--yes"]).status.code(), Some(0));

@@ -226,6 +226,12 @@ impl<'a> TypeTable<'a> {
     }
 }
 
+/// `an Int`, `a Duration`, `a { stages: List[?] }`: a type's name as a label says it.
+pub fn with_article(name: &str) -> String {
+    let vowel = name.chars().next().is_some_and(|c| "AEIOUaeiou".contains(c));
+    format!("{} {name}", if vowel { "an" } else { "a" })
+}
+
 pub fn entity_type_name(kind: EntityKind) -> &'static str {
     match kind {
         EntityKind::Environment => "Environment",

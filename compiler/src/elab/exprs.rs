@@ -6,7 +6,7 @@ use crate::codes;
 use crate::core::{Core, DeclId, InterpPart};
 use crate::index::{Binding, DeclKind};
 use crate::suggest;
-use crate::types::Ty;
+use crate::types::{self, Ty};
 use crate::value::Value;
 use conv_lang::ast::{Arg, Expr, ExprKind, Ident, LitValue, StrPart, UnOp};
 use conv_lang::{Diagnostic, Span};
@@ -94,7 +94,7 @@ impl<'a> Elab<'a, '_> {
         let (exp, act) = (self.show(expected), self.show(actual));
         let mut diag =
             Diagnostic::error(&codes::TYPE_MISMATCH, self.file, span, format!("expected {exp}, found {act}"))
-                .with_primary_label(format!("this is a {act}"));
+                .with_primary_label(format!("this is {}", types::with_article(&act)));
         if let Ty::Optional(inner) = actual {
             if self.types.assignable(inner, expected) {
                 diag = Diagnostic::error(
@@ -165,7 +165,7 @@ impl<'a> Elab<'a, '_> {
                                 e.span,
                                 format!("cannot negate a {shown}"),
                             )
-                            .with_primary_label(format!("this is a {shown}"))
+                            .with_primary_label(format!("this is {}", types::with_article(&shown)))
                             .with_help("durations, sizes and percentages are never negative"),
                         );
                         (Core::Error, Ty::Error)
@@ -244,7 +244,7 @@ impl<'a> Elab<'a, '_> {
                                 e.span,
                                 format!("a {shown} cannot be put in a string"),
                             )
-                            .with_primary_label(format!("this is a {shown}"))
+                            .with_primary_label(format!("this is {}", types::with_article(&shown)))
                             .with_help("interpolate one of its fields instead"),
                         );
                     }
@@ -631,7 +631,7 @@ impl<'a> Elab<'a, '_> {
                         iter.span,
                         format!("`for` iterates over a list, found {shown}"),
                     )
-                    .with_primary_label(format!("this is a {shown}")),
+                    .with_primary_label(format!("this is {}", types::with_article(&shown))),
                 );
                 Ty::Error
             }

@@ -4,7 +4,7 @@ use super::Elab;
 use super::exprs::unit_hint;
 use crate::codes;
 use crate::core::Core;
-use crate::types::Ty;
+use crate::types::{self, Ty};
 use conv_lang::ast::{BinOp, Expr};
 use conv_lang::{Diagnostic, Span};
 
@@ -53,8 +53,8 @@ impl<'a> Elab<'a, '_> {
         };
         let mut diag = Diagnostic::error(&codes::INVALID_OPERANDS, self.file, op_span, message)
             .with_primary_label(format!("`{}` does not take these", op.symbol()))
-            .with_label(self.file, ls, format!("this is a {l}"))
-            .with_label(self.file, rs, format!("this is a {r}"));
+            .with_label(self.file, ls, format!("this is {}", types::with_article(&l)))
+            .with_label(self.file, rs, format!("this is {}", types::with_article(&r)));
         if let Some(hint) = unit_hint(lt, rt).or_else(|| unit_hint(rt, lt)) {
             diag = diag.with_help(hint);
         } else if is_unit(lt) && is_unit(rt) {
