@@ -46,26 +46,41 @@ impl Excerpt {
         let first_line = index.line_of(lo);
         let start = index.line_start(first_line);
         let end = text[hi..].find('\n').map_or(text.len(), |i| hi + i);
-        let ranges: Vec<(usize, usize)> = points.chunks(2).map(|p| (p[0], p[1])).collect();
+        // The lines the labels touch, as merged runs of line numbers. A line between two
+        // runs is never drawn: it is kept empty, and found through the index, not by reading
+        // it, so that a report whose labels are far apart costs its lines, not the file
+        // between them.
+        let mut runs: Vec<(usize, usize)> =
+            points.chunks(2).map(|p| (index.line_of(p[0]), index.line_of(p[1]))).collect();
+        runs.sort_unstable();
+        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(runs.len());
+        for (a, b) in runs {
+            match merged.last_mut() {
+                Some(last) if a <= last.1 + 1 => last.1 = last.1.max(b),
+                _ => merged.push((a, b)),
+            }
+        }
         let mut out = Excerpt { text: String::new(), first_line, marks: Vec::new() };
-        let mut line_start = start;
-        loop {
-            let line_end = text[line_start..end].find('\n').map_or(end, |i| line_start + i);
-            // A line between two labels that no label touches is never drawn: it is kept
-            // empty, so that a report whose labels are far apart costs its lines, not the
-            // file between them.
-            let touched = ranges.iter().any(|&(a, b)| a <= line_end && b >= line_start);
-            if touched {
+        let mut next_line = first_line;
+        for (a, b) in merged {
+            if a > next_line {
+                // Untouched lines `next_line..a`: empty, each offset in them shown at its start.
+                out.mark(index.line_start(next_line), false);
+                for _ in next_line..a {
+                    out.text.push('\n');
+                }
+            }
+            for line in a..=b {
+                let line_start = index.line_start(line).max(start);
+                let line_end = text[line_start..end].find('\n').map_or(end, |i| line_start + i);
                 out.line(text, line_start, line_end, &points);
-            } else {
-                out.mark(line_start, false);
+                if line_end >= end {
+                    break;
+                }
+                out.mark(line_end, true);
+                out.text.push('\n');
             }
-            if line_end >= end {
-                break;
-            }
-            out.mark(line_end, true);
-            out.text.push('\n');
-            line_start = line_end + 1;
+            next_line = b + 1;
         }
         out.mark(end, false);
         out
