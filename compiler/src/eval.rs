@@ -30,7 +30,47 @@ pub struct Evaluator<'e, 'a> {
     entity_index: HashMap<(EntityKind, &'e str), usize>,
     entity_stack: Vec<String>,
     defaults: HashMap<(RecordId, usize), (Value, usize)>,
+    /// Calls whose arguments are all scalars, by function and arguments: a function is pure,
+    /// so `policy(bake_factor: 2)` in ten thousand releases is evaluated once, and its value
+    /// (shared, as values are) reused, with how deep it went.
+    calls: HashMap<(DeclId, Vec<Scalar>), (Value, usize)>,
     reach: Reach,
+}
+
+/// An argument a call is remembered by: a value without parts, compared exactly (floats by
+/// their bits).
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Scalar {
+    Int(i64),
+    Float(u64),
+    Bool(bool),
+    Str(Rc<str>),
+    Duration(u64),
+    Bytes(u64),
+    Percent(u64),
+    Entity(EntityKind, Rc<str>),
+    Variant(crate::types::EnumId, usize),
+    None,
+}
+
+impl Scalar {
+    fn of(v: &Value) -> Option<Scalar> {
+        Some(match v {
+            Value::Int(i) => Scalar::Int(*i),
+            Value::Float(f) => Scalar::Float(f.to_bits()),
+            Value::Bool(b) => Scalar::Bool(*b),
+            Value::Str(s) => Scalar::Str(s.clone()),
+            Value::Duration(d) => Scalar::Duration(*d),
+            Value::Bytes(b) => Scalar::Bytes(*b),
+            Value::Percent(p) => Scalar::Percent(p.to_bits()),
+            Value::Entity(kind, name) => Scalar::Entity(*kind, name.clone()),
+            Value::Variant(e, i, None) => Scalar::Variant(*e, *i),
+            Value::None => Scalar::None,
+            Value::List(_) | Value::Map(_) | Value::Record(..) | Value::Variant(_, _, Some(_)) | Value::Error => {
+                return None;
+            }
+        })
+    }
 }
 
 /// How deep evaluation has gone. A declaration's value is evaluated once and then reused,
@@ -58,6 +98,7 @@ impl<'e, 'a> Evaluator<'e, 'a> {
             entity_index,
             entity_stack: Vec::new(),
             defaults: HashMap::default(),
+            calls: HashMap::default(),
             reach: Reach::default(),
         }
     }
@@ -297,8 +338,17 @@ impl<'e, 'a> Evaluator<'e, 'a> {
             deepest = deepest.max(deep);
             callee.push(v);
         }
+        let key = callee.iter().map(Scalar::of).collect::<Option<Vec<_>>>().map(|args| (f, args));
+        if let Some((v, deep)) = key.as_ref().and_then(|k| self.calls.get(k)) {
+            let (v, deep) = (v.clone(), *deep);
+            return self.reuse(v, deep);
+        }
         // The body is as deep as the arguments it wraps.
-        self.deeper(deepest, |this| this.eval(&info.body, &mut callee))
+        let (v, deep) = self.below(|this| this.deeper(deepest, |this| this.eval(&info.body, &mut callee)));
+        if let Some(key) = key {
+            self.calls.insert(key, (v.clone(), deep));
+        }
+        v
     }
 
     /// `f`'s value, and how deep below the current level evaluating it went.
