@@ -19,6 +19,7 @@ pub struct Extractor<'x, 'e, 'a> {
     pub elab: &'e Elaborated<'a>,
     pub spans: &'x EntitySpans<'a>,
     pub diags: Vec<Diagnostic>,
+    pub errors: crate::value::ErrorScan,
 }
 
 impl<'e> Extractor<'_, 'e, '_> {
@@ -32,7 +33,7 @@ impl<'e> Extractor<'_, 'e, '_> {
         };
         for info in &self.elab.entities {
             let value = self.ev.entity_value(info.kind, &info.name);
-            if value.is_error() || has_error(&value) {
+            if value.is_error() || self.errors.contains_error(&value) {
                 continue;
             }
             match info.kind {
@@ -308,10 +309,6 @@ impl<'e> Extractor<'_, 'e, '_> {
             notify: self.notify(v),
         }
     }
-}
-
-fn has_error(v: &Value) -> bool {
-    crate::value::contains_error(v)
 }
 
 fn list(v: &Value) -> &[Value] {

@@ -159,7 +159,13 @@ pub fn check_with(sources: &Sources, overrides: &[Override]) -> Checked {
 
     let spans = spans::EntitySpans::new(parsed.iter().map(|(id, p)| (*id, p.file.items.as_slice())));
     let mut evaluator = eval::Evaluator::new(&elaborated, &index);
-    let mut extractor = extract::Extractor { ev: &mut evaluator, elab: &elaborated, spans: &spans, diags: Vec::new() };
+    let mut extractor = extract::Extractor {
+        ev: &mut evaluator,
+        elab: &elaborated,
+        spans: &spans,
+        diags: Vec::new(),
+        errors: Default::default(),
+    };
     let program = extractor.program();
     let extract_diags = std::mem::take(&mut extractor.diags);
     // Every `let` is evaluated, used or not, so its errors are reported.

@@ -67,6 +67,52 @@ pub fn contains_error(v: &Value) -> bool {
     false
 }
 
+/// [`contains_error`] over many values that share parts (every release holding the one
+/// strategy a call made): a part found free of errors is not walked again. The parts are
+/// kept alive here, so that an address it knows is never reused by another value.
+#[derive(Default)]
+pub struct ErrorScan {
+    clean: HashSet<usize>,
+    kept: Vec<Value>,
+}
+
+impl ErrorScan {
+    pub fn contains_error(&mut self, v: &Value) -> bool {
+        let mut seen: Vec<(usize, Value)> = Vec::new();
+        let mut todo = vec![v.clone()];
+        let mut visited: HashSet<usize> = HashSet::default();
+        while let Some(v) = todo.pop() {
+            // The part's address, and whether another value holds it too (beside the value
+            // it is in and the copy walked here): only those can be met again.
+            let (key, shared) = match &v {
+                Value::Error => return true,
+                Value::List(items) | Value::Record(_, items) => (items.as_ptr() as usize, Rc::strong_count(items) > 2),
+                Value::Map(entries) => (entries.as_ptr() as usize, Rc::strong_count(entries) > 2),
+                Value::Variant(_, _, Some(payload)) => (Rc::as_ptr(payload) as usize, Rc::strong_count(payload) > 2),
+                _ => continue,
+            };
+            if self.clean.contains(&key) || !visited.insert(key) {
+                continue;
+            }
+            match &v {
+                Value::List(items) | Value::Record(_, items) => todo.extend(items.iter().cloned()),
+                Value::Map(entries) => todo.extend(entries.iter().map(|(_, v)| v.clone())),
+                Value::Variant(_, _, Some(payload)) => todo.push((**payload).clone()),
+                _ => {}
+            }
+            if shared {
+                seen.push((key, v));
+            }
+        }
+        // Everything walked is free of errors: remembered, with the value that holds it.
+        for (key, v) in seen {
+            self.clean.insert(key);
+            self.kept.push(v);
+        }
+        false
+    }
+}
+
 /// Equality as `==` sees it (an `Int` equals the `Float` of the same number), in time linear
 /// in the values' size in memory: a pair of shared parts is compared once.
 pub fn equal(a: &Value, b: &Value) -> bool {
@@ -123,4 +169,23 @@ pub fn equal(a: &Value, b: &Value) -> bool {
         }
     }
     true
+}
+
+#[cfg(test)]
+mod error_scan_tests {
+    use super::*;
+
+    #[test]
+    fn a_part_found_clean_is_skipped_and_an_error_is_found_every_time() {
+        let shared = Value::List(Rc::from(vec![Value::Int(1), Value::Int(2)]));
+        let with_error = Value::List(Rc::from(vec![Value::Int(3), Value::Error]));
+        let a = Value::List(Rc::from(vec![shared.clone()]));
+        let b = Value::List(Rc::from(vec![shared.clone(), with_error.clone()]));
+        let c = Value::List(Rc::from(vec![with_error.clone()]));
+        let mut scan = ErrorScan::default();
+        assert!(!scan.contains_error(&a));
+        assert!(scan.contains_error(&b), "a clean part beside an error does not hide it");
+        assert!(scan.contains_error(&c), "a part with an error is never remembered as clean");
+        assert!(!scan.contains_error(&shared));
+    }
 }
