@@ -309,3 +309,50 @@ pub fn completion(refs: &References, file: FileId, offset: usize) -> Vec<Complet
     }
     c.items
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The labels offered at `|` in `text`, a one-file program.
+    fn labels(text_with_cursor: &str) -> Vec<String> {
+        let offset = text_with_cursor.find('|').unwrap();
+        let text = text_with_cursor.replacen('|', "", 1);
+        let mut sources = conv_compiler::Sources::new();
+        let file = sources.add("main.conv", text);
+        let refs = conv_compiler::refs::references(&sources);
+        completion(&refs, file, offset).into_iter().map(|i| i.label).collect()
+    }
+
+    const PROGRAM: &str =
+        "environment staging { sites = [\"s1\"] }\nservice api { run = command { argv = [] }, version = \"1\" }\n";
+
+    #[test]
+    fn values_by_type() {
+        let on_failure = labels(&format!("{PROGRAM}release r {{ services = [api], on_failure = | }}"));
+        assert_eq!(on_failure, ["rollback", "pause"]);
+        let strategy = labels(&format!("{PROGRAM}release r {{ services = [api], strategy = | }}"));
+        assert_eq!(strategy, ["rollout", "progressive", "blue_green", "all_at_once"]);
+        let after = labels(&format!("{PROGRAM}environment production {{ sites = [\"p1\"], after = [|] }}"));
+        assert_eq!(after, ["staging", "production"]);
+    }
+
+    #[test]
+    fn records_lists_and_modules() {
+        let stage = labels(&format!("{PROGRAM}release r {{ strategy = rollout {{ stages = [{{ | }}] }} }}"));
+        assert_eq!(stage, ["name", "env", "fraction", "bake", "max_parallel", "max_failures", "gates"]);
+        let local = labels("environment e { provider = local { | } }");
+        assert_eq!(local, ["instances_per_site", "base_port"]);
+        let rollout = labels(&format!("{PROGRAM}release r {{ strategy = rollout {{\n  |\n}} }}"));
+        assert_eq!(rollout, ["stages", "stage"]);
+        let members = labels("import std.rollout.{|}");
+        assert_eq!(members, ["progressive", "blue_green", "all_at_once"]);
+        assert_eq!(labels("import std.|"), ["gates", "rollout"]);
+        let qualified = labels("import std.gates\nlet g = gates.|");
+        assert!(
+            qualified.contains(&"http_ok".to_string()) && !qualified.contains(&"staging".to_string()),
+            "{qualified:?}"
+        );
+        assert_eq!(labels("service a { version = \"|\" }"), Vec::<String>::new());
+    }
+}

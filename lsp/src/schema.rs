@@ -133,6 +133,18 @@ impl<'r> Schema<'r> {
                 fields.retain(|f| f.name != "name");
                 Some(fields)
             }
+            // `stages = [{ ... }]` or `probe = { ... }`: the record type of the field.
+            FrameKind::Brace => {
+                let (key, holder) = match &frames[i].key {
+                    Some(k) => (k.as_str(), i.checked_sub(1)?),
+                    None if i >= 1 && frames[i - 1].kind == FrameKind::List => {
+                        (frames[i - 1].key.as_deref()?, i.checked_sub(2)?)
+                    }
+                    None => return None,
+                };
+                let ty = self.of_frame(frames, holder)?.into_iter().find(|f| f.name == key)?.ty;
+                self.record(element_type(&ty))
+            }
             _ => None,
         }
     }
