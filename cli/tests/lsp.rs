@@ -441,6 +441,25 @@ fn prepare_rename_and_rename_refuse_what_cannot_change() {
     assert_eq!(std_name["error"]["code"], -32803, "{std_name}");
     let fine = rename(&mut server, position(&text, "service db_proxy", 9), "proxy");
     assert_eq!(fine["result"]["changes"][&uri].as_array().unwrap().len(), 2, "{fine}");
+    // A name a use would be captured by: a parameter of the function, a `for` variable.
+    let locals = format!(
+        "{text}\nlet size = 1s\nfn gate(w: Duration) -> Gate = http_ok(window: size)\nlet all = [for v in [1]: size]\n"
+    );
+    server.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 2 }, "contentChanges": [{ "text": locals }] }),
+    );
+    server.diagnostics();
+    let at = position(&locals, "let size", 4);
+    let param = rename(&mut server, at.clone(), "w");
+    assert_eq!(
+        param["error"]["message"], "cannot rename `size` to `w`: `w` is a parameter of `gate`, which uses `size`",
+        "{param}"
+    );
+    let var = rename(&mut server, at.clone(), "v");
+    assert_eq!(var["error"]["message"], "cannot rename `size` to `v`: `v` is a `for` variable where `size` is used");
+    let free = rename(&mut server, at, "span");
+    assert_eq!(free["result"]["changes"][&uri].as_array().unwrap().len(), 3, "{free}");
 }
 
 /// Copies a fixture folder, subfolders included, into a fresh temporary folder.

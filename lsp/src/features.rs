@@ -196,6 +196,9 @@ fn rename_conflict(program: &Program, refs: &References, i: usize, new_name: &st
         files.dedup();
         files
     };
+    if let Some(capture) = local_capture(refs, i, new_name) {
+        return Some(capture);
+    }
     let clash =
         files.iter().find(|f| refs.visible.iter().any(|(v, names)| v == *f && names.iter().any(|n| n == new_name)))?;
     let other =
@@ -221,6 +224,99 @@ fn rename_conflict(program: &Program, refs: &References, i: usize, new_name: &st
         ),
         None => format!("cannot rename `{}` to `{new_name}`: `{new_name}` is already a name in {shown}", s.name),
     })
+}
+
+/// Whether a use of symbol `i` would, renamed to `new_name`, mean a local of that name
+/// instead: a parameter of the function it is used in, or a `for` variable around it.
+fn local_capture(refs: &References, i: usize, new_name: &str) -> Option<String> {
+    let old = &refs.symbols[i].name;
+    let uses: Vec<(FileId, Span)> = refs.occurrences(i).into_iter().skip(1).collect();
+    let inside = |file: FileId, outer: Span| {
+        uses.iter().any(|(f, s)| *f == file && outer.start <= s.start && s.end <= outer.end)
+    };
+    for (file, parsed) in refs.parsed.iter().filter(|(f, _)| uses.iter().any(|(u, _)| u == f)) {
+        for item in &parsed.file.items {
+            if let ItemKind::Fn(f) = &item.kind
+                && f.params.iter().any(|p| p.name.name == new_name)
+                && inside(*file, item.span)
+            {
+                return Some(format!(
+                    "cannot rename `{old}` to `{new_name}`: `{new_name}` is a parameter of `{}`, which uses `{old}`",
+                    f.name.name
+                ));
+            }
+            let mut scopes = Vec::new();
+            for_scopes(item, new_name, &mut scopes);
+            if scopes.into_iter().any(|scope| inside(*file, scope)) {
+                return Some(format!(
+                    "cannot rename `{old}` to `{new_name}`: `{new_name}` is a `for` variable where `{old}` is used"
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// The spans where a `for` variable named `name` is in scope (its filter and body), in `item`.
+fn for_scopes(item: &conv_lang::ast::Item, name: &str, out: &mut Vec<Span>) {
+    use conv_lang::ast::{Block, Expr, ExprKind, StrPart};
+    fn block(b: &Block, name: &str, out: &mut Vec<Span>) {
+        for entry in &b.entries {
+            match &entry.kind {
+                EntryKind::Field { value, .. } => expr(value, name, out),
+                EntryKind::Nested { body, .. } => block(body, name, out),
+            }
+        }
+    }
+    fn expr(e: &Expr, name: &str, out: &mut Vec<Span>) {
+        conv_lang::stack::grow(|| match &e.kind {
+            ExprKind::For(c) => {
+                if c.var.name == name {
+                    out.push(c.body.span);
+                    if let Some(f) = &c.filter {
+                        out.push(f.span);
+                    }
+                }
+                expr(&c.iter, name, out);
+                if let Some(f) = &c.filter {
+                    expr(f, name, out);
+                }
+                expr(&c.body, name, out);
+            }
+            ExprKind::Field { base, .. } => expr(base, name, out),
+            ExprKind::Call { callee, args } => {
+                expr(callee, name, out);
+                args.iter().for_each(|a| expr(&a.value, name, out));
+            }
+            ExprKind::List(items) => items.iter().for_each(|i| expr(i, name, out)),
+            ExprKind::Record(r) => block(&r.body, name, out),
+            ExprKind::If { cond, then, otherwise } => {
+                expr(cond, name, out);
+                expr(then, name, out);
+                expr(otherwise, name, out);
+            }
+            ExprKind::Binary { lhs, rhs, .. } => {
+                expr(lhs, name, out);
+                expr(rhs, name, out);
+            }
+            ExprKind::Unary { operand, .. } | ExprKind::Paren(operand) => expr(operand, name, out),
+            ExprKind::Str(parts) => parts.iter().for_each(|p| {
+                if let StrPart::Interp(x) = p {
+                    expr(x, name, out);
+                }
+            }),
+            ExprKind::Name(_) | ExprKind::Literal(_) | ExprKind::Error => {}
+        })
+    }
+    match &item.kind {
+        ItemKind::Entity(e) => block(&e.body, name, out),
+        ItemKind::Fn(f) => {
+            f.params.iter().filter_map(|p| p.default.as_ref()).for_each(|d| expr(d, name, out));
+            expr(&f.body, name, out);
+        }
+        ItemKind::Let(l) => expr(&l.value, name, out),
+        ItemKind::Import(_) | ItemKind::Type(_) | ItemKind::Enum(_) => {}
+    }
 }
 
 /// What rename would change at the cursor: the name's range and the name itself, or why it
