@@ -1,7 +1,7 @@
 //! End to end with a real editor: headless Neovim (Debian's `neovim`, 0.7) loads the setup in
 //! editors/nvim, attaches to `conv lsp`, opens a file with an error, and checks that the
-//! diagnostic arrives and that go to definition lands on the declaration. Skipped, with a
-//! note, where Neovim is not installed, except in CI.
+//! diagnostic arrives, that go to definition lands on the declaration and that a workspace
+//! symbol query finds it. Skipped, with a note, where Neovim is not installed, except in CI.
 
 mod common;
 
@@ -37,6 +37,15 @@ for _, r in pairs(responses or {}) do
     result.definition_line = loc.range.start.line
   end
 end
+-- Workspace symbols: `stg` finds the environment `staging`.
+local symbols = vim.lsp.buf_request_sync(0, 'workspace/symbol', { query = 'stg' }, 10000)
+for _, r in pairs(symbols or {}) do
+  if r.result and r.result[1] then
+    result.symbol_name = r.result[1].name
+    result.symbol_line = r.result[1].location.range.start.line
+    result.symbol_count = #r.result
+  end
+end
 local f = io.open(out, 'w')
 f:write(vim.fn.json_encode(result))
 f:close()
@@ -44,7 +53,7 @@ vim.cmd('qall!')
 "#;
 
 #[test]
-fn neovim_gets_diagnostics_and_goes_to_definition() {
+fn neovim_gets_diagnostics_goes_to_definition_and_finds_workspace_symbols() {
     if Command::new("nvim").arg("--version").stdout(Stdio::null()).status().is_err() {
         assert!(std::env::var_os("CI").is_none(), "neovim must be installed in CI (.ci/run installs it)");
         eprintln!("note: nvim is not installed; skipping");
@@ -80,4 +89,9 @@ fn neovim_gets_diagnostics_and_goes_to_definition() {
     assert!(result["message"].as_str().unwrap().contains("unknown name `db_prxy`"), "{result}");
     let declaration = text.lines().position(|l| l.starts_with("environment staging")).unwrap();
     assert_eq!(result["definition_line"], declaration as u64, "{result}");
+    assert_eq!(
+        (&result["symbol_name"], &result["symbol_line"], &result["symbol_count"]),
+        (&serde_json::json!("staging"), &serde_json::json!(declaration), &serde_json::json!(1)),
+        "{result}"
+    );
 }

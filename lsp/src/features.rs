@@ -155,81 +155,263 @@ fn locations(program: &Program, refs: &References, spans: Vec<(FileId, Span)>) -
     out
 }
 
-pub fn rename(path: &Path, pos: Position, new_name: &str, open: &HashMap<PathBuf, String>) -> Option<WorkspaceEdit> {
+/// Why a rename cannot be done, for the client to show.
+pub type Refusal = String;
+
+pub fn rename(
+    path: &Path,
+    pos: Position,
+    new_name: &str,
+    open: &HashMap<PathBuf, String>,
+) -> Result<Option<WorkspaceEdit>, Refusal> {
     let (program, refs, file) = analyze(path, open);
     let offset = Text::new(&refs.sources.get(file).text).offset(pos);
-    let i = refs.symbol_at(file, offset)?;
-    if refs.symbols[i].is_std {
-        return None;
+    let Some(i) = refs.symbol_at(file, offset) else { return Ok(None) };
+    let s = &refs.symbols[i];
+    if s.is_std {
+        return Err(format!("`{}` is declared in the standard library and cannot be renamed", s.name));
+    }
+    if new_name != s.name
+        && let Some(conflict) = rename_conflict(&program, &refs, i, new_name)
+    {
+        return Err(conflict);
     }
     let mut changes: HashMap<Uri, Vec<TextEdit>> = HashMap::new();
     for loc in locations(&program, &refs, refs.occurrences(i)) {
         changes.entry(loc.uri).or_default().push(TextEdit::new(loc.range, new_name.to_string()));
     }
-    Some(WorkspaceEdit { changes: Some(changes), ..Default::default() })
+    Ok(Some(WorkspaceEdit { changes: Some(changes), ..Default::default() }))
 }
 
-fn completion_kind(kind: Kind) -> CompletionItemKind {
-    match kind {
-        Kind::Function => CompletionItemKind::FUNCTION,
-        Kind::Type => CompletionItemKind::STRUCT,
-        Kind::Enum => CompletionItemKind::ENUM,
-        Kind::Let => CompletionItemKind::CONSTANT,
-        Kind::Environment | Kind::Service | Kind::Release => CompletionItemKind::REFERENCE,
+/// Why renaming symbol `i` to `new_name` would clash: the new name is already visible in a
+/// file that names the symbol (for an entity, in any file, as entities are program-wide).
+fn rename_conflict(program: &Program, refs: &References, i: usize, new_name: &str) -> Option<String> {
+    let s = &refs.symbols[i];
+    let entity = matches!(s.kind, Kind::Environment | Kind::Service | Kind::Release);
+    let files: Vec<FileId> = if entity {
+        (0..program.paths.len()).map(|f| FileId(f as u32)).collect()
+    } else {
+        let mut files: Vec<FileId> = refs.occurrences(i).into_iter().map(|(f, _)| f).collect();
+        files.sort_by_key(|f| f.0);
+        files.dedup();
+        files
+    };
+    if let Some(capture) = local_capture(refs, i, new_name) {
+        return Some(capture);
     }
+    let clash =
+        files.iter().find(|f| refs.visible.iter().any(|(v, names)| v == *f && names.iter().any(|n| n == new_name)))?;
+    let other =
+        refs.symbols.iter().filter(|o| o.name == new_name).min_by_key(|o| (o.is_std, o.file != *clash)).map(|o| {
+            if o.is_std {
+                format!("the standard library ({})", refs.sources.get(o.file).name)
+            } else {
+                file_path(program, refs, o.file)
+                    .map(|p| p.strip_prefix(&program.root).unwrap_or(&p).display().to_string())
+                    .unwrap_or_default()
+            }
+        });
+    let name = refs.sources.get(*clash).name.clone();
+    let shown = program
+        .paths
+        .get(clash.0 as usize)
+        .map(|p| p.strip_prefix(&program.root).unwrap_or(p).display().to_string())
+        .unwrap_or(name);
+    Some(match other {
+        Some(place) => format!(
+            "cannot rename `{}` to `{new_name}`: `{new_name}` is already declared in {place} and visible in {shown}",
+            s.name
+        ),
+        None => format!("cannot rename `{}` to `{new_name}`: `{new_name}` is already a name in {shown}", s.name),
+    })
+}
+
+/// Whether a use of symbol `i` would, renamed to `new_name`, mean a local of that name
+/// instead: a parameter of the function it is used in, or a `for` variable around it.
+fn local_capture(refs: &References, i: usize, new_name: &str) -> Option<String> {
+    let old = &refs.symbols[i].name;
+    let uses: Vec<(FileId, Span)> = refs.occurrences(i).into_iter().skip(1).collect();
+    let inside = |file: FileId, outer: Span| {
+        uses.iter().any(|(f, s)| *f == file && outer.start <= s.start && s.end <= outer.end)
+    };
+    for (file, parsed) in refs.parsed.iter().filter(|(f, _)| uses.iter().any(|(u, _)| u == f)) {
+        for item in &parsed.file.items {
+            if let ItemKind::Fn(f) = &item.kind
+                && f.params.iter().any(|p| p.name.name == new_name)
+                && inside(*file, item.span)
+            {
+                return Some(format!(
+                    "cannot rename `{old}` to `{new_name}`: `{new_name}` is a parameter of `{}`, which uses `{old}`",
+                    f.name.name
+                ));
+            }
+            let mut scopes = Vec::new();
+            for_scopes(item, new_name, &mut scopes);
+            if scopes.into_iter().any(|scope| inside(*file, scope)) {
+                return Some(format!(
+                    "cannot rename `{old}` to `{new_name}`: `{new_name}` is a `for` variable where `{old}` is used"
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// The spans where a `for` variable named `name` is in scope (its filter and body), in `item`.
+fn for_scopes(item: &conv_lang::ast::Item, name: &str, out: &mut Vec<Span>) {
+    use conv_lang::ast::{Block, Expr, ExprKind, StrPart};
+    fn block(b: &Block, name: &str, out: &mut Vec<Span>) {
+        for entry in &b.entries {
+            match &entry.kind {
+                EntryKind::Field { value, .. } => expr(value, name, out),
+                EntryKind::Nested { body, .. } => block(body, name, out),
+            }
+        }
+    }
+    fn expr(e: &Expr, name: &str, out: &mut Vec<Span>) {
+        conv_lang::stack::grow(|| match &e.kind {
+            ExprKind::For(c) => {
+                if c.var.name == name {
+                    out.push(c.body.span);
+                    if let Some(f) = &c.filter {
+                        out.push(f.span);
+                    }
+                }
+                expr(&c.iter, name, out);
+                if let Some(f) = &c.filter {
+                    expr(f, name, out);
+                }
+                expr(&c.body, name, out);
+            }
+            ExprKind::Field { base, .. } => expr(base, name, out),
+            ExprKind::Call { callee, args } => {
+                expr(callee, name, out);
+                args.iter().for_each(|a| expr(&a.value, name, out));
+            }
+            ExprKind::List(items) => items.iter().for_each(|i| expr(i, name, out)),
+            ExprKind::Record(r) => block(&r.body, name, out),
+            ExprKind::If { cond, then, otherwise } => {
+                expr(cond, name, out);
+                expr(then, name, out);
+                expr(otherwise, name, out);
+            }
+            ExprKind::Binary { lhs, rhs, .. } => {
+                expr(lhs, name, out);
+                expr(rhs, name, out);
+            }
+            ExprKind::Unary { operand, .. } | ExprKind::Paren(operand) => expr(operand, name, out),
+            ExprKind::Str(parts) => parts.iter().for_each(|p| {
+                if let StrPart::Interp(x) = p {
+                    expr(x, name, out);
+                }
+            }),
+            ExprKind::Name(_) | ExprKind::Literal(_) | ExprKind::Error => {}
+        })
+    }
+    match &item.kind {
+        ItemKind::Entity(e) => block(&e.body, name, out),
+        ItemKind::Fn(f) => {
+            f.params.iter().filter_map(|p| p.default.as_ref()).for_each(|d| expr(d, name, out));
+            expr(&f.body, name, out);
+        }
+        ItemKind::Let(l) => expr(&l.value, name, out),
+        ItemKind::Import(_) | ItemKind::Type(_) | ItemKind::Enum(_) => {}
+    }
+}
+
+/// What rename would change at the cursor: the name's range and the name itself, or why it
+/// cannot be renamed (a keyword, a literal, a field, a standard-library name).
+pub fn prepare_rename(
+    path: &Path,
+    pos: Position,
+    open: &HashMap<PathBuf, String>,
+) -> Result<Option<PrepareRenameResponse>, Refusal> {
+    let (_, refs, file) = analyze(path, open);
+    let text = &refs.sources.get(file).text;
+    let t = Text::new(text);
+    let offset = t.offset(pos);
+    if let Some(i) = refs.symbol_at(file, offset) {
+        let s = &refs.symbols[i];
+        if s.is_std {
+            return Err(format!("`{}` is declared in the standard library and cannot be renamed", s.name));
+        }
+        let hit = |sp: &Span| sp.start <= offset && offset <= sp.end;
+        let span =
+            refs.refs.iter().find(|(f, sp, _)| *f == file && hit(sp)).map(|(_, sp, _)| *sp).unwrap_or(s.name_span);
+        return Ok(Some(PrepareRenameResponse::RangeWithPlaceholder {
+            range: t.range(span),
+            placeholder: s.name.clone(),
+        }));
+    }
+    if let Some(field) = refs.field_at(file, offset) {
+        return Err(format!("`{}` is a field of the schema and cannot be renamed", field.name));
+    }
+    let lexed = conv_lang::lexer::lex(FileId(0), text);
+    let token = lexed
+        .tokens
+        .iter()
+        .find(|(_, sp)| sp.start <= offset && offset < sp.end)
+        .or_else(|| lexed.tokens.iter().find(|(_, sp)| sp.start < offset && offset == sp.end));
+    match token.map(|(t, _)| *t) {
+        Some(t) if t.is_keyword() => {
+            let word = token.and_then(|(_, sp)| text.get(sp.start..sp.end)).unwrap_or("");
+            Err(format!("`{word}` is a keyword and cannot be renamed"))
+        }
+        Some(
+            Token::Int(_)
+            | Token::Float(_)
+            | Token::Duration(_)
+            | Token::Bytes(_)
+            | Token::Percent(_)
+            | Token::BadNumber(_)
+            | Token::StrStart
+            | Token::StrText(_)
+            | Token::StrEnd,
+        ) => Err("a literal cannot be renamed".to_string()),
+        _ => Ok(None),
+    }
+}
+
+/// The declaration and the uses of the name at the cursor, in this file: the declaration
+/// as a write, the uses as reads.
+pub fn highlights(path: &Path, pos: Position, open: &HashMap<PathBuf, String>) -> Option<Vec<DocumentHighlight>> {
+    let (_, refs, file) = analyze(path, open);
+    let text = &refs.sources.get(file).text;
+    let t = Text::new(text);
+    let i = refs.symbol_at(file, t.offset(pos))?;
+    let s = &refs.symbols[i];
+    let mut out: Vec<DocumentHighlight> = refs
+        .occurrences(i)
+        .into_iter()
+        .filter(|(f, _)| *f == file)
+        .map(|(_, span)| DocumentHighlight {
+            range: t.range(span),
+            kind: Some(if s.file == file && span == s.name_span {
+                DocumentHighlightKind::WRITE
+            } else {
+                DocumentHighlightKind::READ
+            }),
+        })
+        .collect();
+    out.sort_by_key(|h| (h.range.start.line, h.range.start.character));
+    Some(out)
 }
 
 pub fn completion(path: &Path, pos: Position, open: &HashMap<PathBuf, String>) -> Option<Vec<CompletionItem>> {
     let (_, refs, file) = analyze(path, open);
-    let text = &refs.sources.get(file).text;
-    let offset = Text::new(text).offset(pos);
-    let mut items: Vec<CompletionItem> = KEYWORDS
-        .iter()
-        .map(|k| CompletionItem { label: k.to_string(), kind: Some(CompletionItemKind::KEYWORD), ..Default::default() })
-        .collect();
-    // Inside an entity block: the fields of its schema, with types and defaults.
-    let parsed = refs.parsed.iter().find(|(f, _)| *f == file).map(|(_, p)| p);
-    if let Some(p) = parsed {
-        for item in &p.file.items {
-            if let ItemKind::Entity(e) = &item.kind {
-                if e.body.span.start < offset && offset < e.body.span.end {
-                    for f in refs.schema.iter().filter(|f| f.entity == e.kind) {
-                        items.push(CompletionItem {
-                            label: f.name.clone(),
-                            kind: Some(CompletionItemKind::FIELD),
-                            detail: Some(f.declaration.clone()),
-                            documentation: f.doc.clone().map(Documentation::String),
-                            insert_text: Some(format!("{} = ", f.name)),
-                            ..Default::default()
-                        });
-                    }
-                }
-            }
-        }
-    }
-    let visible: Vec<String> =
-        refs.visible.iter().find(|(f, _)| *f == file).map(|(_, v)| v.clone()).unwrap_or_default();
-    for s in &refs.symbols {
-        let in_scope = visible.contains(&s.name);
-        if !in_scope && !(s.is_std && s.kind == Kind::Function) {
-            continue;
-        }
-        if items.iter().any(|i| i.label == s.name) {
-            continue;
-        }
-        items.push(CompletionItem {
-            label: s.name.clone(),
-            kind: Some(completion_kind(s.kind)),
-            detail: Some(if in_scope {
-                s.signature.clone()
-            } else {
-                format!("{} (import from {})", s.signature, refs.sources.get(s.file).name)
-            }),
-            documentation: s.doc.clone().map(Documentation::String),
-            ..Default::default()
-        });
-    }
-    Some(items)
+    let offset = Text::new(&refs.sources.get(file).text).offset(pos);
+    Some(crate::complete::completion(&refs, file, offset))
+}
+
+pub fn signature_help(path: &Path, pos: Position, open: &HashMap<PathBuf, String>) -> Option<SignatureHelp> {
+    let (_, refs, file) = analyze(path, open);
+    let offset = Text::new(&refs.sources.get(file).text).offset(pos);
+    crate::signature::signature_help(&refs, file, offset)
+}
+
+pub fn inlay_hints(path: &Path, range: Range, open: &HashMap<PathBuf, String>) -> Option<Vec<InlayHint>> {
+    let (_, refs, file) = analyze(path, open);
+    Some(crate::hints::inlay_hints(&refs, file, range))
 }
 
 pub fn format(text: &str) -> Option<Vec<TextEdit>> {

@@ -2,15 +2,21 @@
 //! ones `conv check` gives, with the same codes and messages, and navigation follows the
 //! same name resolution.
 
+mod complete;
+mod context;
 mod convert;
 mod features;
+mod hints;
+mod outline;
+mod schema;
+mod signature;
 mod workspace;
 
 use convert::Text;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use tower_lsp_server::jsonrpc::{Error, Result};
+use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer, LspService, Server};
 
@@ -24,7 +30,11 @@ pub fn serve_stdio() {
         }
     };
     runtime.block_on(async {
-        let (service, socket) = LspService::new(|client| Backend { client, open: Mutex::new(HashMap::new()) });
+        let (service, socket) = LspService::new(|client| Backend {
+            client,
+            open: Mutex::new(HashMap::new()),
+            folders: Mutex::new(Vec::new()),
+        });
         Server::new(tokio::io::stdin(), tokio::io::stdout(), socket).serve(service).await;
     });
 }
@@ -33,6 +43,8 @@ struct Backend {
     client: Client,
     /// Unsaved buffers by path.
     open: Mutex<HashMap<PathBuf, String>>,
+    /// The workspace folders the editor announced, for workspace symbols.
+    folders: Mutex<Vec<PathBuf>>,
 }
 
 /// A document's text: the editor's buffer if open, else the file on disk.
@@ -48,6 +60,16 @@ fn path_of(uri: &Uri) -> Option<PathBuf> {
 fn guarded<T>(f: impl FnOnce() -> Option<T>) -> Result<Option<T>> {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
         Ok(v) => Ok(v),
+        Err(_) => Err(Error::internal_error()),
+    }
+}
+
+/// [`guarded`] for work that may refuse with a message: the refusal becomes a
+/// `RequestFailed` error (-32803) that the editor shows.
+fn guarded_refusal<T>(f: impl FnOnce() -> std::result::Result<Option<T>, String>) -> Result<Option<T>> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(message)) => Err(Error { code: ErrorCode::ServerError(-32803), message: message.into(), data: None }),
         Err(_) => Err(Error::internal_error()),
     }
 }
@@ -79,18 +101,39 @@ pub(crate) fn legend() -> SemanticTokensLegend {
 }
 
 impl LanguageServer for Backend {
-    async fn initialize(&self, _: InitializeParams) -> Result<InitializeResult> {
+    #[allow(deprecated)]
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        let mut folders: Vec<PathBuf> =
+            params.workspace_folders.iter().flatten().filter_map(|f| path_of(&f.uri)).collect();
+        if folders.is_empty() {
+            folders.extend(params.root_uri.as_ref().and_then(path_of));
+        }
+        if let Ok(mut f) = self.folders.lock() {
+            *f = folders;
+        }
         Ok(InitializeResult {
             capabilities: ServerCapabilities {
                 text_document_sync: Some(TextDocumentSyncCapability::Kind(TextDocumentSyncKind::FULL)),
                 hover_provider: Some(HoverProviderCapability::Simple(true)),
                 definition_provider: Some(OneOf::Left(true)),
                 references_provider: Some(OneOf::Left(true)),
-                rename_provider: Some(OneOf::Left(true)),
+                rename_provider: Some(OneOf::Right(RenameOptions {
+                    prepare_provider: Some(true),
+                    work_done_progress_options: Default::default(),
+                })),
+                signature_help_provider: Some(SignatureHelpOptions {
+                    trigger_characters: Some(vec!["(".into(), ",".into()]),
+                    retrigger_characters: Some(vec![":".into()]),
+                    work_done_progress_options: Default::default(),
+                }),
+                workspace_symbol_provider: Some(OneOf::Left(true)),
+                folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
+                document_highlight_provider: Some(OneOf::Left(true)),
+                inlay_hint_provider: Some(OneOf::Left(true)),
                 document_formatting_provider: Some(OneOf::Left(true)),
                 document_symbol_provider: Some(OneOf::Left(true)),
                 completion_provider: Some(CompletionOptions {
-                    trigger_characters: Some(vec![".".into()]),
+                    trigger_characters: Some(vec![".".into(), "=".into(), "[".into(), "{".into()]),
                     ..Default::default()
                 }),
                 code_action_provider: Some(CodeActionProviderCapability::Simple(true)),
@@ -161,7 +204,60 @@ impl LanguageServer for Backend {
         if !features::is_identifier(&params.new_name) {
             return Err(Error::invalid_params(format!("`{}` is not a valid name", params.new_name)));
         }
-        guarded(|| features::rename(&path_of(&p.text_document.uri)?, p.position, &params.new_name, &open))
+        guarded_refusal(|| {
+            let Some(path) = path_of(&p.text_document.uri) else { return Ok(None) };
+            features::rename(&path, p.position, &params.new_name, &open)
+        })
+    }
+
+    async fn prepare_rename(&self, params: TextDocumentPositionParams) -> Result<Option<PrepareRenameResponse>> {
+        let open = self.snapshot();
+        guarded_refusal(|| {
+            let Some(path) = path_of(&params.text_document.uri) else { return Ok(None) };
+            features::prepare_rename(&path, params.position, &open)
+        })
+    }
+
+    async fn document_highlight(&self, params: DocumentHighlightParams) -> Result<Option<Vec<DocumentHighlight>>> {
+        let p = params.text_document_position_params;
+        let open = self.snapshot();
+        guarded(|| features::highlights(&path_of(&p.text_document.uri)?, p.position, &open))
+    }
+
+    async fn signature_help(&self, params: SignatureHelpParams) -> Result<Option<SignatureHelp>> {
+        let p = params.text_document_position_params;
+        let open = self.snapshot();
+        guarded(|| features::signature_help(&path_of(&p.text_document.uri)?, p.position, &open))
+    }
+
+    async fn inlay_hint(&self, params: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {
+        let open = self.snapshot();
+        guarded(|| features::inlay_hints(&path_of(&params.text_document.uri)?, params.range, &open))
+    }
+
+    async fn folding_range(&self, params: FoldingRangeParams) -> Result<Option<Vec<FoldingRange>>> {
+        let open = self.snapshot();
+        guarded(|| {
+            let path = path_of(&params.text_document.uri)?;
+            Some(outline::folding_ranges(&text_of(&path, &open)?))
+        })
+    }
+
+    async fn symbol(&self, params: WorkspaceSymbolParams) -> Result<Option<WorkspaceSymbolResponse>> {
+        let open = self.snapshot();
+        let mut folders = self.folders.lock().map(|f| f.clone()).unwrap_or_default();
+        guarded(|| {
+            // The open programs' roots, then the editor's folders.
+            let mut roots: Vec<PathBuf> = open.keys().map(|doc| workspace::root_of(doc, &open)).collect();
+            roots.append(&mut folders);
+            roots.sort();
+            roots.dedup();
+            // A folder inside another is walked with it.
+            let nested: Vec<PathBuf> =
+                roots.iter().filter(|r| roots.iter().any(|o| o != *r && r.starts_with(o))).cloned().collect();
+            roots.retain(|r| !nested.contains(r));
+            Some(WorkspaceSymbolResponse::Flat(outline::workspace_symbols(&roots, &open, &params.query)))
+        })
     }
 
     async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
