@@ -68,11 +68,17 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
 }
 
 /// Reads one program: a file, or every .conv file under a directory.
+///
+/// Files are named as the path was typed (`deploy/lib/gates.conv`), but their module paths
+/// are taken from the program root (the directory, or the file's folder): `lib.gates`, however
+/// the root was reached.
 pub fn load_program(path: &Path) -> Result<Sources, LoadError> {
     let mut sources = Sources::new();
+    let root = if path.is_dir() { path } else { path.parent().unwrap_or(Path::new("")) };
     for file in conv_files(path)? {
         let bytes = std::fs::read(&file).map_err(|source| LoadError::Unreadable { path: file.clone(), source })?;
-        sources.add_bytes(display_name(&file), bytes);
+        let relative = file.strip_prefix(root).unwrap_or(&file).to_string_lossy().into_owned();
+        sources.add_module_bytes(display_name(&file), conv_compiler::sources::module_path(&relative), bytes);
     }
     Ok(sources)
 }

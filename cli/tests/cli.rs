@@ -263,3 +263,14 @@ fn a_hundred_thousand_errors_are_capped_in_text_and_json() {
     let notes = items[999]["notes"].as_array().unwrap();
     assert!(notes.iter().any(|n| n.as_str().unwrap().starts_with("... and 99000 more not shown")), "{notes:?}");
 }
+
+#[test]
+fn a_program_with_subfolder_modules_checks_however_its_root_is_named() {
+    let program = repo_root().join("tests/fixtures/lsp/subfolder");
+    let parent = program.parent().unwrap().to_path_buf();
+    for (path, from) in [(".", program.clone()), ("subfolder", parent.clone()), (program.to_str().unwrap(), parent)] {
+        let out = conv(&["check", path], &from);
+        assert_eq!(out.status.code(), Some(0), "conv check {path}: {}", stderr(&out));
+        assert!(stderr(&out).ends_with(": ok\n"), "conv check {path}: {}", stderr(&out));
+    }
+}
