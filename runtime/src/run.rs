@@ -120,8 +120,7 @@ pub async fn apply<P: Provider>(
     options: Options,
     notify_wait: Duration,
 ) -> Finished {
-    let recorder = session.recorder();
-    let (event_log, sink) = with_journal(sink, &session);
+    let (recorder, (event_log, sink)) = blocking(|| (session.recorder(), with_journal(sink, &session)));
     let project = crate::project_name(&plan.root);
     let (notifier, sink) = match Notifier::start(&plan.program, &project, sink.clone()) {
         Some((notifier, news)) => (Some(notifier), event::fan_out(vec![sink, news])),
@@ -131,7 +130,8 @@ pub async fn apply<P: Provider>(
     // Both waits are short and at the very end of the run: blocking here holds up nothing.
     let notifications_pending = notifier.is_some_and(|n| !n.finish(notify_wait));
     event_log.finish();
-    let end_error = session.end(outcome.label()).err();
+    let label = outcome.label();
+    let end_error = blocking(move || session.end(label).err());
     Finished { outcome, notifications_pending, end_error }
 }
 
@@ -143,12 +143,19 @@ pub async fn rollback<P: Provider>(
     provider: &P,
     sink: Sink,
 ) -> (Result<Vec<String>, String>, Option<JournalError>) {
-    let recorder = session.recorder();
-    let (event_log, sink) = with_journal(sink, &session);
+    let (recorder, (event_log, sink)) = blocking(|| (session.recorder(), with_journal(sink, &session)));
     let result = crate::rollback::rollback_release(plan, release, provider, sink, recorder).await;
     event_log.finish();
-    let end_error = session.end(if result.is_ok() { "rolled back" } else { "failed" }).err();
+    let label = if result.is_ok() { "rolled back" } else { "failed" };
+    let end_error = blocking(move || session.end(label).err());
     (result, end_error)
+}
+
+/// Runs journal work that blocks on a thread of its own: the PostgreSQL client drives a
+/// runtime of its own, which cannot be entered from a thread of the async runtime. The
+/// session is ended (and dropped) there too, since closing its connection blocks as well.
+fn blocking<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|scope| scope.spawn(work).join()).unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 /// `sink` joined by the journal's event log, so that other processes can follow the run.
