@@ -9,16 +9,13 @@ use crate::bake;
 use crate::event::{Event, Sink, Waiting};
 use crate::live::LiveState;
 use crate::plan::{Action, Plan, ReleasePlan, SitePlan, StagePlan, address};
-use crate::provider::{ErrorKind, Provider, ProviderError};
+use crate::provider::{ErrorKind, Placement, Provider, Rollout, Started, Up};
 use crate::record::{JournalWriteError, Recorder};
 use crate::requirements::{Converged, Options};
 use crate::rollback;
-use conv_model::program::duration;
 use conv_model::{EnvName, InstanceAddress, OnFailure, Program, ReleaseName, Service, ServiceName};
 use std::sync::Arc;
 use std::time::Duration;
-// tokio's clock, so that tests can pause it and bakes pass in no time.
-use tokio::time::Instant;
 
 /// How a run ended.
 #[derive(Debug, Clone, PartialEq)]
@@ -413,10 +410,11 @@ async fn wait_for_approval<P: Provider>(
     }
 }
 
-/// Deploys one site's changes in order. The intents of all its steps are recorded in one
-/// write before the first acts; each outcome is posted as it comes (a failed post stops the
-/// run at the next write). The outer error is the journal's (stop the run); the inner one is
-/// the site's (it failed, with the reason).
+/// Deploys one site's changes in order: each is one rollout of the provider's, or stops. The
+/// intents of all its steps (one per instance) are recorded in one write before the first
+/// acts; each outcome is posted as it comes (a failed post stops the run at the next write).
+/// The outer error is the journal's (stop the run); the inner one is the site's (it failed,
+/// with the reason).
 async fn deploy_site<P: Provider>(
     provider: &P,
     program: &Program,
@@ -425,164 +423,123 @@ async fn deploy_site<P: Provider>(
     events: &Sink,
     rec: &Recorder,
 ) -> Result<Result<(), String>, JournalWriteError> {
-    let steps: Vec<(&crate::plan::Change, &Service, u32, u16)> = site
-        .changes
+    let changes: Vec<(&crate::plan::Change, &Service)> =
+        site.changes.iter().filter_map(|c| program.service(&c.service).map(|s| (c, s))).collect();
+    let intents = changes
         .iter()
-        .filter_map(|c| program.service(&c.service).map(|s| (c, s)))
-        .flat_map(|(c, s)| c.instances.iter().map(move |(index, port)| (c, s, *index, *port)))
-        .collect();
-    let intents = steps
-        .iter()
-        .map(|(change, _, index, _)| {
-            let slot = InstanceAddress::new(env, &site.site, &change.service, *index);
+        .flat_map(|(change, _)| {
             let kind = if change.action == Action::Stop { "stop" } else { "deploy" };
-            (kind, slot.to_string(), change.version.clone())
+            change.instances.iter().map(move |(index, _)| {
+                let slot = InstanceAddress::new(env, &site.site, &change.service, *index);
+                (kind, slot.to_string(), change.version.clone())
+            })
         })
         .collect();
     let ids = rec.intents(intents).await?;
-    let mut done_up_to = 0;
-    for (n, ((change, service, index, port), step)) in steps.iter().zip(&ids).enumerate() {
-        if n < done_up_to {
-            continue;
-        }
+    let mut first_step = 0;
+    for (change, service) in &changes {
+        let steps = &ids[first_step..first_step + change.instances.len()];
+        first_step += change.instances.len();
         let at = address(env, &site.site, &change.service);
-        let slot = InstanceAddress::new(env, &site.site, &change.service, *index);
-        if change.action != Action::Stop && provider.starts_together(&slot) {
-            // All of this change's slots in one rollout (Kubernetes: one apply, one wait).
-            let end = n + steps[n..].iter().take_while(|s| std::ptr::eq(s.0, *change)).count();
-            done_up_to = end;
-            let slots: Vec<InstanceAddress> = steps[n..end]
-                .iter()
-                .map(|(_, _, i, _)| InstanceAddress::new(env, &site.site, &change.service, *i))
-                .collect();
-            let result = start_all_and_wait(provider, &slots, service, &change.version).await;
-            match result {
-                Ok(started) => {
-                    for ((_, _, i, _), id) in steps[n..end].iter().zip(&ids[n..end]) {
-                        rec.post_outcome(*id, true, "up")?;
-                        events(&Event::InstanceUp {
-                            address: at.clone(),
-                            index: *i,
-                            version: change.version.clone(),
-                            at: started.place.clone(),
-                        });
-                    }
-                }
-                Err(why) => {
-                    let why = format!("{} {why}", change.service);
-                    for id in &ids[n..end] {
-                        rec.post_outcome(*id, false, &why)?;
-                    }
-                    for later in &ids[end..] {
-                        rec.post_skipped(*later, "not tried: an earlier step on this site failed")?;
-                    }
-                    return Ok(Err(why));
-                }
-            }
-            continue;
-        }
         if change.action == Action::Stop {
-            provider.stop(&slot).await;
-            rec.post_outcome(*step, true, "stopped")?;
-            events(&Event::InstanceStopped { address: at, index: *index });
+            for ((index, _), step) in change.instances.iter().zip(steps) {
+                provider.stop(&InstanceAddress::new(env, &site.site, &change.service, *index)).await;
+                rec.post_outcome(*step, true, "stopped")?;
+                events(&Event::InstanceStopped { address: at.clone(), index: *index });
+            }
             continue;
         }
-        let result = start_and_wait(provider, &slot, service, *port, &change.version)
-            .await
-            .map_err(|why| format!("{} #{index} {why}", change.service));
-        let started = match result {
-            Ok(started) => started,
-            Err(why) => {
-                rec.post_outcome(*step, false, &why)?;
-                for later in &ids[n + 1..] {
-                    rec.post_skipped(*later, "not tried: an earlier step on this site failed")?;
-                }
-                return Ok(Err(why));
-            }
+        let placements: Vec<Placement> =
+            change.instances.iter().map(|(index, port)| Placement { index: *index, port: *port }).collect();
+        let rollout = Rollout { env, site: &site.site, service, version: &change.version, instances: &placements };
+        let told = Told::default();
+        let up = |index: u32, started: &Started| {
+            let step = placements.iter().position(|p| p.index == index).map(|n| steps[n]);
+            told.up(index, rec.post_outcome(step.flatten(), true, "up"));
+            events(&Event::InstanceUp {
+                address: at.clone(),
+                index,
+                version: change.version.clone(),
+                at: started.place.clone(),
+            });
         };
-        rec.post_outcome(*step, true, "up")?;
-        events(&Event::InstanceUp { address: at, index: *index, version: change.version.clone(), at: started.place });
+        let result = roll_out_retrying(provider, &rollout, &up, &told).await;
+        told.journal_error()?;
+        if let Err(why) = result {
+            let mut not_up = placements.iter().zip(steps).filter(|(p, _)| !told.was_up(p.index));
+            let why = match not_up.next() {
+                Some((failed, step)) => {
+                    let why = format!("{} #{} {why}", change.service, failed.index);
+                    rec.post_outcome(*step, false, &why)?;
+                    why
+                }
+                None => format!("{} {why}", change.service),
+            };
+            for (_, later) in not_up {
+                rec.post_skipped(*later, "not tried: an earlier step on this site failed")?;
+            }
+            for later in &ids[first_step..] {
+                rec.post_skipped(*later, "not tried: an earlier step on this site failed")?;
+            }
+            return Ok(Err(why));
+        }
     }
     Ok(Ok(()))
 }
 
-/// How many times a start that failed transiently is tried, in all.
-const START_ATTEMPTS: u32 = 3;
-
-/// Starts a slot and waits until it is ready; a transient failure (a timeout, a file that
-/// could not be written) is tried again after a pause, a permanent one is the site's failure.
-async fn start_and_wait<P: Provider>(
-    provider: &P,
-    at: &InstanceAddress,
-    service: &conv_model::Service,
-    port: u16,
-    version: &str,
-) -> Result<crate::provider::Started, String> {
-    started_and_ready(provider, at, || provider.start(at, service, port, version)).await
+/// Which instances of a rollout came up, and the first journal write about them that failed.
+#[derive(Default)]
+struct Told {
+    up: std::sync::Mutex<(Vec<u32>, Option<JournalWriteError>)>,
 }
 
-/// `start_and_wait` for slots a provider starts together.
-async fn start_all_and_wait<P: Provider>(
-    provider: &P,
-    slots: &[InstanceAddress],
-    service: &conv_model::Service,
-    version: &str,
-) -> Result<crate::provider::Started, String> {
-    let Some(first) = slots.first() else { return Err("no slot to start".into()) };
-    started_and_ready(provider, first, || provider.start_all(slots, service, version)).await
-}
-
-/// Runs `start` and waits until `at` is ready, trying again after a transient failure.
-async fn started_and_ready<P, F, Fut>(
-    provider: &P,
-    at: &InstanceAddress,
-    mut start: F,
-) -> Result<crate::provider::Started, String>
-where
-    P: Provider,
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<crate::provider::Started, ProviderError>>,
-{
-    let mut attempt = 1;
-    loop {
-        let result = match start().await {
-            Ok(started) => match wait_ready(provider, at, &started).await {
-                Ok(()) => Ok(started),
-                Err(e) => Err(ProviderError { kind: e.kind, message: format!("{} (log: {})", e.message, started.log) }),
-            },
-            Err(e) => Err(e),
-        };
-        match result {
-            Ok(started) => return Ok(started),
-            Err(e) if e.kind == ErrorKind::Transient && attempt < START_ATTEMPTS => {
-                attempt += 1;
-                tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt))).await;
+impl Told {
+    fn up(&self, index: u32, posted: Result<(), JournalWriteError>) {
+        if let Ok(mut told) = self.up.lock() {
+            told.0.push(index);
+            if let (Err(e), None) = (posted, &told.1) {
+                told.1 = Some(e);
             }
-            Err(e) => return Err(e.message),
+        }
+    }
+
+    fn was_up(&self, index: u32) -> bool {
+        self.up.lock().is_ok_and(|told| told.0.contains(&index))
+    }
+
+    fn journal_error(&self) -> Result<(), JournalWriteError> {
+        match self.up.lock().ok().and_then(|mut told| told.1.take()) {
+            Some(e) => Err(e),
+            None => Ok(()),
         }
     }
 }
 
-/// Ready when the instance serves; its health is for the gates to judge.
-async fn wait_ready<P: Provider>(
+/// How many times a rollout that failed transiently is tried, in all.
+const START_ATTEMPTS: u32 = 3;
+
+/// Rolls out, and after a transient failure (a timeout, a file that could not be written)
+/// tries again, after a pause, with the instances not up yet; a permanent failure is the
+/// site's.
+async fn roll_out_retrying<P: Provider>(
     provider: &P,
-    at: &InstanceAddress,
-    started: &crate::provider::Started,
-) -> Result<(), ProviderError> {
-    let timeout = provider.ready_timeout(at);
-    let deadline = Instant::now() + timeout;
+    rollout: &Rollout<'_>,
+    up: &Up<'_>,
+    told: &Told,
+) -> Result<(), String> {
+    let mut attempt = 1;
+    let mut left = rollout.instances.to_vec();
     loop {
-        if provider.ready(at, started).await? {
-            return Ok(());
+        let result = provider.roll_out(&Rollout { instances: &left, ..*rollout }, up).await;
+        match result {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind == ErrorKind::Transient && attempt < START_ATTEMPTS => {
+                attempt += 1;
+                left.retain(|p| !told.was_up(p.index));
+                tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt))).await;
+            }
+            Err(e) => return Err(e.message),
         }
-        if Instant::now() > deadline {
-            let what = match started.port {
-                0 => "was not ready".to_string(),
-                port => format!("did not answer on port {port}"),
-            };
-            return Err(ProviderError::transient(format!("{what} within {}", duration(timeout.as_millis() as u64))));
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 

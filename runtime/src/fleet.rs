@@ -7,9 +7,9 @@ use crate::kubernetes::KubernetesProvider;
 use crate::live::Instance;
 use crate::live::LiveState;
 use crate::local::LocalProvider;
-use crate::provider::{Provider, ProviderError, Started};
+use crate::provider::{Provider, ProviderError, Rollout, Up};
 use crate::simulator::Simulator;
-use conv_model::{EnvName, InstanceAddress, Program, Service};
+use conv_model::{EnvName, InstanceAddress, Program};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -159,63 +159,24 @@ impl Provider for Fleet {
         }
     }
 
-    fn start(
+    fn roll_out(
         &self,
-        at: &InstanceAddress,
-        service: &Service,
-        port: u16,
-        version: &str,
-    ) -> impl std::future::Future<Output = Result<Started, ProviderError>> + Send {
-        let (at, service, version) = (at.clone(), service.clone(), version.to_string());
-        routed!(self, &at, |p| Provider::start(p, &at, &service, port, &version))
-    }
-
-    fn starts_together(&self, at: &InstanceAddress) -> bool {
-        match self.kind(at) {
-            Kind::Local => self.local.starts_together(at),
-            Kind::Simulator => self.sim.starts_together(at),
-            Kind::Kubernetes => self.kube.starts_together(at),
+        rollout: &Rollout<'_>,
+        up: &Up<'_>,
+    ) -> impl std::future::Future<Output = Result<(), ProviderError>> + Send {
+        let kind = self.kind_of(rollout.env);
+        async move {
+            match kind {
+                Kind::Local => self.local.roll_out(rollout, up).await,
+                Kind::Simulator => self.sim.roll_out(rollout, up).await,
+                Kind::Kubernetes => self.kube.roll_out(rollout, up).await,
+            }
         }
-    }
-
-    fn start_all(
-        &self,
-        slots: &[InstanceAddress],
-        service: &Service,
-        version: &str,
-    ) -> impl std::future::Future<Output = Result<Started, ProviderError>> + Send {
-        let (slots, service, version) = (slots.to_vec(), service.clone(), version.to_string());
-        let first = slots.first().cloned().unwrap_or_else(|| {
-            InstanceAddress::new(
-                &EnvName(String::new()),
-                &conv_model::SiteName(String::new()),
-                &conv_model::ServiceName(String::new()),
-                0,
-            )
-        });
-        routed!(self, &first, |p| Provider::start_all(p, &slots, &service, &version))
     }
 
     fn stop(&self, at: &InstanceAddress) -> impl std::future::Future<Output = ()> + Send {
         let at = at.clone();
         routed!(self, &at, |p| Provider::stop(p, &at))
-    }
-
-    fn ready(
-        &self,
-        at: &InstanceAddress,
-        started: &Started,
-    ) -> impl std::future::Future<Output = Result<bool, ProviderError>> + Send {
-        let (at, started) = (at.clone(), started.clone());
-        routed!(self, &at, |p| Provider::ready(p, &at, &started))
-    }
-
-    fn ready_timeout(&self, at: &InstanceAddress) -> Duration {
-        match self.kind(at) {
-            Kind::Local => self.local.ready_timeout(at),
-            Kind::Simulator => self.sim.ready_timeout(at),
-            Kind::Kubernetes => self.kube.ready_timeout(at),
-        }
     }
 
     fn alive(&self, at: &InstanceAddress, instance: &Instance) -> impl std::future::Future<Output = bool> + Send {

@@ -436,8 +436,25 @@ fn walk_records(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-use crate::provider::{ProviderError, Started};
+use crate::provider::{Placement, ProviderError, Rollout, Started, Up};
 use conv_model::InstanceAddress;
+
+/// How long a started process has to answer on its port.
+const READY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Whether a started process serves: `Ok(false)` while it starts; an error (with the end of
+/// its log, most often why) when it died.
+async fn ready(started: Started) -> Result<bool, ProviderError> {
+    let (pid, port, log) = (pid_of(&started), started.port, PathBuf::from(&started.log));
+    tokio::task::spawn_blocking(move || {
+        readiness(pid, port).map_err(|why| {
+            let tail = crate::process::log_tail(&log, 5);
+            ProviderError::permanent(if tail.is_empty() { why } else { format!("{why}; its log ends: {tail}") })
+        })
+    })
+    .await
+    .unwrap_or_else(|e| Err(ProviderError::transient(e.to_string())))
+}
 
 /// The pid in a local instance's handle.
 fn pid_of(started: &Started) -> u32 {
@@ -450,26 +467,32 @@ impl crate::provider::Provider for LocalProvider {
         async move { tokio::task::spawn_blocking(move || LocalProvider::observe(&this, &program)).await.unwrap_or_default() }
     }
 
-    fn start(
+    /// One process per instance, one after another: a version that cannot start fails on
+    /// the first and leaves the rest serving what they served.
+    fn roll_out(
         &self,
-        at: &InstanceAddress,
-        service: &Service,
-        port: u16,
-        version: &str,
-    ) -> impl std::future::Future<Output = Result<Started, ProviderError>> + Send {
-        let (this, at, service, version) = (self.clone(), at.clone(), service.clone(), version.to_string());
-        async move {
-            tokio::task::spawn_blocking(move || {
-                LocalProvider::start(&this, &at.env, &at.site, &service, at.slot, port, &version).map(|rec| Started {
-                    handle: rec.pid.to_string(),
-                    port,
-                    log: rec.log.display().to_string(),
-                    place: format!("on port {port}"),
+        rollout: &Rollout<'_>,
+        up: &Up<'_>,
+    ) -> impl std::future::Future<Output = Result<(), ProviderError>> + Send {
+        let (service, version) = (rollout.service.clone(), rollout.version.to_string());
+        let start = move |at: InstanceAddress, placement: Placement| {
+            let (this, service, version, port) = (self.clone(), service.clone(), version.clone(), placement.port);
+            async move {
+                tokio::task::spawn_blocking(move || {
+                    LocalProvider::start(&this, &at.env, &at.site, &service, at.slot, port, &version).map(|rec| {
+                        Started {
+                            handle: rec.pid.to_string(),
+                            port,
+                            log: rec.log.display().to_string(),
+                            place: format!("on port {port}"),
+                        }
+                    })
                 })
-            })
-            .await
-            .unwrap_or_else(|e| Err(ProviderError::transient(e.to_string())))
-        }
+                .await
+                .unwrap_or_else(|e| Err(ProviderError::transient(e.to_string())))
+            }
+        };
+        crate::provider::one_by_one(rollout, up, READY_TIMEOUT, start, |_, started| ready(started))
     }
 
     fn stop(&self, at: &InstanceAddress) -> impl std::future::Future<Output = ()> + Send {
@@ -479,25 +502,6 @@ impl crate::provider::Provider for LocalProvider {
                 LocalProvider::stop(&this, &at.env, &at.site, &at.service, at.slot)
             })
             .await;
-        }
-    }
-
-    fn ready(
-        &self,
-        _at: &InstanceAddress,
-        started: &Started,
-    ) -> impl std::future::Future<Output = Result<bool, ProviderError>> + Send {
-        let (pid, port, log) = (pid_of(started), started.port, PathBuf::from(&started.log));
-        async move {
-            tokio::task::spawn_blocking(move || {
-                readiness(pid, port).map_err(|why| {
-                    // What the instance said last is most often why it failed.
-                    let tail = crate::process::log_tail(&log, 5);
-                    ProviderError::permanent(if tail.is_empty() { why } else { format!("{why}; its log ends: {tail}") })
-                })
-            })
-            .await
-            .unwrap_or_else(|e| Err(ProviderError::transient(e.to_string())))
         }
     }
 

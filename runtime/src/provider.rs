@@ -6,7 +6,7 @@
 
 use crate::gates::Sample;
 use crate::live::{Instance, LiveState};
-use conv_model::{EnvName, InstanceAddress, Program, Service};
+use conv_model::{EnvName, InstanceAddress, Program, Service, SiteName};
 use std::future::Future;
 use std::path::Path;
 use std::time::Duration;
@@ -54,9 +54,38 @@ pub struct Started {
     pub place: String,
 }
 
-/// Every operation is idempotent: starting a slot replaces whatever runs in it, stopping an
-/// empty slot does nothing, observing changes nothing. So a step interrupted at any point
-/// can simply be done again.
+/// One of the site's instances a rollout covers: its slot and, for providers whose instances
+/// listen on this machine, the port the plan gave it (others ignore it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Placement {
+    pub index: u32,
+    pub port: u16,
+}
+
+/// What a provider is asked for: make one site run `version` of `service` on `instances`,
+/// the share of the site's instances a stage's fraction covers, replacing what ran on them.
+#[derive(Clone, Copy, Debug)]
+pub struct Rollout<'a> {
+    pub env: &'a EnvName,
+    pub site: &'a SiteName,
+    pub service: &'a Service,
+    pub version: &'a str,
+    pub instances: &'a [Placement],
+}
+
+impl Rollout<'_> {
+    /// The address of one of the rollout's instances.
+    pub fn slot(&self, index: u32) -> InstanceAddress {
+        InstanceAddress::new(self.env, self.site, &self.service.name, index)
+    }
+}
+
+/// Told of each instance of a rollout as it comes up and serves: its slot and handle.
+pub type Up<'a> = dyn Fn(u32, &Started) + Send + Sync + 'a;
+
+/// Every operation is idempotent: rolling out what already runs replaces it with the same,
+/// stopping an empty slot does nothing, observing changes nothing. So a step interrupted at
+/// any point can simply be done again.
 pub trait Provider: Clone + Send + Sync + 'static {
     /// The live state of every site of the program this provider serves.
     fn observe(&self, program: &Program) -> impl Future<Output = LiveState> + Send;
@@ -71,50 +100,13 @@ pub trait Provider: Clone + Send + Sync + 'static {
         }
     }
 
-    /// Runs `version` of `service` in the slot `at`, replacing what ran there. `port` is the
-    /// plan's port for the slot, for providers whose instances listen on this machine.
-    fn start(
-        &self,
-        at: &InstanceAddress,
-        service: &Service,
-        port: u16,
-        version: &str,
-    ) -> impl Future<Output = Result<Started, ProviderError>> + Send;
-
-    /// Whether a change's slots on a site are started together, with `start_all`, as one
-    /// rollout (Kubernetes), rather than one by one with `start` (processes).
-    fn starts_together(&self, _at: &InstanceAddress) -> bool {
-        false
-    }
-
-    /// Runs `version` of `service` in every slot of `slots` (all of one site and service) at
-    /// once; the `Started` stands for them all, and `ready` with it says when all serve.
-    /// Asked only where `starts_together`.
-    fn start_all(
-        &self,
-        slots: &[InstanceAddress],
-        service: &Service,
-        version: &str,
-    ) -> impl Future<Output = Result<Started, ProviderError>> + Send {
-        let what = format!("{} {version} in {} slots", service.name, slots.len());
-        async move { Err(ProviderError::permanent(format!("this provider starts slots one at a time, not {what}"))) }
-    }
+    /// Makes the rollout's site run its version on its instances, and returns once they all
+    /// serve; each instance is told to `up` as it comes up, so an instance not told of did
+    /// not start. How is the provider's: processes one at a time, one Kubernetes rollout.
+    fn roll_out(&self, rollout: &Rollout<'_>, up: &Up<'_>) -> impl Future<Output = Result<(), ProviderError>> + Send;
 
     /// Stops the slot `at`.
     fn stop(&self, at: &InstanceAddress) -> impl Future<Output = ()> + Send;
-
-    /// Whether a started instance is ready: it serves. `Ok(false)` while it starts; an error
-    /// when it cannot become ready.
-    fn ready(
-        &self,
-        at: &InstanceAddress,
-        started: &Started,
-    ) -> impl Future<Output = Result<bool, ProviderError>> + Send;
-
-    /// How long a started instance may take to become ready before its start fails.
-    fn ready_timeout(&self, _at: &InstanceAddress) -> Duration {
-        Duration::from_secs(10)
-    }
 
     /// Whether an observed instance still runs.
     fn alive(&self, at: &InstanceAddress, instance: &Instance) -> impl Future<Output = bool> + Send;
@@ -140,4 +132,54 @@ pub trait Provider: Clone + Send + Sync + 'static {
 
     /// The program root, shown in hints such as `conv approve ... PATH`.
     fn root(&self) -> &Path;
+}
+
+/// A rollout for providers whose instances start one at a time (processes, the simulator):
+/// each is started, then waited for until `ready` says it serves (polled every 100 ms, for
+/// at most `timeout`), then told up, then the next; the first that fails ends the rollout.
+pub async fn one_by_one<S, R>(
+    rollout: &Rollout<'_>,
+    up: &Up<'_>,
+    timeout: Duration,
+    start: impl Fn(InstanceAddress, Placement) -> S,
+    ready: impl Fn(InstanceAddress, Started) -> R,
+) -> Result<(), ProviderError>
+where
+    S: Future<Output = Result<Started, ProviderError>>,
+    R: Future<Output = Result<bool, ProviderError>>,
+{
+    for placement in rollout.instances {
+        let at = rollout.slot(placement.index);
+        let started = start(at.clone(), *placement).await?;
+        wait_ready(timeout, &started, || ready(at.clone(), started.clone())).await?;
+        up(placement.index, &started);
+    }
+    Ok(())
+}
+
+/// Polls `ready` until it says the started instance serves, for at most `timeout`; a failure
+/// names where the instance's output went.
+pub async fn wait_ready<R: Future<Output = Result<bool, ProviderError>>>(
+    timeout: Duration,
+    started: &Started,
+    ready: impl Fn() -> R,
+) -> Result<(), ProviderError> {
+    // tokio's clock, so that tests can pause it.
+    let deadline = tokio::time::Instant::now() + timeout;
+    let with_log =
+        |e: ProviderError| ProviderError { kind: e.kind, message: format!("{} (log: {})", e.message, started.log) };
+    loop {
+        if ready().await.map_err(with_log)? {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() > deadline {
+            let what = match started.port {
+                0 => "was not ready".to_string(),
+                port => format!("did not answer on port {port}"),
+            };
+            let within = conv_model::program::duration(timeout.as_millis() as u64);
+            return Err(with_log(ProviderError::transient(format!("{what} within {within}"))));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

@@ -4,10 +4,10 @@
 
 use crate::gates::Sample;
 use crate::live::{Instance, LiveState};
-use crate::provider::{Provider, ProviderError, Started};
+use crate::provider::{Placement, Provider, ProviderError, Rollout, Started, Up};
 use crate::sim_store::{Record, Store};
 use conv_model::InstanceAddress;
-use conv_model::{EnvName, Program, Provider as Kind, Service};
+use conv_model::{EnvName, Program, Provider as Kind};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -122,6 +122,36 @@ impl Simulator {
     }
 }
 
+impl Simulator {
+    /// Simulates starting `version` in the slot `at`.
+    async fn start_one(
+        &self,
+        at: &InstanceAddress,
+        spec: crate::live::Spec,
+        port: u16,
+        version: String,
+    ) -> Result<Started, ProviderError> {
+        let (env, site, service) = (&at.env, &at.site, &at.service);
+        let Some(Kind::Simulator { seed, failure_rate_percent, latency_ms }) =
+            self.program.environment(env).map(|e| e.provider.clone())
+        else {
+            return Err(ProviderError::permanent(format!("environment {env} is not simulated")));
+        };
+        tokio::time::sleep(Duration::from_millis(latency_ms)).await;
+        let roll = hash(&[&seed.to_string(), env.as_str(), site.as_str(), service.as_str(), &version]) % 10_000;
+        if (roll as f64) < failure_rate_percent * 100.0 {
+            // Seeded: the same version fails on the same site every time.
+            return Err(ProviderError::permanent(format!(
+                "simulated failure on {env}[{:?}] (seed {seed}, failure rate {failure_rate_percent}%)",
+                site.as_str()
+            )));
+        }
+        let rec = Record { version, port, started_at_ms: now_ms(), spec: Some(spec) };
+        self.store().write(at, Some(rec)).map_err(|e| ProviderError::transient(e.to_string()))?;
+        Ok(Started { handle: "simulated".into(), port, log: "(simulated)".into(), place: format!("on port {port}") })
+    }
+}
+
 impl Provider for Simulator {
     fn observe(&self, program: &Program) -> impl std::future::Future<Output = LiveState> + Send {
         let live = self.observe_now(program);
@@ -133,51 +163,26 @@ impl Provider for Simulator {
         async move { live }
     }
 
-    fn start(
+    /// Each instance after the environment's latency, one after another, as processes would;
+    /// seeded failures fail the same version on the same site every time.
+    fn roll_out(
         &self,
-        at: &InstanceAddress,
-        service: &Service,
-        port: u16,
-        version: &str,
-    ) -> impl std::future::Future<Output = Result<Started, ProviderError>> + Send {
-        let this = self.clone();
-        let spec = crate::live::Spec::of(service);
-        let (at, version) = (at.clone(), version.to_string());
-        async move {
-            let (env, site, service) = (&at.env, &at.site, &at.service);
-            let Some(Kind::Simulator { seed, failure_rate_percent, latency_ms }) =
-                this.program.environment(env).map(|e| e.provider.clone())
-            else {
-                return Err(ProviderError::permanent(format!("environment {env} is not simulated")));
-            };
-            tokio::time::sleep(Duration::from_millis(latency_ms)).await;
-            let roll = hash(&[&seed.to_string(), env.as_str(), site.as_str(), service.as_str(), &version]) % 10_000;
-            if (roll as f64) < failure_rate_percent * 100.0 {
-                // Seeded: the same version fails on the same site every time.
-                return Err(ProviderError::permanent(format!(
-                    "simulated failure on {env}[{:?}] (seed {seed}, failure rate {failure_rate_percent}%)",
-                    site.as_str()
-                )));
-            }
-            let rec = Record { version, port, started_at_ms: now_ms(), spec: Some(spec) };
-            this.store().write(&at, Some(rec)).map_err(|e| ProviderError::transient(e.to_string()))?;
-            Ok(Started {
-                handle: "simulated".into(),
-                port,
-                log: "(simulated)".into(),
-                place: format!("on port {port}"),
-            })
-        }
+        rollout: &Rollout<'_>,
+        up: &Up<'_>,
+    ) -> impl std::future::Future<Output = Result<(), ProviderError>> + Send {
+        let spec = crate::live::Spec::of(rollout.service);
+        let version = rollout.version.to_string();
+        let start = move |at: InstanceAddress, placement: Placement| {
+            let (this, spec, version, port) = (self.clone(), spec.clone(), version.clone(), placement.port);
+            async move { this.start_one(&at, spec, port, version).await }
+        };
+        crate::provider::one_by_one(rollout, up, Duration::from_secs(10), start, |_, _| async { Ok(true) })
     }
 
     fn stop(&self, at: &InstanceAddress) -> impl std::future::Future<Output = ()> + Send {
         // A stop that cannot be recorded leaves the slot running, as observing will show.
         let _ = self.store().write(at, None);
         async {}
-    }
-
-    async fn ready(&self, _at: &InstanceAddress, _started: &Started) -> Result<bool, ProviderError> {
-        Ok(true)
     }
 
     async fn alive(&self, _at: &InstanceAddress, _instance: &Instance) -> bool {

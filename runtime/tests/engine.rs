@@ -8,7 +8,7 @@ use conv_runtime::event::{Event, Sink};
 use conv_runtime::gates::Sample;
 use conv_runtime::live::{Instance, LiveState};
 use conv_runtime::plan::{self, Plan};
-use conv_runtime::provider::{Provider, ProviderError, Started};
+use conv_runtime::provider::{Provider, ProviderError, Rollout, Started, Up};
 use conv_runtime::record::Recorder;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -31,6 +31,10 @@ struct State {
     panicking: HashSet<String>,
     /// Sites whose next start fails transiently, once.
     flaky: HashSet<String>,
+    /// Instances (site and slot) whose start fails.
+    failing_slots: HashSet<(String, u32)>,
+    /// What each rollout asked for: `prod/prod-00/api 2.0.0 on #0 #1 #2`.
+    rollouts: Vec<String>,
 }
 
 /// A provider of sites that exist only in memory. A start takes 100 ms of (paused) time; a
@@ -48,6 +52,40 @@ impl Fake {
 
     fn log(&self) -> Vec<String> {
         self.state.lock().unwrap().log.clone()
+    }
+
+    /// Starts one instance: 100 ms of (paused) time.
+    fn start(
+        &self,
+        at: InstanceAddress,
+        port: u16,
+        version: String,
+    ) -> impl std::future::Future<Output = Result<Started, ProviderError>> + Send + use<> {
+        let state = self.state.clone();
+        async move {
+            {
+                let mut s = state.lock().unwrap();
+                s.starting += 1;
+                s.most_starting = s.most_starting.max(s.starting);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let mut s = state.lock().unwrap();
+            s.starting -= 1;
+            let (env, site, service) = (at.env.to_string(), at.site.to_string(), at.service.to_string());
+            s.log.push(format!("start {env}/{site}/{service} {version}"));
+            if s.panicking.contains(&site) {
+                drop(s);
+                panic!("the fake provider broke on {site}");
+            }
+            if s.failing.contains(&site) || s.failing_slots.contains(&(site.clone(), at.slot)) {
+                return Err(ProviderError::permanent(format!("{site} is down")));
+            }
+            if s.flaky.remove(&site) {
+                return Err(ProviderError::transient(format!("{site} timed out")));
+            }
+            s.slots.insert((env, site, service, at.slot), (version, port, tokio::time::Instant::now()));
+            Ok(Started { handle: "fake".into(), port, log: "(fake)".into(), place: format!("on port {port}") })
+        }
     }
 }
 
@@ -71,48 +109,25 @@ impl Provider for Fake {
         async move { live }
     }
 
-    fn start(
-        &self,
-        at: &InstanceAddress,
-        _service: &Service,
-        port: u16,
-        version: &str,
-    ) -> impl std::future::Future<Output = Result<Started, ProviderError>> + Send {
-        let (state, at, version) = (self.state.clone(), at.clone(), version.to_string());
-        async move {
-            {
-                let mut s = state.lock().unwrap();
-                s.starting += 1;
-                s.most_starting = s.most_starting.max(s.starting);
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            let mut s = state.lock().unwrap();
-            s.starting -= 1;
-            let (env, site, service) = (at.env.to_string(), at.site.to_string(), at.service.to_string());
-            s.log.push(format!("start {env}/{site}/{service} {version}"));
-            if s.panicking.contains(&site) {
-                drop(s);
-                panic!("the fake provider broke on {site}");
-            }
-            if s.failing.contains(&site) {
-                return Err(ProviderError::permanent(format!("{site} is down")));
-            }
-            if s.flaky.remove(&site) {
-                return Err(ProviderError::transient(format!("{site} timed out")));
-            }
-            s.slots.insert((env, site, service, at.slot), (version, port, tokio::time::Instant::now()));
-            Ok(Started { handle: "fake".into(), port, log: "(fake)".into(), place: format!("on port {port}") })
-        }
+    async fn roll_out(&self, rollout: &Rollout<'_>, up: &Up<'_>) -> Result<(), ProviderError> {
+        let slots: Vec<String> = rollout.instances.iter().map(|p| format!("#{}", p.index)).collect();
+        let (env, site, service) = (rollout.env, rollout.site, &rollout.service.name);
+        let asked = format!("{env}/{site}/{service} {} on {}", rollout.version, slots.join(" "));
+        self.state.lock().unwrap().rollouts.push(asked);
+        conv_runtime::provider::one_by_one(
+            rollout,
+            up,
+            Duration::from_secs(10),
+            |at, placement| self.start(at, placement.port, rollout.version.to_string()),
+            |_, _| async { Ok(true) },
+        )
+        .await
     }
 
     async fn stop(&self, at: &InstanceAddress) {
         let mut s = self.state.lock().unwrap();
         s.log.push(format!("stop {}/{}/{}", at.env, at.site, at.service));
         s.slots.remove(&(at.env.to_string(), at.site.to_string(), at.service.to_string(), at.slot));
-    }
-
-    async fn ready(&self, _at: &InstanceAddress, _started: &Started) -> Result<bool, ProviderError> {
-        Ok(true)
     }
 
     async fn alive(&self, _at: &InstanceAddress, _instance: &Instance) -> bool {
@@ -446,4 +461,28 @@ async fn a_run_reads_its_secrets_first_then_locks_records_and_ends_in_the_journa
     assert!(journal.holders().unwrap().is_empty(), "the locks are let go at the end");
     let recorded = journal.events_after(0, 10_000).unwrap();
     assert_eq!(recorded.len(), events.lock().unwrap().len(), "the journal's event log has every event the sink saw");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_provider_is_asked_for_a_site_at_a_time_and_an_instance_that_fails_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::new(dir.path());
+    let mut three = program("2.0.0", OnFailure::Rollback);
+    three.services[0].replicas = Some(3);
+    fake.state.lock().unwrap().failing_slots.insert(("prod-04".into(), 1));
+    let (outcome, events, _) = apply(&three, &fake).await;
+    let rollouts = fake.state.lock().unwrap().rollouts.clone();
+    assert!(rollouts.contains(&"prod/prod-00/api 2.0.0 on #0 #1 #2".to_string()), "{rollouts:?}");
+    assert!(rollouts.contains(&"prod/prod-00/db 1.0.0 on #0".to_string()), "{rollouts:?}");
+    assert_eq!(rollouts.len(), 44, "one rollout per site and service: {rollouts:?}");
+    let Outcome::Converged { failed_sites } = outcome else { panic!("{outcome:?}") };
+    assert_eq!(failed_sites, ["prod[\"prod-04\"]: api #1 prod-04 is down"]);
+    let up: Vec<u32> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::InstanceUp { address, index, .. } if address == "prod[\"prod-04\"]/api" => Some(*index),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(up, [0], "the instance before the failed one came up, the one after was not tried");
 }

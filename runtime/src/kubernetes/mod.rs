@@ -11,7 +11,7 @@ pub mod target;
 
 use crate::gates::Sample;
 use crate::live::{Instance, LiveState};
-use crate::provider::{Provider, ProviderError, Started};
+use crate::provider::{Provider, ProviderError, Rollout, Started, Up};
 use client::{Clients, retried};
 use conv_model::{EnvName, InstanceAddress, Program, Service, ServiceName, SiteName};
 use k8s_openapi::api::apps::v1::Deployment;
@@ -261,6 +261,26 @@ impl KubernetesProvider {
 }
 
 /// Rolled out: the controller saw this generation and every replica is updated and available.
+impl KubernetesProvider {
+    /// Whether the Deployment `name` of the site of `at` has rolled out; an error when it is
+    /// gone or stuck (a pod that cannot pull its image, a missed progress deadline).
+    async fn rolled_out(&self, at: &InstanceAddress, name: &str) -> Result<bool, ProviderError> {
+        let target = self.target(&at.env, &at.site)?;
+        let api = self.deployments(&target).await?;
+        let Some(d) = retried("reading Deployment", &target, || api.get_opt(name)).await? else {
+            return Err(ProviderError::transient(format!("Deployment {name} is gone from {target}")));
+        };
+        if rolled_out(&d) {
+            return Ok(true);
+        }
+        let version = objects::version_of(&d).unwrap_or_default();
+        if let Some(why) = self.stuck(&target, &at.service, &version).await.or_else(|| deadline_exceeded(&d)) {
+            return Err(ProviderError::permanent(format!("Deployment {name} in {target}: {why}")));
+        }
+        Ok(false)
+    }
+}
+
 fn rolled_out(d: &Deployment) -> bool {
     let want = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
     let Some(status) = &d.status else { return false };
@@ -299,40 +319,32 @@ impl Provider for KubernetesProvider {
         async move { observe::environment(&this, &program, &env).await }
     }
 
-    fn start(
+    /// One apply and one rollout for all of the rollout's instances on the site, not one per
+    /// instance; they are told up together once the Deployment has rolled out.
+    fn roll_out(
         &self,
-        at: &InstanceAddress,
-        service: &Service,
-        _port: u16,
-        version: &str,
-    ) -> impl std::future::Future<Output = Result<Started, ProviderError>> + Send {
-        // One slot is a rollout of one.
-        self.start_all(std::slice::from_ref(at), service, version)
-    }
-
-    fn starts_together(&self, _at: &InstanceAddress) -> bool {
-        // One apply and one rollout for all of a change's slots on a site, not one per slot.
-        true
-    }
-
-    fn start_all(
-        &self,
-        slots: &[InstanceAddress],
-        service: &Service,
-        version: &str,
-    ) -> impl std::future::Future<Output = Result<Started, ProviderError>> + Send {
-        let (this, slots, service, version) = (self.clone(), slots.to_vec(), service.clone(), version.to_string());
+        rollout: &Rollout<'_>,
+        up: &Up<'_>,
+    ) -> impl std::future::Future<Output = Result<(), ProviderError>> + Send {
         async move {
-            let Some(first) = slots.first() else { return Err(ProviderError::permanent("no slot to start")) };
-            let indexes: Vec<u32> = slots.iter().map(|s| s.slot).collect();
-            let name = this.move_slots(first, &indexes, Some((&service, &version))).await?;
-            let target = this.target(&first.env, &first.site)?;
-            Ok(Started {
+            let Some(first) = rollout.instances.first() else { return Ok(()) };
+            let at = rollout.slot(first.index);
+            let indexes: Vec<u32> = rollout.instances.iter().map(|p| p.index).collect();
+            let name = self.move_slots(&at, &indexes, Some((rollout.service, rollout.version))).await?;
+            let target = self.target(rollout.env, rollout.site)?;
+            let started = Started {
                 log: format!("kubectl --context {} -n {} describe deployment {name}", target.context, target.namespace),
                 place: format!("in Deployment {name} ({target})"),
                 handle: name,
-                port: service.ports.first().copied().unwrap_or(0),
-            })
+                port: rollout.service.ports.first().copied().unwrap_or(0),
+            };
+            // Kubernetes' own progress deadline says when a rollout is stuck; this is the backstop.
+            let backstop = Duration::from_secs(u64::from(objects::PROGRESS_DEADLINE_SECONDS) + 30);
+            crate::provider::wait_ready(backstop, &started, || self.rolled_out(&at, &started.handle)).await?;
+            for placement in rollout.instances {
+                up(placement.index, &started);
+            }
+            Ok(())
         }
     }
 
@@ -341,34 +353,6 @@ impl Provider for KubernetesProvider {
         async move {
             let _ = this.move_slots(&at, &[at.slot], None).await;
         }
-    }
-
-    fn ready(
-        &self,
-        at: &InstanceAddress,
-        started: &Started,
-    ) -> impl std::future::Future<Output = Result<bool, ProviderError>> + Send {
-        let (this, at, name) = (self.clone(), at.clone(), started.handle.clone());
-        async move {
-            let target = this.target(&at.env, &at.site)?;
-            let api = this.deployments(&target).await?;
-            let Some(d) = retried("reading Deployment", &target, || api.get_opt(&name)).await? else {
-                return Err(ProviderError::transient(format!("Deployment {name} is gone from {target}")));
-            };
-            if rolled_out(&d) {
-                return Ok(true);
-            }
-            let version = objects::version_of(&d).unwrap_or_default();
-            if let Some(why) = this.stuck(&target, &at.service, &version).await.or_else(|| deadline_exceeded(&d)) {
-                return Err(ProviderError::permanent(format!("Deployment {name} in {target}: {why}")));
-            }
-            Ok(false)
-        }
-    }
-
-    fn ready_timeout(&self, _at: &InstanceAddress) -> Duration {
-        // Kubernetes' own progress deadline says when a rollout is stuck; this is the backstop.
-        Duration::from_secs(u64::from(objects::PROGRESS_DEADLINE_SECONDS) + 30)
     }
 
     fn alive(&self, at: &InstanceAddress, instance: &Instance) -> impl std::future::Future<Output = bool> + Send {
