@@ -321,31 +321,25 @@ impl Provider for KubernetesProvider {
 
     /// One apply and one rollout for all of the rollout's instances on the site, not one per
     /// instance; they are told up together once the Deployment has rolled out.
-    fn roll_out(
-        &self,
-        rollout: &Rollout<'_>,
-        up: &Up<'_>,
-    ) -> impl std::future::Future<Output = Result<(), ProviderError>> + Send {
-        async move {
-            let Some(first) = rollout.instances.first() else { return Ok(()) };
-            let at = rollout.slot(first.index);
-            let indexes: Vec<u32> = rollout.instances.iter().map(|p| p.index).collect();
-            let name = self.move_slots(&at, &indexes, Some((rollout.service, rollout.version))).await?;
-            let target = self.target(rollout.env, rollout.site)?;
-            let started = Started {
-                log: format!("kubectl --context {} -n {} describe deployment {name}", target.context, target.namespace),
-                place: format!("in Deployment {name} ({target})"),
-                handle: name,
-                port: rollout.service.ports.first().copied().unwrap_or(0),
-            };
-            // Kubernetes' own progress deadline says when a rollout is stuck; this is the backstop.
-            let backstop = Duration::from_secs(u64::from(objects::PROGRESS_DEADLINE_SECONDS) + 30);
-            crate::provider::wait_ready(backstop, &started, || self.rolled_out(&at, &started.handle)).await?;
-            for placement in rollout.instances {
-                up(placement.index, &started);
-            }
-            Ok(())
+    async fn roll_out(&self, rollout: &Rollout<'_>, up: &Up<'_>) -> Result<(), ProviderError> {
+        let Some(first) = rollout.instances.first() else { return Ok(()) };
+        let at = rollout.slot(first.index);
+        let indexes: Vec<u32> = rollout.instances.iter().map(|p| p.index).collect();
+        let name = self.move_slots(&at, &indexes, Some((rollout.service, rollout.version))).await?;
+        let target = self.target(rollout.env, rollout.site)?;
+        let started = Started {
+            log: format!("kubectl --context {} -n {} describe deployment {name}", target.context, target.namespace),
+            place: format!("in Deployment {name} ({target})"),
+            handle: name,
+            port: rollout.service.ports.first().copied().unwrap_or(0),
+        };
+        // Kubernetes' own progress deadline says when a rollout is stuck; this is the backstop.
+        let backstop = Duration::from_secs(u64::from(objects::PROGRESS_DEADLINE_SECONDS) + 30);
+        crate::provider::wait_ready(backstop, &started, || self.rolled_out(&at, &started.handle)).await?;
+        for placement in rollout.instances {
+            up(placement.index, &started);
         }
+        Ok(())
     }
 
     fn stop(&self, at: &InstanceAddress) -> impl std::future::Future<Output = ()> + Send {
