@@ -149,6 +149,20 @@ pub const KEYWORDS: &[&str] = &[
 ];
 
 impl Token<'_> {
+    /// A number of any kind: an integer, a float, a duration, a size, a percentage, or one
+    /// that did not lex as any of them.
+    pub fn is_number(&self) -> bool {
+        matches!(
+            self,
+            Token::Int(_)
+                | Token::Float(_)
+                | Token::Duration(_)
+                | Token::Bytes(_)
+                | Token::Percent(_)
+                | Token::BadNumber(_)
+        )
+    }
+
     /// Whether `word` is, whole, a keyword that starts a declaration ([`Token::starts_declaration`]).
     pub fn is_declaration_keyword(word: &[u8]) -> bool {
         let Ok(word) = std::str::from_utf8(word) else { return false };

@@ -75,23 +75,18 @@ fn ident(t: &Token<'_>) -> Option<String> {
 
 /// Whether a token can end an expression (so that a following line starts a new entry).
 fn ends_expression(t: &Token<'_>) -> bool {
-    matches!(
-        t,
-        Token::Ident(_)
-            | Token::Int(_)
-            | Token::Float(_)
-            | Token::Duration(_)
-            | Token::Bytes(_)
-            | Token::Percent(_)
-            | Token::BadNumber(_)
-            | Token::StrEnd
-            | Token::RBrace
-            | Token::RBracket
-            | Token::RParen
-            | Token::True
-            | Token::False
-            | Token::None
-    )
+    t.is_number()
+        || matches!(
+            t,
+            Token::Ident(_)
+                | Token::StrEnd
+                | Token::RBrace
+                | Token::RBracket
+                | Token::RParen
+                | Token::True
+                | Token::False
+                | Token::None
+        )
 }
 
 /// The context at byte `offset` of `text`.

@@ -357,17 +357,9 @@ pub fn prepare_rename(
             let word = token.and_then(|(_, sp)| text.get(sp.start..sp.end)).unwrap_or("");
             Err(format!("`{word}` is a keyword and cannot be renamed"))
         }
-        Some(
-            Token::Int(_)
-            | Token::Float(_)
-            | Token::Duration(_)
-            | Token::Bytes(_)
-            | Token::Percent(_)
-            | Token::BadNumber(_)
-            | Token::StrStart
-            | Token::StrText(_)
-            | Token::StrEnd,
-        ) => Err("a literal cannot be renamed".to_string()),
+        Some(t) if t.is_number() || matches!(t, Token::StrStart | Token::StrText(_) | Token::StrEnd) => {
+            Err("a literal cannot be renamed".to_string())
+        }
         _ => Ok(None),
     }
 }

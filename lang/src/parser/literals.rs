@@ -30,20 +30,7 @@ where
     E::Error: LabelError<'t, I, &'static str>,
 {
     any()
-        .filter(|tok: &Token<'s>| {
-            matches!(
-                tok,
-                Token::True
-                    | Token::False
-                    | Token::None
-                    | Token::Int(_)
-                    | Token::Float(_)
-                    | Token::Duration(_)
-                    | Token::Bytes(_)
-                    | Token::Percent(_)
-                    | Token::BadNumber(_)
-            )
-        })
+        .filter(|tok: &Token<'s>| tok.is_number() || matches!(tok, Token::True | Token::False | Token::None))
         .map(|tok: Token<'s>| {
             let (value, text) = match tok {
                 Token::True => (Ok(LitValue::Bool(true)), "true"),
