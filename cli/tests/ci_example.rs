@@ -57,7 +57,7 @@ fn the_plan_is_posted_once_then_updated_in_place_with_the_saved_plan_beside_it()
     assert!(comment.contains("```diff"), "the Markdown plan: {comment}");
     let saved: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("plan.json")).unwrap()).unwrap();
-    assert_eq!(saved["schema_version"], 3);
+    assert_eq!(saved["schema_version"], 4);
 
     let second = run_script(dir.path());
     assert_eq!(second.status.code(), Some(0), "{}", text(&second));

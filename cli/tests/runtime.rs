@@ -100,7 +100,7 @@ fn a_saved_plan_is_refused_after_a_live_change() {
         p.run(&["plan", ".", "--set", "api_version=1.1.0", "-o", plan_file.to_str().unwrap(), "--format", "json"]);
     assert_eq!(saved.status.code(), Some(0), "{}", text(&saved));
     let json: serde_json::Value = serde_json::from_slice(&saved.stdout).unwrap();
-    assert_eq!(json["schema_version"], 3);
+    assert_eq!(json["schema_version"], 4);
     // Someone stops an instance by hand.
     let record: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(p.path().join(".conv/local/production/p1/api/1.json")).unwrap())

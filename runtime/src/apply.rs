@@ -9,7 +9,7 @@ use crate::bake;
 use crate::event::{Event, Sink, Waiting};
 use crate::live::LiveState;
 use crate::plan::{Action, Plan, ReleasePlan, SitePlan, StagePlan, address};
-use crate::provider::{ErrorKind, Placement, Provider, Rollout, Started, Up};
+use crate::provider::{ErrorKind, Provider, Rollout, Started, Up};
 use crate::record::{JournalWriteError, Recorder};
 use crate::requirements::{Converged, Options};
 use crate::rollback;
@@ -429,7 +429,7 @@ async fn deploy_site<P: Provider>(
         .iter()
         .flat_map(|(change, _)| {
             let kind = if change.action == Action::Stop { "stop" } else { "deploy" };
-            change.instances.iter().map(move |(index, _)| {
+            change.instances.iter().map(move |index| {
                 let slot = InstanceAddress::new(env, &site.site, &change.service, *index);
                 (kind, slot.to_string(), change.version.clone())
             })
@@ -442,19 +442,18 @@ async fn deploy_site<P: Provider>(
         first_step += change.instances.len();
         let at = address(env, &site.site, &change.service);
         if change.action == Action::Stop {
-            for ((index, _), step) in change.instances.iter().zip(steps) {
+            for (index, step) in change.instances.iter().zip(steps) {
                 provider.stop(&InstanceAddress::new(env, &site.site, &change.service, *index)).await;
                 rec.post_outcome(*step, true, "stopped")?;
                 events(&Event::InstanceStopped { address: at.clone(), index: *index });
             }
             continue;
         }
-        let placements: Vec<Placement> =
-            change.instances.iter().map(|(index, port)| Placement { index: *index, port: *port }).collect();
-        let rollout = Rollout { env, site: &site.site, service, version: &change.version, instances: &placements };
+        let rollout =
+            Rollout { env, site: &site.site, service, version: &change.version, instances: &change.instances };
         let told = Told::default();
         let up = |index: u32, started: &Started| {
-            let step = placements.iter().position(|p| p.index == index).map(|n| steps[n]);
+            let step = change.instances.iter().position(|i| *i == index).map(|n| steps[n]);
             told.up(index, rec.post_outcome(step.flatten(), true, "up"));
             events(&Event::InstanceUp {
                 address: at.clone(),
@@ -466,10 +465,10 @@ async fn deploy_site<P: Provider>(
         let result = roll_out_retrying(provider, &rollout, &up, &told).await;
         told.journal_error()?;
         if let Err(why) = result {
-            let mut not_up = placements.iter().zip(steps).filter(|(p, _)| !told.was_up(p.index));
+            let mut not_up = change.instances.iter().zip(steps).filter(|(i, _)| !told.was_up(**i));
             let why = match not_up.next() {
                 Some((failed, step)) => {
-                    let why = format!("{} #{} {why}", change.service, failed.index);
+                    let why = format!("{} #{failed} {why}", change.service);
                     rec.post_outcome(*step, false, &why)?;
                     why
                 }
@@ -535,7 +534,7 @@ async fn roll_out_retrying<P: Provider>(
             Ok(()) => return Ok(()),
             Err(e) if e.kind == ErrorKind::Transient && attempt < START_ATTEMPTS => {
                 attempt += 1;
-                left.retain(|p| !told.was_up(p.index));
+                left.retain(|i| !told.was_up(*i));
                 tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt))).await;
             }
             Err(e) => return Err(e.message),

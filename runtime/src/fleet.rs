@@ -26,7 +26,7 @@ impl Fleet {
     pub fn new(program_root: &Path, program: &Program) -> Self {
         let program = Arc::new(program.clone());
         Fleet {
-            local: LocalProvider::new(program_root),
+            local: LocalProvider::for_program(program_root, program.clone()),
             sim: Simulator::new(program_root, program.clone()),
             kube: KubernetesProvider::new(program_root, program.clone()),
             program,

@@ -30,6 +30,9 @@ pub struct LocalProvider {
     pub state_dir: PathBuf,
     /// Relative commands are looked up here first (the program root).
     pub program_root: PathBuf,
+    /// The program whose ports instances listen on, with its port table made on first use;
+    /// without it, the provider observes and stops but does not start.
+    ports: Option<(std::sync::Arc<Program>, std::sync::Arc<std::sync::OnceLock<Ports>>)>,
 }
 
 /// How long a stopped process gets between SIGTERM and SIGKILL.
@@ -39,7 +42,20 @@ impl LocalProvider {
     pub fn new(program_root: &Path) -> Self {
         // Absolute, so records and logs name the same files from any working directory.
         let root = std::path::absolute(program_root).unwrap_or_else(|_| program_root.to_path_buf());
-        LocalProvider { state_dir: crate::state_dir(&root), program_root: root }
+        LocalProvider { state_dir: crate::state_dir(&root), program_root: root, ports: None }
+    }
+
+    /// A provider that starts the instances of `program`, each on the port its slot has.
+    pub fn for_program(program_root: &Path, program: std::sync::Arc<Program>) -> Self {
+        LocalProvider { ports: Some((program, Default::default())), ..LocalProvider::new(program_root) }
+    }
+
+    /// The port the instance `at` listens on.
+    fn port(&self, at: &InstanceAddress) -> Result<u16, ProviderError> {
+        let Some((program, ports)) = &self.ports else {
+            return Err(ProviderError::permanent("the local provider was made without its program"));
+        };
+        Ok(ports.get_or_init(|| Ports::new(program)).port(&at.env, &at.site, &at.service, at.slot))
     }
 
     fn slot_dir(&self, env: &EnvName, site: &SiteName, service: &ServiceName) -> PathBuf {
@@ -436,7 +452,7 @@ fn walk_records(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-use crate::provider::{Placement, ProviderError, Rollout, Started, Up};
+use crate::provider::{ProviderError, Rollout, Started, Up};
 use conv_model::InstanceAddress;
 
 /// How long a started process has to answer on its port.
@@ -475,9 +491,10 @@ impl crate::provider::Provider for LocalProvider {
         up: &Up<'_>,
     ) -> impl std::future::Future<Output = Result<(), ProviderError>> + Send {
         let (service, version) = (rollout.service.clone(), rollout.version.to_string());
-        let start = move |at: InstanceAddress, placement: Placement| {
-            let (this, service, version, port) = (self.clone(), service.clone(), version.clone(), placement.port);
+        let start = move |at: InstanceAddress| {
+            let (this, service, version, port) = (self.clone(), service.clone(), version.clone(), self.port(&at));
             async move {
+                let port = port?;
                 tokio::task::spawn_blocking(move || {
                     LocalProvider::start(&this, &at.env, &at.site, &service, at.slot, port, &version).map(|rec| {
                         Started {

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The version of the JSON shape of [`Plan`]; bumped on any incompatible change.
-pub const PLAN_SCHEMA_VERSION: u32 = 3;
+pub const PLAN_SCHEMA_VERSION: u32 = 4;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Plan {
@@ -97,8 +97,9 @@ pub struct Change {
     pub service: ServiceName,
     pub action: Action,
     pub version: String,
-    /// Slot index and port of each instance to start, replace (on `version`) or stop.
-    pub instances: Vec<(u32, u16)>,
+    /// The slot of each instance to start, replace (on `version`) or stop. Where an instance
+    /// runs (a port, a pod) is its provider's to say.
+    pub instances: Vec<u32>,
     pub from: String,
     pub to: String,
     /// The program already had this version here and live state moved away from it: a hand
@@ -213,7 +214,7 @@ pub fn make_plan(root: &std::path::Path, program: &Program, live: &LiveState) ->
                         }
                         if !ok {
                             let port = ports.port_at(env_index, site_index, service_index, index);
-                            instances.push((index, port));
+                            instances.push(index);
                             replaces |= current.iter().any(|i| i.index == index);
                             next.retain(|i| i.index != index);
                             next.push(Instance {
@@ -229,8 +230,8 @@ pub fn make_plan(root: &std::path::Path, program: &Program, live: &LiveState) ->
                         }
                     }
                     // The last stage in an environment stops the slots the program no longer has.
-                    let surplus: Vec<(u32, u16)> = if last_stage {
-                        current.iter().filter(|i| i.index >= total).map(|i| (i.index, i.port)).collect()
+                    let surplus: Vec<u32> = if last_stage {
+                        current.iter().filter(|i| i.index >= total).map(|i| i.index).collect()
                     } else {
                         Vec::new()
                     };

@@ -54,23 +54,16 @@ pub struct Started {
     pub place: String,
 }
 
-/// One of the site's instances a rollout covers: its slot and, for providers whose instances
-/// listen on this machine, the port the plan gave it (others ignore it).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Placement {
-    pub index: u32,
-    pub port: u16,
-}
-
 /// What a provider is asked for: make one site run `version` of `service` on `instances`,
-/// the share of the site's instances a stage's fraction covers, replacing what ran on them.
+/// the share of the site's instances a stage's fraction covers (by slot), replacing what ran
+/// on them. Where each runs (a port, a pod) is the provider's to choose.
 #[derive(Clone, Copy, Debug)]
 pub struct Rollout<'a> {
     pub env: &'a EnvName,
     pub site: &'a SiteName,
     pub service: &'a Service,
     pub version: &'a str,
-    pub instances: &'a [Placement],
+    pub instances: &'a [u32],
 }
 
 impl Rollout<'_> {
@@ -141,18 +134,18 @@ pub async fn one_by_one<S, R>(
     rollout: &Rollout<'_>,
     up: &Up<'_>,
     timeout: Duration,
-    start: impl Fn(InstanceAddress, Placement) -> S,
+    start: impl Fn(InstanceAddress) -> S,
     ready: impl Fn(InstanceAddress, Started) -> R,
 ) -> Result<(), ProviderError>
 where
     S: Future<Output = Result<Started, ProviderError>>,
     R: Future<Output = Result<bool, ProviderError>>,
 {
-    for placement in rollout.instances {
-        let at = rollout.slot(placement.index);
-        let started = start(at.clone(), *placement).await?;
+    for &index in rollout.instances {
+        let at = rollout.slot(index);
+        let started = start(at.clone()).await?;
         wait_ready(timeout, &started, || ready(at.clone(), started.clone())).await?;
-        up(placement.index, &started);
+        up(index, &started);
     }
     Ok(())
 }

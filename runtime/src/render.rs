@@ -144,7 +144,7 @@ fn diff(from: &str, to: &str, st: &Style, out: &mut String) {
 pub use crate::markdown_plan::{Origin, markdown};
 
 pub(crate) fn slots(c: &Change) -> String {
-    c.instances.iter().map(|(i, _)| format!("#{i}")).collect::<Vec<_>>().join(", ")
+    c.instances.iter().map(|i| format!("#{i}")).collect::<Vec<_>>().join(", ")
 }
 
 pub(crate) fn on_failure(r: &ReleasePlan) -> &'static str {

@@ -6,7 +6,7 @@ use crate::event::{Event, Sink};
 use crate::live::{Instance, LiveState};
 use crate::local::{Ports, instance_count};
 use crate::plan::{KnownGood, Plan, ReleasePlan, address};
-use crate::provider::{Placement, Provider, Rollout};
+use crate::provider::{Provider, Rollout};
 use crate::record::Recorder;
 use conv_model::{EnvName, InstanceAddress, Program, ReleaseName, ServiceName, SiteName};
 
@@ -123,8 +123,7 @@ pub(crate) async fn run<P: Provider>(
                     // fails here does not keep a release half-rolled.
                     let slot = InstanceAddress::new(env, site, service, index);
                     let step = rec.intent("rollback", &slot.to_string(), &old.version).await.ok().flatten();
-                    let placement = [Placement { index, port: old.port }];
-                    let rollout = Rollout { env, site, service: svc, version: &old.version, instances: &placement };
+                    let rollout = Rollout { env, site, service: svc, version: &old.version, instances: &[index] };
                     let result = provider.roll_out(&rollout, &|_, _| {}).await.map_err(|e| e.message);
                     let _ = rec
                         .outcome(

@@ -4,7 +4,7 @@
 
 use crate::gates::Sample;
 use crate::live::{Instance, LiveState};
-use crate::provider::{Placement, Provider, ProviderError, Rollout, Started, Up};
+use crate::provider::{Provider, ProviderError, Rollout, Started, Up};
 use crate::sim_store::{Record, Store};
 use conv_model::InstanceAddress;
 use conv_model::{EnvName, Program, Provider as Kind};
@@ -18,6 +18,8 @@ pub struct Simulator {
     root: PathBuf,
     program: Arc<Program>,
     store: Arc<Mutex<Store>>,
+    /// The ports instances are told apart by, as local ones are; made on first use.
+    ports: Arc<std::sync::OnceLock<crate::local::Ports>>,
 }
 
 impl std::fmt::Debug for Simulator {
@@ -47,7 +49,7 @@ impl Simulator {
         let root = std::path::absolute(program_root).unwrap_or_else(|_| program_root.to_path_buf());
         let state_dir = crate::state_dir(&root);
         let store = Arc::new(Mutex::new(Store::new(state_dir.join("sim"))));
-        Simulator { state_dir, root, program, store }
+        Simulator { state_dir, root, program, store, ports: Default::default() }
     }
 
     fn store(&self) -> std::sync::MutexGuard<'_, Store> {
@@ -172,8 +174,14 @@ impl Provider for Simulator {
     ) -> impl std::future::Future<Output = Result<(), ProviderError>> + Send {
         let spec = crate::live::Spec::of(rollout.service);
         let version = rollout.version.to_string();
-        let start = move |at: InstanceAddress, placement: Placement| {
-            let (this, spec, version, port) = (self.clone(), spec.clone(), version.clone(), placement.port);
+        let start = move |at: InstanceAddress| {
+            let port = self.ports.get_or_init(|| crate::local::Ports::new(&self.program)).port(
+                &at.env,
+                &at.site,
+                &at.service,
+                at.slot,
+            );
+            let (this, spec, version) = (self.clone(), spec.clone(), version.clone());
             async move { this.start_one(&at, spec, port, version).await }
         };
         crate::provider::one_by_one(rollout, up, Duration::from_secs(10), start, |_, _| async { Ok(true) })

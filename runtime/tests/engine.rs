@@ -58,7 +58,6 @@ impl Fake {
     fn start(
         &self,
         at: InstanceAddress,
-        port: u16,
         version: String,
     ) -> impl std::future::Future<Output = Result<Started, ProviderError>> + Send + use<> {
         let state = self.state.clone();
@@ -83,8 +82,8 @@ impl Fake {
             if s.flaky.remove(&site) {
                 return Err(ProviderError::transient(format!("{site} timed out")));
             }
-            s.slots.insert((env, site, service, at.slot), (version, port, tokio::time::Instant::now()));
-            Ok(Started { handle: "fake".into(), port, log: "(fake)".into(), place: format!("on port {port}") })
+            s.slots.insert((env, site, service, at.slot), (version, 0, tokio::time::Instant::now()));
+            Ok(Started { handle: "fake".into(), port: 0, log: "(fake)".into(), place: "in memory".into() })
         }
     }
 }
@@ -110,7 +109,7 @@ impl Provider for Fake {
     }
 
     async fn roll_out(&self, rollout: &Rollout<'_>, up: &Up<'_>) -> Result<(), ProviderError> {
-        let slots: Vec<String> = rollout.instances.iter().map(|p| format!("#{}", p.index)).collect();
+        let slots: Vec<String> = rollout.instances.iter().map(|i| format!("#{i}")).collect();
         let (env, site, service) = (rollout.env, rollout.site, &rollout.service.name);
         let asked = format!("{env}/{site}/{service} {} on {}", rollout.version, slots.join(" "));
         self.state.lock().unwrap().rollouts.push(asked);
@@ -118,7 +117,7 @@ impl Provider for Fake {
             rollout,
             up,
             Duration::from_secs(10),
-            |at, placement| self.start(at, placement.port, rollout.version.to_string()),
+            |at| self.start(at, rollout.version.to_string()),
             |_, _| async { Ok(true) },
         )
         .await

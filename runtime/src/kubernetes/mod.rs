@@ -323,9 +323,8 @@ impl Provider for KubernetesProvider {
     /// instance; they are told up together once the Deployment has rolled out.
     async fn roll_out(&self, rollout: &Rollout<'_>, up: &Up<'_>) -> Result<(), ProviderError> {
         let Some(first) = rollout.instances.first() else { return Ok(()) };
-        let at = rollout.slot(first.index);
-        let indexes: Vec<u32> = rollout.instances.iter().map(|p| p.index).collect();
-        let name = self.move_slots(&at, &indexes, Some((rollout.service, rollout.version))).await?;
+        let at = rollout.slot(*first);
+        let name = self.move_slots(&at, rollout.instances, Some((rollout.service, rollout.version))).await?;
         let target = self.target(rollout.env, rollout.site)?;
         let started = Started {
             log: format!("kubectl --context {} -n {} describe deployment {name}", target.context, target.namespace),
@@ -336,8 +335,8 @@ impl Provider for KubernetesProvider {
         // Kubernetes' own progress deadline says when a rollout is stuck; this is the backstop.
         let backstop = Duration::from_secs(u64::from(objects::PROGRESS_DEADLINE_SECONDS) + 30);
         crate::provider::wait_ready(backstop, &started, || self.rolled_out(&at, &started.handle)).await?;
-        for placement in rollout.instances {
-            up(placement.index, &started);
+        for &index in rollout.instances {
+            up(index, &started);
         }
         Ok(())
     }
