@@ -271,12 +271,19 @@ impl LocalProvider {
 /// The first port of every site and service's slots, computed once for a program: planning
 /// and rolling back a fleet ask for hundreds of thousands of ports, and `port_for` alone walks
 /// the whole program for each.
+/// Indexes by name, looked up without building a key.
+#[derive(Debug, Default)]
+struct Names {
+    envs: std::collections::HashMap<String, (usize, std::collections::HashMap<String, usize>)>,
+    services: std::collections::HashMap<String, usize>,
+}
+
 #[derive(Debug, Default)]
 pub struct Ports {
     /// By the program's indexes: environment, site, service.
     first: Vec<Vec<Vec<u16>>>,
-    /// By names, built on first use.
-    names: std::sync::OnceLock<std::collections::HashMap<(EnvName, SiteName, ServiceName), u16>>,
+    /// The indexes of names, built on first use: environments with their sites, services.
+    names: std::sync::OnceLock<Names>,
     envs: Vec<(EnvName, Vec<SiteName>)>,
     services: Vec<ServiceName>,
 }
@@ -326,22 +333,23 @@ impl Ports {
 
     /// The port of slot `index`, as `port_for` computes it; 0 for an unknown slot.
     pub fn port(&self, env: &EnvName, site: &SiteName, service: &ServiceName, index: u32) -> u16 {
-        let names = self.names.get_or_init(|| {
-            let mut map = std::collections::HashMap::new();
-            for (e, (env, sites)) in self.envs.iter().enumerate() {
-                for (s, site) in sites.iter().enumerate() {
-                    for (v, service) in self.services.iter().enumerate() {
-                        map.insert((env.clone(), site.clone(), service.clone()), self.port_at(e, s, v, 0));
-                    }
-                }
-            }
-            map
+        let names = self.names.get_or_init(|| Names {
+            envs: self
+                .envs
+                .iter()
+                .enumerate()
+                .map(|(e, (env, sites))| {
+                    let sites = sites.iter().enumerate().map(|(s, site)| (site.to_string(), s)).collect();
+                    (env.to_string(), (e, sites))
+                })
+                .collect(),
+            services: self.services.iter().enumerate().map(|(v, service)| (service.to_string(), v)).collect(),
         });
-        names
-            .get(&(env.clone(), site.clone(), service.clone()))
-            .filter(|p| **p != 0)
-            .map(|p| p.saturating_add(index as u16))
-            .unwrap_or(0)
+        let Some((e, sites)) = names.envs.get(env.as_str()) else { return 0 };
+        match (sites.get(site.as_str()), names.services.get(service.as_str())) {
+            (Some(s), Some(v)) => self.port_at(*e, *s, *v, index),
+            _ => 0,
+        }
     }
 }
 
