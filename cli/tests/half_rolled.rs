@@ -61,6 +61,23 @@ fn spawn_apply(p: &Project, args: &[&str]) -> Child {
         .unwrap()
 }
 
+/// Whether `child` writes a line containing `needle` on stderr within `timeout`; what it
+/// writes afterwards is read and dropped, so that it never blocks on a full pipe.
+fn said(child: &mut Child, needle: &str, timeout: Duration) -> bool {
+    use std::io::BufRead;
+    let Some(stderr) = child.stderr.take() else { return false };
+    let (tx, rx) = std::sync::mpsc::channel();
+    let needle = needle.to_string();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.contains(&needle) {
+                let _ = tx.send(());
+            }
+        }
+    });
+    rx.recv_timeout(timeout).is_ok()
+}
+
 #[test]
 fn a_kill_while_the_last_stage_bakes_a_failing_version_is_judged_and_rolled_back() {
     let p = Project::new(&single_stage(27000, &["p1"], 2, "1s", "rollback"));
@@ -71,7 +88,7 @@ fn a_kill_while_the_last_stage_bakes_a_failing_version_is_judged_and_rolled_back
     let deployed =
         eventually(Duration::from_secs(20), || (0..2).all(|i| record(&p, "p1", i)["version"] == "2.0.0-bad"));
     assert!(deployed, "both slots run the bad version");
-    std::thread::sleep(Duration::from_millis(500));
+    assert!(said(&mut bad, "baking full for 20s", Duration::from_secs(20)), "the bake began");
     bad.kill().unwrap(); // SIGKILL, mid-bake
     bad.wait().unwrap();
 
