@@ -206,10 +206,10 @@ pub fn json(diagnostics: &[Diagnostic], sources: &Sources) -> String {
             }
         })
         .collect();
-    if diagnostics.len() > shown.len() {
-        if let Some(last) = items.last_mut() {
-            last.notes.push(not_shown_note(diagnostics.len() - shown.len()));
-        }
+    if diagnostics.len() > shown.len()
+        && let Some(last) = items.last_mut()
+    {
+        last.notes.push(not_shown_note(diagnostics.len() - shown.len()));
     }
     escape_json(serde_json::to_string_pretty(&items).unwrap_or_else(|_| "[]".into()))
 }

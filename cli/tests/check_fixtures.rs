@@ -62,7 +62,7 @@ fn check_fixtures() {
 fn every_compiler_code_has_a_fixture() {
     let mut covered = String::new();
     for path in fixtures("check") {
-        covered.push_str(&std::fs::read_to_string(path).unwrap().lines().next().unwrap_or("").to_string());
+        covered.push_str(std::fs::read_to_string(path).unwrap().lines().next().unwrap_or(""));
     }
     for dir in std::fs::read_dir(repo_root().join("tests/fixtures/check_programs")).unwrap() {
         for file in conv_cli::load::conv_files(&dir.unwrap().path()).unwrap() {

@@ -195,10 +195,10 @@ impl<'e, 'a> Evaluator<'e, 'a> {
     }
 
     fn too_deep(&mut self) {
-        if let Some((file, span)) = self.reach.here {
-            if let Some(diag) = self.reach.depth.report(file, span) {
-                self.diags.push(diag);
-            }
+        if let Some((file, span)) = self.reach.here
+            && let Some(diag) = self.reach.depth.report(file, span)
+        {
+            self.diags.push(diag);
         }
     }
 
@@ -260,10 +260,10 @@ impl<'e, 'a> Evaluator<'e, 'a> {
                     for item in items.iter().cloned() {
                         frame.truncate(*slot);
                         frame.push(item);
-                        if let Some(f) = filter {
-                            if this.eval(f, frame) != Value::Bool(true) {
-                                continue;
-                            }
+                        if let Some(f) = filter
+                            && this.eval(f, frame) != Value::Bool(true)
+                        {
+                            continue;
                         }
                         out.push(this.eval(body, frame));
                     }
@@ -512,7 +512,7 @@ fn equal(a: &Value, b: &Value) -> bool {
 
 fn bytes(b: u64) -> String {
     for (shift, unit) in [(40, "Ti"), (30, "Gi"), (20, "Mi"), (10, "Ki")] {
-        if b != 0 && b % (1u64 << shift) == 0 {
+        if b != 0 && b.is_multiple_of(1u64 << shift) {
             return format!("{}{unit}", b >> shift);
         }
     }

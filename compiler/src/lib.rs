@@ -55,7 +55,7 @@ impl Checked {
 
 /// The standard library's files, added after the user's so user file ids stay 0..n.
 pub fn add_stdlib(sources: &mut Sources) -> Vec<FileId> {
-    stdlib::MODULES.iter().map(|(_, name, text)| sources.add_std(*name, *text)).collect()
+    stdlib::MODULES.iter().map(|(_, name, text)| sources.add_std(name, text)).collect()
 }
 
 /// Runs the whole pipeline over a program. `sources` should hold the user's files; the
@@ -139,10 +139,10 @@ pub fn check_with(sources: &Sources, overrides: &[Override]) -> Checked {
             continue;
         }
         for item in &mut p.file.items {
-            if let conv_lang::ast::ItemKind::Let(l) = &mut item.kind {
-                if let Some(o) = overrides.iter().find(|o| o.name == l.name.name) {
-                    l.value.kind = override_value(&l.value.kind, &o.value);
-                }
+            if let conv_lang::ast::ItemKind::Let(l) = &mut item.kind
+                && let Some(o) = overrides.iter().find(|o| o.name == l.name.name)
+            {
+                l.value.kind = override_value(&l.value.kind, &o.value);
             }
         }
     }
@@ -174,7 +174,7 @@ pub fn check_with(sources: &Sources, overrides: &[Override]) -> Checked {
             evaluator.let_value(decl.id);
         }
     }
-    front.extend(evaluator.diags.drain(..));
+    front.append(&mut evaluator.diags);
     front.extend(extract_diags);
     // A declaration with a syntax error is reported for that error alone: what the checker
     // would say about it (a field "missing" because its line did not parse) follows from it.

@@ -282,13 +282,12 @@ impl Walker<'_, '_> {
                 }
             }
             ExprKind::Field { base, name } => {
-                if let ExprKind::Name(b) = &base.kind {
-                    if !self.locals.iter().any(|l| *l == b.name) {
-                        if let Some(Binding::Module(m)) = self.index.lookup(self.module, &b.name) {
-                            self.push(name.span, self.index.member(m, &name.name).map(Binding::Decl));
-                            return;
-                        }
-                    }
+                if let ExprKind::Name(b) = &base.kind
+                    && !self.locals.iter().any(|l| *l == b.name)
+                    && let Some(Binding::Module(m)) = self.index.lookup(self.module, &b.name)
+                {
+                    self.push(name.span, self.index.member(m, &name.name).map(Binding::Decl));
+                    return;
                 }
                 self.expr(base);
             }

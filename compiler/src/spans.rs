@@ -45,15 +45,15 @@ impl<'a> EntitySpans<'a> {
             return Place::default();
         };
         for entry in &e.body.entries {
-            if let EntryKind::Field { key, value } = &entry.kind {
-                if key.text() == "strategy" {
-                    if let ExprKind::Record(r) = &value.kind {
-                        if let Some(span) = nested_span(&r.body, stage) {
-                            return (*file, span);
-                        }
-                    }
-                    return (*file, value.span);
+            if let EntryKind::Field { key, value } = &entry.kind
+                && key.text() == "strategy"
+            {
+                if let ExprKind::Record(r) = &value.kind
+                    && let Some(span) = nested_span(&r.body, stage)
+                {
+                    return (*file, span);
                 }
+                return (*file, value.span);
             }
         }
         (*file, e.name.span)
@@ -66,18 +66,16 @@ impl<'a> EntitySpans<'a> {
             return (file, span);
         };
         for entry in &e.body.entries {
-            if let EntryKind::Field { key, value } = &entry.kind {
-                if key.text() == "strategy" {
-                    if let ExprKind::Record(r) = &value.kind {
-                        for inner in &r.body.entries {
-                            if let EntryKind::Nested { name, body, .. } = &inner.kind {
-                                if name.name == stage {
-                                    if let Some(s) = field_value_span(body, field) {
-                                        return (file, s);
-                                    }
-                                }
-                            }
-                        }
+            if let EntryKind::Field { key, value } = &entry.kind
+                && key.text() == "strategy"
+                && let ExprKind::Record(r) = &value.kind
+            {
+                for inner in &r.body.entries {
+                    if let EntryKind::Nested { name, body, .. } = &inner.kind
+                        && name.name == stage
+                        && let Some(s) = field_value_span(body, field)
+                    {
+                        return (file, s);
                     }
                 }
             }

@@ -51,10 +51,10 @@ pub fn closest<'c>(name: &str, candidates: impl IntoIterator<Item = &'c str>) ->
         }
         let (d, cells) = bounded_distance(&a, c, limit, &mut rows);
         spend(cells);
-        if let Some(d) = d {
-            if best.is_none_or(|(bd, bc)| (d, c) < (bd, bc)) {
-                best = Some((d, c));
-            }
+        if let Some(d) = d
+            && best.is_none_or(|(bd, bc)| (d, c) < (bd, bc))
+        {
+            best = Some((d, c));
         }
     }
     // Whether the budget ran out within this name depends only on the candidates, not on

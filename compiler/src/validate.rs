@@ -183,26 +183,26 @@ impl Validator<'_, '_> {
                     .with_help("stage names address approvals and the journal; make them unique"),
                 );
             }
-            if let Some((prev, prev_name)) = last_fraction.get(s.env.as_str()) {
-                if s.fraction_percent < *prev {
-                    let at = self.spans.stage_field(rname, &s.name, "fraction");
-                    self.diags.push(
-                        Diagnostic::error(
-                            &codes::STAGE_FRACTION_DECREASES,
-                            at.0,
-                            at.1,
-                            format!(
-                                "stage `{}` sends {}% of {} after `{prev_name}` sent {}%",
-                                s.name,
-                                trim_float(s.fraction_percent),
-                                s.env,
-                                trim_float(*prev)
-                            ),
-                        )
-                        .with_primary_label("smaller than the stage before it")
-                        .with_help("order the stages of an environment by increasing fraction"),
-                    );
-                }
+            if let Some((prev, prev_name)) = last_fraction.get(s.env.as_str())
+                && s.fraction_percent < *prev
+            {
+                let at = self.spans.stage_field(rname, &s.name, "fraction");
+                self.diags.push(
+                    Diagnostic::error(
+                        &codes::STAGE_FRACTION_DECREASES,
+                        at.0,
+                        at.1,
+                        format!(
+                            "stage `{}` sends {}% of {} after `{prev_name}` sent {}%",
+                            s.name,
+                            trim_float(s.fraction_percent),
+                            s.env,
+                            trim_float(*prev)
+                        ),
+                    )
+                    .with_primary_label("smaller than the stage before it")
+                    .with_help("order the stages of an environment by increasing fraction"),
+                );
             }
             last_fraction.insert(s.env.as_str(), (s.fraction_percent, &s.name));
             // An environment's stages come after the release's stages in the environments it is `after`.
@@ -227,23 +227,23 @@ impl Validator<'_, '_> {
                         );
                         continue;
                     }
-                    if let Some(j) = r.stages.iter().rposition(|t| &t.env == before) {
-                        if j > i {
-                            self.diags.push(
-                                Diagnostic::error(
-                                    &codes::STAGE_BEFORE_REQUIRED_ENVIRONMENT,
-                                    place.0,
-                                    place.1,
-                                    format!(
-                                        "stage `{}` deploys to {} before stage `{}` deploys to {before}",
-                                        s.name, s.env, r.stages[j].name
-                                    ),
-                                )
-                                .with_primary_label(format!("{} comes after {before}", s.env))
-                                .with_help(format!("move stage `{}` before stage `{}`", r.stages[j].name, s.name)),
-                            );
-                            break;
-                        }
+                    if let Some(j) = r.stages.iter().rposition(|t| &t.env == before)
+                        && j > i
+                    {
+                        self.diags.push(
+                            Diagnostic::error(
+                                &codes::STAGE_BEFORE_REQUIRED_ENVIRONMENT,
+                                place.0,
+                                place.1,
+                                format!(
+                                    "stage `{}` deploys to {} before stage `{}` deploys to {before}",
+                                    s.name, s.env, r.stages[j].name
+                                ),
+                            )
+                            .with_primary_label(format!("{} comes after {before}", s.env))
+                            .with_help(format!("move stage `{}` before stage `{}`", r.stages[j].name, s.name)),
+                        );
+                        break;
                     }
                 }
                 let sites = env.sites.len();
@@ -287,7 +287,7 @@ impl Validator<'_, '_> {
         }
     }
 
-    fn environments_of<'r>(r: &'r Release) -> HashSet<&'r EnvName> {
+    fn environments_of(r: &Release) -> HashSet<&EnvName> {
         r.stages.iter().map(|s| &s.env).collect()
     }
 
@@ -388,26 +388,26 @@ impl Validator<'_, '_> {
                     .chain(service_gates)
                     .filter_map(|g| g.window_ms().map(|w| (w, g)))
                     .max_by_key(|(w, _)| *w);
-                if let Some((window, gate)) = longest {
-                    if s.bake_ms < window {
-                        let at = self.spans.stage_field(r.name.as_str(), &s.name, "bake");
-                        self.diags.push(
-                            Diagnostic::warning(
-                                &codes::BAKE_SHORTER_THAN_WINDOW,
-                                at.0,
-                                at.1,
-                                format!(
-                                    "stage `{}` bakes {} but a gate watches a {} window",
-                                    s.name,
-                                    duration(s.bake_ms),
-                                    duration(window)
-                                ),
-                            )
-                            .with_primary_label("shorter than the gate's window")
-                            .with_note(format!("the gate: {}", gate.describe()))
-                            .with_help(format!("bake for at least {}", duration(window))),
-                        );
-                    }
+                if let Some((window, gate)) = longest
+                    && s.bake_ms < window
+                {
+                    let at = self.spans.stage_field(r.name.as_str(), &s.name, "bake");
+                    self.diags.push(
+                        Diagnostic::warning(
+                            &codes::BAKE_SHORTER_THAN_WINDOW,
+                            at.0,
+                            at.1,
+                            format!(
+                                "stage `{}` bakes {} but a gate watches a {} window",
+                                s.name,
+                                duration(s.bake_ms),
+                                duration(window)
+                            ),
+                        )
+                        .with_primary_label("shorter than the gate's window")
+                        .with_note(format!("the gate: {}", gate.describe()))
+                        .with_help(format!("bake for at least {}", duration(window))),
+                    );
                 }
             }
         }

@@ -46,20 +46,14 @@ pub fn contains_error(v: &Value) -> bool {
     while let Some(v) = todo.pop() {
         match v {
             Value::Error => return true,
-            Value::List(items) | Value::Record(_, items) => {
-                if seen.insert(items.as_ptr() as usize) {
-                    todo.extend(items.iter());
-                }
+            Value::List(items) | Value::Record(_, items) if seen.insert(items.as_ptr() as usize) => {
+                todo.extend(items.iter());
             }
-            Value::Map(entries) => {
-                if seen.insert(entries.as_ptr() as usize) {
-                    todo.extend(entries.iter().map(|(_, v)| v));
-                }
+            Value::Map(entries) if seen.insert(entries.as_ptr() as usize) => {
+                todo.extend(entries.iter().map(|(_, v)| v));
             }
-            Value::Variant(_, _, Some(payload)) => {
-                if seen.insert(Rc::as_ptr(payload) as usize) {
-                    todo.push(payload);
-                }
+            Value::Variant(_, _, Some(payload)) if seen.insert(Rc::as_ptr(payload) as usize) => {
+                todo.push(payload);
             }
             _ => {}
         }

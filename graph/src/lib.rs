@@ -91,14 +91,14 @@ impl ExecutionGraph {
     pub fn stage_sites(&self, release: &ReleaseName, stage: &str) -> Vec<(EnvName, SiteName)> {
         let mut out: Vec<(EnvName, SiteName)> = Vec::new();
         for step in self.graph.node_weights() {
-            if let Step::Deploy { address, stage: s, .. } = step {
-                if address.release.as_ref() == Some(release) && s == stage {
-                    if let (Some(e), Some(site)) = (&address.env, &address.site) {
-                        let pair = (e.clone(), site.clone());
-                        if !out.contains(&pair) {
-                            out.push(pair);
-                        }
-                    }
+            if let Step::Deploy { address, stage: s, .. } = step
+                && address.release.as_ref() == Some(release)
+                && s == stage
+                && let (Some(e), Some(site)) = (&address.env, &address.site)
+            {
+                let pair = (e.clone(), site.clone());
+                if !out.contains(&pair) {
+                    out.push(pair);
                 }
             }
         }

@@ -21,7 +21,7 @@ fn generate(lines: usize) -> String {
             "/// Service number {i}.\nservice svc_{i} {{\n  run = command {{ argv = [\"demo-app\", \"--port\", \"{{port}}\", \"--version\", \"{{version}}\"] }}\n  version = \"1.{i}.0\"\n  replicas = 3\n  depends_on = [svc_{}]\n  config = {{ \"LOG_LEVEL\" = \"info\", \"SHARD\" = \"${{{i} * 2}}\" }}\n  gates = [\n    latency_p99(under: 250ms, window: 30s),\n    max_error_rate(under: 1%, window: 30s),\n    http_ok(path: \"/healthz\"),\n  ]\n}}\n\n",
             i.saturating_sub(1)
         ));
-        if i % 10 == 0 {
+        if i.is_multiple_of(10) {
             out.push_str(&format!(
                 "environment env_{i} {{\n  provider = local {{ instances_per_site = 2 }}\n  sites = [\"site-{i}-a\", \"site-{i}-b\"]\n  after = [env_{}]\n}}\n\nrelease rel_{i} {{\n  services = [svc_{i}]\n  strategy = rollout {{\n    stage canary {{ env = env_{i}, fraction = 10%, bake = 5m }}\n    stage full {{ env = env_{i}, fraction = 100%, bake = 10m, max_parallel = 4 }}\n  }}\n}}\n\n",
                 i.saturating_sub(10)

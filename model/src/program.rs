@@ -306,7 +306,7 @@ pub fn duration(ms: u64) -> String {
         return "0s".into();
     }
     for (size, unit) in UNITS {
-        if ms % size == 0 {
+        if ms.is_multiple_of(size) {
             return format!("{}{unit}", ms / size);
         }
     }

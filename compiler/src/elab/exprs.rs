@@ -359,50 +359,50 @@ impl<'a> Elab<'a, '_> {
 
     fn field(&mut self, base: &'a Expr, name: &'a Ident) -> (Core, Ty) {
         // `module.name` and `Enum.variant` are names, not field reads.
-        if let ExprKind::Name(b) = &base.kind {
-            if !self.is_local(&b.name) {
-                match self.index.lookup(self.module, &b.name) {
-                    Some(Binding::Module(m)) => {
-                        return match self.index.member(m, &name.name) {
-                            Some(d) => self.decl_value(d, name.span),
-                            None => {
-                                let path = self.index.module(m).path.clone();
-                                self.error(
-                                    Diagnostic::error(
-                                        &codes::UNKNOWN_NAME,
-                                        self.file,
-                                        name.span,
-                                        format!("module `{path}` has no `{}`", name.name),
-                                    )
-                                    .with_primary_label("not declared there"),
-                                );
-                                (Core::Error, Ty::Error)
-                            }
-                        };
-                    }
-                    Some(Binding::Decl(d)) if self.index.decl(d).kind == DeclKind::Enum => {
-                        let Ty::Enum(id) = self.lower_enum_decl(d) else {
-                            return (Core::Error, Ty::Error);
-                        };
-                        let e = self.types.enum_ty(id);
-                        return match e.variant(&name.name) {
-                            Some((idx, v)) if v.payload.is_none() => (Core::Variant(id, idx, None), Ty::Enum(id)),
-                            Some(_) => {
-                                let msg = format!("variant `{}` needs fields", name.name);
-                                self.error(
-                                    Diagnostic::error(&codes::MISSING_FIELD, self.file, name.span, msg)
-                                        .with_primary_label("here"),
-                                );
-                                (Core::Error, Ty::Error)
-                            }
-                            None => {
-                                self.unknown_variant(id, &name.name, name.span, VariantLabel::NotAVariant);
-                                (Core::Error, Ty::Error)
-                            }
-                        };
-                    }
-                    _ => {}
+        if let ExprKind::Name(b) = &base.kind
+            && !self.is_local(&b.name)
+        {
+            match self.index.lookup(self.module, &b.name) {
+                Some(Binding::Module(m)) => {
+                    return match self.index.member(m, &name.name) {
+                        Some(d) => self.decl_value(d, name.span),
+                        None => {
+                            let path = self.index.module(m).path.clone();
+                            self.error(
+                                Diagnostic::error(
+                                    &codes::UNKNOWN_NAME,
+                                    self.file,
+                                    name.span,
+                                    format!("module `{path}` has no `{}`", name.name),
+                                )
+                                .with_primary_label("not declared there"),
+                            );
+                            (Core::Error, Ty::Error)
+                        }
+                    };
                 }
+                Some(Binding::Decl(d)) if self.index.decl(d).kind == DeclKind::Enum => {
+                    let Ty::Enum(id) = self.lower_enum_decl(d) else {
+                        return (Core::Error, Ty::Error);
+                    };
+                    let e = self.types.enum_ty(id);
+                    return match e.variant(&name.name) {
+                        Some((idx, v)) if v.payload.is_none() => (Core::Variant(id, idx, None), Ty::Enum(id)),
+                        Some(_) => {
+                            let msg = format!("variant `{}` needs fields", name.name);
+                            self.error(
+                                Diagnostic::error(&codes::MISSING_FIELD, self.file, name.span, msg)
+                                    .with_primary_label("here"),
+                            );
+                            (Core::Error, Ty::Error)
+                        }
+                        None => {
+                            self.unknown_variant(id, &name.name, name.span, VariantLabel::NotAVariant);
+                            (Core::Error, Ty::Error)
+                        }
+                    };
+                }
+                _ => {}
             }
         }
         let (core, ty) = self.infer(base);

@@ -25,11 +25,11 @@ impl<'a> Elab<'a, '_> {
         // Where each field was first given.
         let mut seen: Vec<Option<Span>> = vec![None; fields.len()];
         let mut nested: Vec<(usize, Vec<Core>, Span)> = Vec::new();
-        if let Some(name) = name {
-            if let Some(i) = fields.iter().position(|f| f.name == "name") {
-                values[i] = Some(Core::Value(Value::Str(name.name.as_str().into())));
-                seen[i] = Some(name.span);
-            }
+        if let Some(name) = name
+            && let Some(i) = fields.iter().position(|f| f.name == "name")
+        {
+            values[i] = Some(Core::Value(Value::Str(name.name.as_str().into())));
+            seen[i] = Some(name.span);
         }
         for entry in &body.entries {
             match &entry.kind {
@@ -246,12 +246,11 @@ impl<'a> Elab<'a, '_> {
     /// enum in scope that has it, or an anonymous record of exactly the fields written.
     pub(super) fn infer_record(&mut self, tag: Option<&'a Ident>, body: &'a Block, span: Span) -> (Core, Ty) {
         if let Some(t) = tag {
-            if let Some(Binding::Decl(d)) = self.index.lookup(self.module, &t.name) {
-                if self.index.decl(d).kind == DeclKind::Type {
-                    if let Some(Ty::Record(rid)) = self.decl_types.get(&d).cloned() {
-                        return (self.record_block(rid, body, span), Ty::Record(rid));
-                    }
-                }
+            if let Some(Binding::Decl(d)) = self.index.lookup(self.module, &t.name)
+                && self.index.decl(d).kind == DeclKind::Type
+                && let Some(Ty::Record(rid)) = self.decl_types.get(&d).cloned()
+            {
+                return (self.record_block(rid, body, span), Ty::Record(rid));
             }
             let owners: Vec<EnumId> = self
                 .enums_in_scope()
@@ -339,12 +338,11 @@ impl<'a> Elab<'a, '_> {
         let (mut seen, mut enums) = self.enums_seen.remove(&module).unwrap_or_default();
         for &d in &self.enum_decls[seen..] {
             let name = self.index.decl(d).name;
-            if self.index.lookup(module, name) == Some(Binding::Decl(d)) {
-                if let Some(Ty::Enum(id)) = self.decl_types.get(&d) {
-                    if let Err(at) = enums.binary_search(id) {
-                        enums.insert(at, *id);
-                    }
-                }
+            if self.index.lookup(module, name) == Some(Binding::Decl(d))
+                && let Some(Ty::Enum(id)) = self.decl_types.get(&d)
+                && let Err(at) = enums.binary_search(id)
+            {
+                enums.insert(at, *id);
             }
         }
         seen = self.enum_decls.len();

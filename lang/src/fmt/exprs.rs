@@ -8,11 +8,11 @@ use crate::parser::literals::escape;
 impl Printer<'_> {
     pub(super) fn expr(&mut self, e: &Expr) {
         crate::stack::grow(|| {
-            if let Some(flat) = self.flat_expr(e) {
-                if self.fits(&flat) {
-                    self.out.push_str(&flat);
-                    return;
-                }
+            if let Some(flat) = self.flat_expr(e)
+                && self.fits(&flat)
+            {
+                self.out.push_str(&flat);
+                return;
             }
             let base = self.indent;
             self.broken(e, base);

@@ -122,15 +122,16 @@ impl Printer<'_> {
     /// The value after a declaration's `=`: on the same line, or on the next line, indented,
     /// when that lets it stay on one line.
     fn assigned(&mut self, value: &Expr) {
-        if let Some(flat) = self.flat_expr(value) {
-            if !self.fits(&format!(" {flat}")) && (self.indent + 1) * 2 + flat.chars().count() <= super::WIDTH {
-                self.newline();
-                self.indent += 1;
-                self.write_indent();
-                self.out.push_str(&flat);
-                self.indent -= 1;
-                return;
-            }
+        if let Some(flat) = self.flat_expr(value)
+            && !self.fits(&format!(" {flat}"))
+            && (self.indent + 1) * 2 + flat.chars().count() <= super::WIDTH
+        {
+            self.newline();
+            self.indent += 1;
+            self.write_indent();
+            self.out.push_str(&flat);
+            self.indent -= 1;
+            return;
         }
         self.out.push(' ');
         self.expr(value);

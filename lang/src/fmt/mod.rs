@@ -157,13 +157,14 @@ impl Printer<'_> {
     /// After a node ends at `end`: a comment that follows on the same source line stays there.
     fn trailing_comment(&mut self, end: usize) {
         self.last_end = self.last_end.max(end);
-        if let Some(c) = self.pending_comment().cloned() {
-            if c.span.start >= end && !self.breaks_between(end, c.span.start) {
-                self.out.push(' ');
-                self.out.push_str(self.src[c.span.start..c.span.end].trim_end());
-                self.last_end = c.span.end;
-                self.next_comment += 1;
-            }
+        if let Some(c) = self.pending_comment().cloned()
+            && c.span.start >= end
+            && !self.breaks_between(end, c.span.start)
+        {
+            self.out.push(' ');
+            self.out.push_str(self.src[c.span.start..c.span.end].trim_end());
+            self.last_end = c.span.end;
+            self.next_comment += 1;
         }
     }
 

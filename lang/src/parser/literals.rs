@@ -93,7 +93,7 @@ fn whole(number: &str, factor: u64, unit_name: &str) -> Result<u64, String> {
         }
     }
     scale *= frac_value;
-    if scale % denominator != 0 {
+    if !scale.is_multiple_of(denominator) {
         return Err(format!("is not a whole number of {unit_name} units"));
     }
     total = total.checked_add((scale / denominator) as u64).ok_or_else(too_large)?;

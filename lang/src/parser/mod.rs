@@ -106,11 +106,11 @@ pub(super) fn parse_declarations(
         let delimiter_problem = nesting::check(file, chunk);
         if !lexical_error && delimiter_problem.is_none() {
             grammar::set_fuel(fuel_for(chunk));
-            if let (Some(item), errs) = fast.parse(chunk_input(chunk, chunk_end)).into_output_errors() {
-                if errs.is_empty() {
-                    items.push(item);
-                    continue;
-                }
+            if let (Some(item), errs) = fast.parse(chunk_input(chunk, chunk_end)).into_output_errors()
+                && errs.is_empty()
+            {
+                items.push(item);
+                continue;
             }
         }
         if let Some(problem) = delimiter_problem {
