@@ -274,3 +274,15 @@ fn a_program_with_subfolder_modules_checks_however_its_root_is_named() {
         assert!(stderr(&out).ends_with(": ok\n"), "conv check {path}: {}", stderr(&out));
     }
 }
+
+#[test]
+fn history_of_a_program_that_never_ran_says_so_and_makes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(repo_root().join("examples/quickstart/main.conv"), dir.path().join("main.conv")).unwrap();
+    let out = conv(&["history", "."], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "no runs yet\n");
+    let json = conv(&["history", ".", "--format", "json"], dir.path());
+    assert_eq!(stdout(&json).trim(), "[]");
+    assert!(!dir.path().join(".conv").exists(), "reading the history made no state");
+}

@@ -40,6 +40,12 @@ pub fn existing_journal(root: &Path) -> Result<Journal, JournalError> {
     }
 }
 
+/// Whether the project has a journal to read: a team journal is named, or the local one was
+/// made by a run. Commands that only read ask first, so that reading makes nothing.
+pub fn has_journal(root: &Path) -> bool {
+    journal_url(root).is_some() || crate::state_dir(root).join("journal.db").exists()
+}
+
 /// What the journal last saw converged, per site and service.
 pub fn known_good(journal: &mut Journal) -> KnownGood {
     journal.known_good().map(|rows| rows.into_iter().collect()).unwrap_or_default()

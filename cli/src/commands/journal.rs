@@ -149,6 +149,11 @@ pub fn end(session: Session, outcome: &str) {
 
 pub fn history_cmd(path: &Path, json: bool) -> u8 {
     let root = super::runtime::root_of(path);
+    if !conv_runtime::project::has_journal(&root) {
+        // Nothing has run here: say so, and leave the folder as it was.
+        super::runtime::write_stdout(if json { "[]" } else { "no runs yet" });
+        return OK;
+    }
     let mut journal = match open(&root) {
         Ok(j) => j,
         Err(code) => return code,
