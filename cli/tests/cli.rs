@@ -276,7 +276,7 @@ fn a_program_with_subfolder_modules_checks_however_its_root_is_named() {
 }
 
 #[test]
-fn history_of_a_program_that_never_ran_says_so_and_makes_nothing() {
+fn reading_a_program_that_never_ran_makes_no_journal() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(repo_root().join("examples/quickstart/main.conv"), dir.path().join("main.conv")).unwrap();
     let out = conv(&["history", "."], dir.path());
@@ -285,4 +285,9 @@ fn history_of_a_program_that_never_ran_says_so_and_makes_nothing() {
     let json = conv(&["history", ".", "--format", "json"], dir.path());
     assert_eq!(stdout(&json).trim(), "[]");
     assert!(!dir.path().join(".conv").exists(), "reading the history made no state");
+    for command in ["status", "plan", "drift"] {
+        let out = conv(&[command, "."], dir.path());
+        assert_ne!(out.status.code(), Some(2), "{command}: {}", stderr(&out));
+        assert!(!dir.path().join(".conv/journal.db").exists(), "{command} made a journal");
+    }
 }

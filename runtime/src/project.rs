@@ -56,7 +56,8 @@ pub fn known_good(journal: &mut Journal) -> KnownGood {
 pub fn plan_from_live(root: &Path, program: &Program) -> Plan {
     let provider = Fleet::new(root, program);
     let mut plan = plan::make_plan(root, program, &provider.observe_now(program));
-    if let Ok(mut journal) = open_journal(root) {
+    // Planning only reads: a project that never ran gets no journal from it.
+    if let Ok(mut journal) = existing_journal(root) {
         plan::mark_drift(&mut plan, &known_good(&mut journal));
         plan::mark_retries(&mut plan, &journal.last_failures().unwrap_or_default());
         plan::mark_judging(&mut plan, &journal.stage_results().unwrap_or_default());

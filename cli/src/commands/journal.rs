@@ -94,7 +94,7 @@ pub fn told(begun: Result<Session, BeginError>) -> Result<Session, u8> {
 /// With nothing to apply, a run a crash left open is still closed, so the journal says
 /// how it ended.
 pub fn settle(root: &Path) {
-    let Ok(mut journal) = open(root) else { return };
+    let Ok(mut journal) = open_quietly(root) else { return };
     if let Some((run, summary)) = conv_runtime::session::settle(&mut journal) {
         eprintln!("run {run} ({summary}) had stopped before it finished; live state already matches the program");
     }
@@ -124,7 +124,7 @@ fn open_quietly(root: &Path) -> Result<Journal, conv_journal::JournalError> {
 
 /// Where an unfinished rollout stands, from the journal: in progress, or interrupted.
 pub fn in_flight(root: &Path) -> Option<String> {
-    let mut journal = open(root).ok()?;
+    let mut journal = open_quietly(root).ok()?;
     let run = journal.unfinished_run().ok()??;
     let steps = journal.steps(run.id).ok()?;
     let stage = steps
@@ -223,12 +223,16 @@ pub fn drift_cmd(path: &Path, json: bool, color: bool) -> u8 {
         Err(code) => return code,
     };
     let root = super::runtime::root_of(path);
-    let mut journal = match open(&root) {
-        Ok(j) => j,
-        Err(_) => return FOUND,
+    // Nothing applied yet is nothing to drift from, and reading makes no journal.
+    let last_applied = match conv_runtime::project::has_journal(&root) {
+        false => Default::default(),
+        true => match open(&root) {
+            Ok(mut journal) => known_good(&mut journal),
+            Err(_) => return FOUND,
+        },
     };
     let provider = conv_runtime::fleet::Fleet::new(&root, &program);
-    let diffs = plan::drift(&program, &provider.observe_now(&program), &known_good(&mut journal));
+    let diffs = plan::drift(&program, &provider.observe_now(&program), &last_applied);
     if json {
         super::runtime::write_stdout(&serde_json::to_string_pretty(&diffs).unwrap_or_default());
     } else if diffs.is_empty() {
