@@ -267,7 +267,11 @@ fn bin(op: BinOp, op_span: Span, lhs: Expr, rhs: Expr) -> Expr {
 
 type Boxed<'t, I, O, E> = chumsky::Boxed<'t, 't, I, O, E>;
 
-/// The expression parser and the block parser, which need each other.
+/// The expression parser and the block parser, which need each other. Each refers to the
+/// other through chumsky's `recursive`, whose handle inside is weak: a block holds its own
+/// expression parser, which points back at the block weakly, so that dropping the parsers
+/// frees them (a `Recursive::declare` slot referred to from both sides is a cycle of strong
+/// references, leaked on every parse: the language server parses on every edit).
 #[allow(clippy::type_complexity)]
 fn expr_and_block<'t, 's: 't, I, E>() -> (Boxed<'t, I, Expr, E>, Boxed<'t, I, Block, E>)
 where
@@ -275,13 +279,23 @@ where
     E: ParserExtra<'t, I> + 't,
     E::Error: LabelError<'t, I, &'static str>,
 {
-    let mut block_slot = Recursive::declare();
-    let expr = recursive(|expr| {
+    let block = recursive(|block| block_over(expr_over(block.clone()), block)).boxed();
+    (expr_over(block.clone()), block)
+}
+
+/// Expressions, with `block` for record literals.
+fn expr_over<'t, 's: 't, I, E>(block: impl Parser<'t, I, Block, E> + Clone + 't) -> Boxed<'t, I, Expr, E>
+where
+    I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+    E: ParserExtra<'t, I> + 't,
+    E::Error: LabelError<'t, I, &'static str>,
+{
+    recursive(|expr| {
         let lit = literal().map_with(|lit, e| Expr { kind: lit, span: sp(e.span()) });
 
         let string = string(expr.clone()).map_with(|parts, e| Expr { kind: ExprKind::Str(parts), span: sp(e.span()) });
 
-        let name_or_record = ident().then(block_slot.clone().or_not()).map_with(|(name, body), e| Expr {
+        let name_or_record = ident().then(block.clone().or_not()).map_with(|(name, body), e| Expr {
             kind: match body {
                 Some(body) => ExprKind::Record(Box::new(RecordLit { tag: Some(name), body })),
                 None => ExprKind::Name(name),
@@ -289,7 +303,7 @@ where
             span: sp(e.span()),
         });
 
-        let record = block_slot.clone().map_with(|body, e| Expr {
+        let record = block.clone().map_with(|body, e| Expr {
             kind: ExprKind::Record(Box::new(RecordLit { tag: None, body })),
             span: sp(e.span()),
         });
@@ -403,8 +417,19 @@ where
             .labelled("an expression")
             .boxed()
     })
-    .boxed();
+    .boxed()
+}
 
+/// Blocks of entries, with `expr` for field values and `block` for nested blocks.
+fn block_over<'t, 's: 't, I, E>(
+    expr: Boxed<'t, I, Expr, E>,
+    block: impl Parser<'t, I, Block, E> + Clone + 't,
+) -> impl Parser<'t, I, Block, E> + Clone
+where
+    I: ValueInput<'t, Token = Token<'s>, Span = SimpleSpan>,
+    E: ParserExtra<'t, I> + 't,
+    E::Error: LabelError<'t, I, &'static str>,
+{
     let key = ident().map(Key::Name).or(string(expr.clone())
         .filter(|parts: &Vec<StrPart>| parts.iter().all(|p| matches!(p, StrPart::Text(_))))
         .labelled("a key without `${...}`")
@@ -419,28 +444,19 @@ where
             Key::Str { value, span: sp(e.span()) }
         }));
     let field = key.then_ignore(just(Token::Eq)).then(expr.clone()).map(|(key, value)| EntryKind::Field { key, value });
-    let nested = ident().then(ident()).then(block_slot.clone()).map(|((kind, name), body)| EntryKind::Nested {
-        kind,
-        name,
-        body,
-    });
+    let nested =
+        ident().then(ident()).then(block.clone()).map(|((kind, name), body)| EntryKind::Nested { kind, name, body });
     let entry = fuel()
         .ignore_then(choice((nested, field)))
         .labelled("a field (`name = value`)")
         .map_with(|kind, e| Some(Entry { doc: None, kind, span: sp(e.span()) }))
         .recover_with(skip_then_retry_until(any().ignored(), choice((just(Token::RBrace).ignored(), end()))));
-    block_slot.define(
-        entry
-            .then_ignore(optional_comma())
-            .repeated()
-            .collect::<Vec<_>>()
-            .delimited_by(just(Token::LBrace), just(Token::RBrace))
-            .map_with(|entries, e| Block {
-                entries: exact(entries.into_iter().flatten().collect()),
-                span: sp(e.span()),
-            }),
-    );
-    (expr, block_slot.boxed())
+    entry
+        .then_ignore(optional_comma())
+        .repeated()
+        .collect::<Vec<_>>()
+        .delimited_by(just(Token::LBrace), just(Token::RBrace))
+        .map_with(|entries, e| Block { entries: exact(entries.into_iter().flatten().collect()), span: sp(e.span()) })
 }
 
 /// `"text ${expr} text"` as parts; escapes are already checked by the lexer.
