@@ -24,6 +24,19 @@ use std::time::{Duration, Instant};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Resident memory past which the run stops: no input needs this much, so memory that grows
+/// to it over many inputs is a leak.
+const MEMORY_LIMIT: usize = 4 << 30;
+
+/// How often a run says how far it got.
+const PROGRESS_EVERY: Duration = Duration::from_secs(300);
+
+/// This process's resident memory, in bytes (Linux; 0 where it cannot be read).
+fn resident() -> usize {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    statm.split_whitespace().nth(1).and_then(|pages| pages.parse::<usize>().ok()).unwrap_or(0) * 4096
+}
+
 /// An input that has used this much processor time is a hang: the watchdog stops the run.
 const HANG: Duration = Duration::from_secs(10);
 
@@ -162,6 +175,8 @@ struct Progress {
     cpu_since: AtomicU64,
     stop: AtomicBool,
     current: Mutex<Vec<u8>>,
+    /// Inputs run so far.
+    done: AtomicU64,
 }
 
 fn worker(o: &Options) -> ExitCode {
@@ -185,16 +200,36 @@ fn worker(o: &Options) -> ExitCode {
         cpu_since: AtomicU64::new(0),
         stop: AtomicBool::new(false),
         current: Mutex::new(Vec::new()),
+        done: AtomicU64::new(0),
     });
     let (seed, limit, out) = (o.seed, o.inputs, o.out.clone());
     let shared = Arc::clone(&progress);
     // A spawned thread, with the default stack of one: no input may need more.
     let runner = std::thread::spawn(move || run_inputs(seed, limit, &seeds, &current, &out, &shared, start));
     let deadline = Duration::from_secs(o.seconds);
+    let mut told = Duration::ZERO;
     while !runner.is_finished() {
         std::thread::sleep(Duration::from_millis(50));
         if start.elapsed() >= deadline {
             progress.stop.store(true, Ordering::Relaxed);
+        }
+        let done = progress.done.load(Ordering::Relaxed);
+        if start.elapsed() >= told + PROGRESS_EVERY {
+            // So that a run cut short still says how far it got.
+            told = start.elapsed();
+            println!("{done} inputs in {} s, {} MB resident", told.as_secs(), resident() >> 20);
+        }
+        if resident() > MEMORY_LIMIT {
+            // Inputs are independent: memory that grows with them is a leak, not an input's.
+            let data = progress.current.lock().map(|d| d.clone()).unwrap_or_default();
+            let kept = keep(&o.out, "leak", o.seed, &data);
+            eprintln!(
+                "LEAK: the worker holds {} MB after {done} inputs; the last input is in {}",
+                resident() >> 20,
+                kept.display()
+            );
+            let _ = std::io::stdout().flush();
+            std::process::exit(1);
         }
         let since = progress.running_since.load(Ordering::Relaxed);
         let wall = start.elapsed().saturating_sub(Duration::from_millis(since));
@@ -255,6 +290,7 @@ fn run_inputs(
         }
         progress.running_since.store(0, Ordering::Relaxed);
         count += 1;
+        progress.done.store(count, Ordering::Relaxed);
         bytes += data.len() as u64;
         if took > slowest.0 {
             slowest = (took, data.len());
